@@ -1,0 +1,33 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+// Workflow code runs in Temporal's deterministic sandbox: no I/O libraries, no Node builtins.
+const bannedInWorkflows = [
+  ...builtinModules.flatMap((name) => [name, `node:${name}`]),
+  'mongodb',
+  '@aws-sdk/*',
+  'pino',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.dev/', 'test-output/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: bannedInWorkflows.map((group) => ({ group: [group], message: 'Workflows must stay deterministic: do I/O in activities.' })) }],
+    },
+  },
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly' } } },
+);

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const nonEmpty = z.string().trim().min(1);
+
+/** `bucket` or `bucket/prefix`, as DESIGN's ANALYSIS_BUCKET and `s3_output_bucket`. */
+export const bucketPath = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'must be "bucket" or "bucket/prefix" (no s3:// scheme)')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('analysis'),
+  TEMPORAL_UI_URL: z.url().optional(),
+  MONGODB_URI: z
+    .string()
+    .trim()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI')
+    .default('mongodb://127.0.0.1:27017'),
+  ASSETS_DATABASE: nonEmpty.default('metadata_index'),
+  ASSETS_COLLECTION: nonEmpty.default('data_assets'),
+  DOCDB_DATABASE: nonEmpty.default('analysis'),
+  DOCDB_COLLECTION: nonEmpty.default('analysis_records'),
+  ANALYSIS_BUCKET: bucketPath.optional(),
+  AWS_REGION: nonEmpty.default('us-east-1'),
+  AWS_ENDPOINT_URL_S3: z.url().optional(),
+  /** Folder of TypeScript analysis modules the worker and the CLI load. */
+  ANALYSIS_MODULES_DIR: nonEmpty.default('analyses'),
+  /** Where relative paths in a specification's `command` are resolved. */
+  ANALYSIS_COMMAND_ROOT: nonEmpty.optional(),
+  /** Environment variable names passed on to command analyses (none by default). */
+  ANALYSIS_PASS_ENV: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
+  ANALYSIS_WORK_DIR: nonEmpty.optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
+  WORKER_MAX_CONCURRENT_ANALYSES: positiveInt.default(4),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses configuration once; a bad value names its variable (never its value, which may be a secret). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** A URI with its password replaced, for messages and logs. */
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+}
+
+/** `bucket/prefix` split in two; the prefix has no leading or trailing slash. */
+export function splitBucketPath(path: string): { bucket: string; prefix: string } {
+  const [bucket = '', ...rest] = path.split('/');
+  return { bucket, prefix: rest.join('/').replace(/^\/+|\/+$/g, '') };
+}

@@ -1,0 +1,28 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Failure types carried by non-retryable Temporal failures; tests assert on them. */
+export enum ErrorType {
+  InvalidInput = 'InvalidInput',
+  InvalidParameters = 'InvalidParameters',
+  InvalidOutputs = 'InvalidOutputs',
+  UnknownAnalysis = 'UnknownAnalysis',
+  CommandNotFound = 'CommandNotFound',
+  AnalysisFailed = 'AnalysisFailed',
+  UnsafeResults = 'UnsafeResults',
+  WorkerGone = 'WorkerGone',
+}
+
+/** A mistake in what the user asked for: shown as is, exit code 2, nothing written. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export function nonRetryable(type: ErrorType, message: string, cause?: Error): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, cause });
+}
+
+/** Turns an InputError thrown by shared code into a failure that Temporal will not retry. */
+export function asActivityFailure(err: unknown): unknown {
+  if (err instanceof InputError) return nonRetryable(ErrorType.InvalidInput, err.message);
+  return err;
+}

@@ -1,0 +1,28 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { Config } from './config';
+
+/** Connection settings from TEMPORAL_* variables and temporal.toml profiles. */
+export function temporalSettings() {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  return { connectionOptions, namespace: namespace ?? 'default' };
+}
+
+export async function connectClient(): Promise<Client> {
+  const { connectionOptions, namespace } = temporalSettings();
+  const connection = await Connection.connect(connectionOptions);
+  return new Client({ connection, namespace });
+}
+
+export async function connectWorkerConnection(): Promise<{ connection: NativeConnection; namespace: string }> {
+  const { connectionOptions, namespace } = temporalSettings();
+  return { connection: await NativeConnection.connect(connectionOptions), namespace };
+}
+
+/** Web UI link of a workflow; TEMPORAL_UI_URL overrides the local dev server's default. */
+export function workflowUrl(config: Config, workflowId: string): string {
+  const { namespace } = temporalSettings();
+  const base = (config.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/+$/, '');
+  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * Shapes shared by the CLI, activities and workflows. Plain data only: these cross
+ * Temporal's payload boundary, so no classes, Dates or functions.
+ */
+
+/** One entry of an `--analysis_spec` file, after validation and defaults. */
+export interface AnalysisSpec {
+  analysis_name: string;
+  analysis_version: string;
+  analysis_libraries: string[];
+  analysis_parameters: Record<string, unknown>;
+  /** `bucket[/prefix]`; filled from ANALYSIS_BUCKET when the file names none. */
+  s3_output_bucket?: string;
+  /** Argument vector of a command analysis; absent for a registered TypeScript analysis. */
+  command?: string[];
+  /** Command analyses: download the task's files into `$ANALYSIS_INPUT_DIR` before running. */
+  download_inputs?: boolean;
+  /** Per-attempt time limit, e.g. "30 minutes" (Temporal duration string). */
+  timeout?: string;
+  /** Attempts of the run step before the task fails. */
+  max_attempts?: number;
+}
+
+/** Where a task's data comes from; arrays so that a grouped task carries every member. */
+export interface TaskInput {
+  s3_location: string[];
+  asset_name: string[];
+  docdb_record_id: string[];
+  file_location: string[];
+}
+
+/** One unit of analysis: one spec x one parameter set x one asset, file or group. */
+export interface Task {
+  /** Identity hash (see identity.ts). */
+  hash: string;
+  analysis: AnalysisSpec & { s3_output_bucket: string };
+  /** Merged parameters: spec, then fixed, then this task's distributed entry. */
+  parameters: Record<string, unknown>;
+  input: TaskInput;
+  /** Installed versions of `analysis_libraries`, part of the identity. */
+  libraries: Record<string, string>;
+  /** Values of the `--group_by` fields, when grouping. */
+  group?: Record<string, unknown>;
+  /** `s3://<s3_output_bucket>/<hash>` */
+  location: string;
+}
+
+export interface CodeProvenance {
+  repository?: string;
+  commit?: string;
+  dirty?: boolean;
+}
+
+/** Everything a dispatch was asked to do; contents of the user's files, never paths or secrets. */
+export interface DispatchRequest {
+  query?: Record<string, unknown>;
+  asset_ids?: string[];
+  asset_id_field: string;
+  file_extension?: string;
+  split_files: boolean;
+  group_by: string[];
+  specs: AnalysisSpec[];
+  fixed_parameters: Record<string, unknown>;
+  distributed_parameters: Record<string, unknown>[];
+  max_number_of_tasks_dispatched?: number;
+  tasks_per_job: number;
+  num_parallel_workers: number;
+  dry_run: boolean;
+  force: boolean;
+}
+
+/** What planning found; small and bounded, so it may live in workflow history. */
+export interface PlanSummary {
+  plan_id: string;
+  assets: number;
+  assets_without_location: number;
+  assets_without_files: number;
+  tasks_total: number;
+  tasks_new: number;
+  tasks_done: number;
+  tasks_changed_code: number;
+  /** Tasks that will run (new, plus done and changed ones under --force). */
+  tasks_to_run: number;
+  /** Set when --max_number_of_tasks_dispatched cut the list: the count before the cap. */
+  capped_from?: number;
+  jobs: number;
+  /** First warnings only (ids that matched nothing, assets skipped, ...). */
+  warnings: string[];
+}
+
+export type TaskStatus = 'new' | 'done' | 'changed_code';
+
+export interface AnalysisRecord {
+  _id: string;
+  name: string;
+  location: string;
+  analysis_name: string;
+  analysis_version: string;
+  parameters: Record<string, unknown>;
+  input: TaskInput;
+  outputs: Record<string, unknown>;
+  code: CodeProvenance;
+  libraries: Record<string, string>;
+  dispatch_id: string;
+  worker_host: string;
+  files: string[];
+  started_at: string;
+  finished_at: string;
+}
