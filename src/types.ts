@@ -84,6 +84,8 @@ export interface PlanSummary {
   /** Set when --max_number_of_tasks_dispatched cut the list: the count before the cap. */
   capped_from?: number;
   jobs: number;
+  /** Jobs stored per plan page; the page of job i is floor(i / jobs_per_page). */
+  jobs_per_page: number;
   /** First warnings only (ids that matched nothing, assets skipped, ...). */
   warnings: string[];
 }

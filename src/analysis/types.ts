@@ -1,0 +1,30 @@
+import type { z } from 'zod';
+import type { Task } from '../types';
+
+/** What a TypeScript analysis's `run` receives. */
+export interface RunContext<P> {
+  task: Task;
+  /** Merged parameters, already validated against the definition's schema. */
+  parameters: P;
+  /** Every file written here is uploaded with its relative path. */
+  resultsDir: string;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+  /** Reports liveness (and optional progress details) to Temporal. */
+  heartbeat: (details?: unknown) => void;
+  /** Aborted when the task is cancelled or times out. */
+  signal: AbortSignal;
+  /** Reads one object of the task's input, e.g. `task.input.file_location[0]`. */
+  readObject: (s3Url: string) => Promise<Buffer>;
+}
+
+export interface AnalysisDefinition<P = unknown, O extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  parameters: z.ZodType<P>;
+  outputs: z.ZodType<O>;
+  run: (context: RunContext<P>) => Promise<O>;
+}
+
+export interface AnalysisRegistry {
+  get(name: string): AnalysisDefinition | undefined;
+  names(): string[];
+}
