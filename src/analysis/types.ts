@@ -19,9 +19,14 @@ export interface RunContext<P> {
 
 export interface AnalysisDefinition<P = unknown, O extends Record<string, unknown> = Record<string, unknown>> {
   name: string;
+  /** Output type P; the input side may differ (defaults fill in missing fields). */
   parameters: z.ZodType<P>;
   outputs: z.ZodType<O>;
-  run: (context: RunContext<P>) => Promise<O>;
+  /**
+   * Method syntax on purpose: it keeps parameters bivariant, so a definition typed by its own
+   * schema can sit in a registry of `AnalysisDefinition` without casts.
+   */
+  run(context: RunContext<P>): Promise<O>;
 }
 
 export interface AnalysisRegistry {
