@@ -37,7 +37,8 @@ const schema = z.object({
     .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
   ANALYSIS_WORK_DIR: nonEmpty.optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
-  WORKER_MAX_CONCURRENT_ANALYSES: positiveInt.default(4),
+  /** Uploads run on each worker's own queue, with their own slots. */
+  WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -1,0 +1,39 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { AnalysisRegistry } from '../analysis/types';
+import type { Stores } from '../clients';
+import { createPlanActivities } from './plan';
+import { provenanceLookups } from './provenance';
+import { createRecordActivities } from './records';
+import { createRunActivities } from './run';
+import { createStorageActivities } from './storage';
+
+export interface ActivityDeps {
+  stores: Stores;
+  s3: S3Client;
+  registry: AnalysisRegistry;
+  registryDir: string;
+  commandRoot: string;
+  passEnv: string[];
+  workRoot: string;
+  workerQueue: string;
+  temporal: () => Client;
+}
+
+/** Every activity of the system, built once per worker over its clients. */
+export function createActivities(deps: ActivityDeps) {
+  const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
+  return {
+    ...createPlanActivities({ stores: deps.stores, s3: deps.s3, registry: deps.registry, ...lookups }),
+    ...createRecordActivities({
+      records: deps.stores.records,
+      locks: deps.stores.locks,
+      temporal: deps.temporal,
+      codeCommit: (task) => lookups.codeCommit(task.analysis),
+    }),
+    ...createRunActivities(deps),
+    ...createStorageActivities({ s3: deps.s3 }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

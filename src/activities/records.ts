@@ -1,0 +1,100 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Collection } from 'mongodb';
+import { MongoServerError } from 'mongodb';
+import type { TaskLock } from '../clients';
+import { buildRecord, type RunResult } from '../records';
+import type { AnalysisRecord, Task } from '../types';
+
+export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
+
+export interface RecordDeps {
+  records: Collection;
+  locks: Collection<TaskLock>;
+  /** Asks Temporal whether a lock's owner still runs; a lock of a closed workflow is stale. */
+  temporal: () => Client;
+  codeCommit: (task: Task) => Promise<string | undefined>;
+}
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+}
+
+export const createRecordActivities = ({ records, locks, temporal, codeCommit }: RecordDeps) => {
+  async function ownerIsRunning(owner: string): Promise<boolean> {
+    try {
+      const description = await temporal().workflow.getHandle(owner).describe();
+      return description.status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Takes the task's lock for `owner`, or takes over a lock whose owner has closed. */
+  async function claim(hash: string, owner: string): Promise<boolean> {
+    try {
+      await locks.insertOne({ _id: hash, owner, since: new Date() });
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const held = await locks.findOne({ _id: hash });
+    if (!held) return claim(hash, owner);
+    if (held.owner === owner) return true;
+    if (await ownerIsRunning(held.owner)) return false;
+    const taken = await locks.replaceOne({ _id: hash, owner: held.owner }, { owner, since: new Date() });
+    return taken.modifiedCount === 1;
+  }
+
+  return {
+    /**
+     * Decides, for each task of a job, whether it runs: one read for all the job's records,
+     * then a lock per task to run, so overlapping dispatches never run a task twice at once.
+     */
+    async claimTasks(input: { tasks: Task[]; owner: string; force: boolean; dryRun: boolean }): Promise<ClaimStatus[]> {
+      const hashes = input.tasks.map((task) => task.hash);
+      const existing = new Map<string, string | undefined>();
+      const found = records.find({ _id: { $in: hashes } } as object, { projection: { _id: 1, 'code.commit': 1 } });
+      for await (const doc of found) existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
+      const statuses: ClaimStatus[] = [];
+      for (const task of input.tasks) {
+        if (existing.has(task.hash) && !input.force) {
+          const recorded = existing.get(task.hash);
+          const current = await codeCommit(task);
+          statuses.push(recorded && current && recorded !== current ? 'changed_code' : 'done');
+        } else if (input.dryRun) {
+          statuses.push('run');
+        } else {
+          statuses.push((await claim(task.hash, input.owner)) ? 'run' : 'busy');
+        }
+      }
+      return statuses;
+    },
+
+    /** The commit point of a task: its record. Written once; `force` replaces it. */
+    async commitTask(input: { task: Task; run: RunResult; dispatchId: string; owner: string; force: boolean }): Promise<'written' | 'existed'> {
+      const record = buildRecord(input.task, input.run, input.dispatchId);
+      let outcome: 'written' | 'existed' = 'written';
+      if (input.force) {
+        await records.replaceOne({ _id: record._id } as object, record, { upsert: true });
+      } else {
+        try {
+          await records.insertOne(record as object);
+        } catch (err) {
+          // A retried commit whose first attempt landed: the record is already there.
+          if (!isDuplicateKey(err)) throw err;
+          outcome = 'existed';
+        }
+      }
+      await locks.deleteOne({ _id: record._id, owner: input.owner });
+      return outcome;
+    },
+
+    async releaseTasks(input: { hashes: string[]; owner: string }): Promise<void> {
+      await locks.deleteMany({ _id: { $in: input.hashes }, owner: input.owner });
+    },
+  };
+};

@@ -1,0 +1,63 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AnalysisRegistry } from '../analysis/types';
+import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
+import type { RunResult } from '../records';
+import type { Task } from '../types';
+import { runAnalysis } from './runner';
+
+export interface RunDeps {
+  registry: AnalysisRegistry;
+  registryDir: string;
+  s3: S3Client;
+  commandRoot: string;
+  passEnv: string[];
+  workRoot: string;
+  /** This worker's own task queue, where the upload of what it ran must go. */
+  workerQueue: string;
+}
+
+export const createRunActivities = (deps: RunDeps) => ({
+  /**
+   * Runs one task's analysis into a fresh local folder and says which worker holds the results,
+   * so the job can send the upload to that worker's queue.
+   */
+  async runTask(input: { task: Task; dispatchId: string }): Promise<RunResult> {
+    const context = Context.current();
+    const { task } = input;
+    await mkdir(deps.workRoot, { recursive: true });
+    const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
+    const startedAt = new Date().toISOString();
+    const log = (message: string, fields?: Record<string, unknown>) =>
+      context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
+    try {
+      const result = await runAnalysis({
+        task,
+        registry: deps.registry,
+        workDir,
+        s3: deps.s3,
+        commandRoot: deps.commandRoot,
+        passEnv: deps.passEnv,
+        heartbeat: (details?: unknown) => context.heartbeat(details),
+        signal: context.cancellationSignal,
+        log,
+      });
+      const code = await codeProvenance(codeDirOf(task.analysis, deps.registryDir, deps.commandRoot));
+      return {
+        workerQueue: deps.workerQueue,
+        workDir,
+        outputs: result.outputs,
+        files: result.files,
+        code,
+        worker_host: workerHost(),
+        started_at: startedAt,
+        finished_at: new Date().toISOString(),
+      };
+    } catch (err) {
+      await rm(workDir, { recursive: true, force: true });
+      throw err;
+    }
+  },
+});

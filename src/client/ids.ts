@@ -1,0 +1,14 @@
+import { randomBytes } from 'node:crypto';
+
+/** Sortable, readable dispatch ids: `20261122-101530-3fa9`. */
+export function newDispatchId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export const dispatchWorkflowId = (dispatchId: string): string => `dispatch-${dispatchId}`;
+
+/** Accepts a dispatch id or its workflow id. */
+export function dispatchIdOf(idOrWorkflowId: string): string {
+  return idOrWorkflowId.replace(/^dispatch-/, '');
+}

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { provenanceLookups } from '../activities/provenance';
+import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
+import { createS3, stores } from '../clients';
+import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { planDispatch } from '../planning/plan';
+import { createPlanStore } from '../planning/store';
+import { runCommand } from './common';
+import { planLines } from './summary';
+
+export function registerPlan(program: Command): void {
+  addDispatchOptions(
+    program
+      .command('plan')
+      .description('Show what a dispatch with these flags would do (new / already done / changed code), running nothing.'),
+  )
+    .option('--json', 'print the counts and the full task list as JSON')
+    .action((flags: DispatchFlags & { json?: boolean }) =>
+      runCommand(async (session) => {
+        const { config } = session;
+        const request = buildDispatchRequest(flags, config);
+        const mongo = await session.mongo();
+        const s3 = createS3(config);
+        try {
+          const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
+          const db = stores(mongo, config);
+          const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()));
+          const result = await planDispatch(
+            {
+              assets: db.assets,
+              records: db.records,
+              s3,
+              store: createPlanStore(db.analysisDb),
+              registry: await loadRegistry(registryDir),
+              ...lookups,
+              log: () => undefined,
+            },
+            request,
+            'plan-preview',
+            { store: false },
+          );
+          if (flags.json) console.log(JSON.stringify(result, null, 2));
+          else for (const line of planLines(result.summary)) console.log(line);
+        } finally {
+          s3.destroy();
+        }
+      }),
+    );
+}

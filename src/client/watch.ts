@@ -1,0 +1,108 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { SingleBar, Presets } from 'cli-progress';
+import type { dispatch } from '../workflows/dispatch';
+import { progressQuery, type DispatchProgress, type DispatchResult } from '../workflows/messages';
+import { dispatchWorkflowId } from './ids';
+
+export type DispatchHandle = WorkflowHandle<typeof dispatch>;
+
+export interface Outcome {
+  status: 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
+  /** Summary of the run; absent when the dispatch failed before it planned anything. */
+  progress?: DispatchProgress;
+  error?: string;
+  errorType?: string;
+}
+
+export function dispatchHandle(client: Client, dispatchId: string): DispatchHandle {
+  return client.workflow.getHandle<typeof dispatch>(dispatchWorkflowId(dispatchId));
+}
+
+function rootCause(err: unknown): Error | undefined {
+  let current = err instanceof Error ? err : undefined;
+  while (current && 'cause' in current && current.cause instanceof Error) current = current.cause;
+  return current;
+}
+
+/** The final outcome of a closed dispatch, read from its result or failure. */
+export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
+  try {
+    const result: DispatchResult = await handle.result();
+    return { status: 'completed', progress: result };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    if (cause instanceof CancelledFailure) return { status: 'cancelled', progress: await tryQuery(handle) };
+    if (cause instanceof ApplicationFailure) {
+      const details = cause.details?.[0] as DispatchProgress | undefined;
+      return { status: 'failed', progress: details ?? (await tryQuery(handle)), error: cause.message, errorType: cause.type ?? undefined };
+    }
+    const root = rootCause(cause);
+    const status = err.message.includes('terminated') ? 'terminated' : err.message.includes('timed out') ? 'timed_out' : 'failed';
+    return {
+      status,
+      progress: await tryQuery(handle),
+      error: root?.message ?? err.message,
+      errorType: root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined,
+    };
+  }
+}
+
+export async function tryQuery(handle: DispatchHandle): Promise<DispatchProgress | undefined> {
+  try {
+    return await handle.query(progressQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function isRunning(handle: DispatchHandle): Promise<boolean> {
+  return (await handle.describe()).status.name === 'RUNNING';
+}
+
+/**
+ * Waits until planning is over (or the dispatch closed), telling the user when no worker seems
+ * to pick the dispatch up.
+ */
+export async function waitForPlan(handle: DispatchHandle, taskQueue: string): Promise<DispatchProgress | undefined> {
+  const started = Date.now();
+  let warned = false;
+  for (;;) {
+    if (!(await isRunning(handle))) return undefined;
+    const progress = await tryQuery(handle);
+    if (progress && progress.phase !== 'planning') return progress;
+    if (!progress && !warned && Date.now() - started > 10_000) {
+      console.error(`still waiting: is a worker running on task queue "${taskQueue}"? (npx analysis worker)`);
+      warned = true;
+    }
+    await delay(500);
+  }
+}
+
+/** Follows a running dispatch with a progress bar (on a terminal) until it closes. */
+export async function follow(handle: DispatchHandle, options: { bar: boolean; intervalMs?: number }): Promise<Outcome> {
+  const bar = options.bar && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {value}/{total} tasks | {running} running | {failed} failed | {eta_formatted} left', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
+  let lastLine = '';
+  try {
+    while (await isRunning(handle)) {
+      const progress = await tryQuery(handle);
+      if (progress?.plan) {
+        const payload = { running: progress.running, failed: progress.counts.failed };
+        if (bar) {
+          if (!bar.isActive) bar.start(progress.plan.tasks_to_run, progress.tasksFinished, payload);
+          bar.update(progress.tasksFinished, payload);
+        } else if (options.bar) {
+          const line = `${progress.tasksFinished}/${progress.plan.tasks_to_run} tasks, ${progress.running} jobs running, ${progress.counts.failed} failed`;
+          if (line !== lastLine) console.error(line);
+          lastLine = line;
+        }
+      }
+      await delay(options.intervalMs ?? 1000);
+    }
+  } finally {
+    bar?.stop();
+  }
+  return outcomeOf(handle);
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { redactUri } from '../config';
+import { createLogger } from '../logger';
+import { temporalSettings } from '../temporal';
+import { createWorker } from '../workers/worker';
+import { runCommand } from './common';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('Run a worker: dispatch and job workflows, planning, analyses and uploads.')
+    .addHelpText(
+      'after',
+      '\nRun one per machine (or more); all workers on the same TEMPORAL_TASK_QUEUE share the work.\nStops cleanly on SIGINT/SIGTERM, finishing or handing back what it holds.',
+    )
+    .action(() =>
+      runCommand(async ({ config }) => {
+        const log = createLogger(config.LOG_LEVEL);
+        const worker = await createWorker(config);
+        const { connectionOptions, namespace } = temporalSettings();
+        log.info(
+          {
+            task_queue: worker.taskQueue,
+            worker_queue: worker.workerQueue,
+            temporal: connectionOptions.address ?? 'localhost:7233',
+            namespace,
+            database: redactUri(config.MONGODB_URI),
+            s3_endpoint: config.AWS_ENDPOINT_URL_S3 ?? 'AWS default',
+          },
+          'worker started',
+        );
+        await worker.run();
+        log.info('worker stopped');
+      }),
+    );
+}

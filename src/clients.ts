@@ -1,0 +1,53 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { MongoClient } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import type { Config } from './config';
+
+/** S3 client from the standard AWS settings; a custom endpoint implies path-style addressing. */
+export function createS3(config: Config): S3Client {
+  return new S3Client({
+    region: config.AWS_REGION,
+    ...(config.AWS_ENDPOINT_URL_S3 ? { endpoint: config.AWS_ENDPOINT_URL_S3, forcePathStyle: true } : {}),
+  });
+}
+
+/** Connects with a short server-selection timeout so an unreachable database is an error in seconds. */
+export async function connectMongo(config: Config): Promise<MongoClient> {
+  const client = new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 5_000, appName: 'analysis-dispatch' });
+  await client.connect();
+  return client;
+}
+
+export interface Stores {
+  mongo: MongoClient;
+  assets: Collection;
+  records: Collection;
+  /** Which workflow is running which task hash: keeps one task from running twice at once. */
+  locks: Collection<TaskLock>;
+  analysisDb: Db;
+}
+
+export interface TaskLock {
+  _id: string;
+  owner: string;
+  since: Date;
+}
+
+/** The collections the system reads and writes, named by configuration. */
+export function stores(mongo: MongoClient, config: Config): Stores {
+  const analysisDb = mongo.db(config.DOCDB_DATABASE);
+  return {
+    mongo,
+    analysisDb,
+    assets: mongo.db(config.ASSETS_DATABASE).collection(config.ASSETS_COLLECTION),
+    records: analysisDb.collection(config.DOCDB_COLLECTION),
+    locks: analysisDb.collection<TaskLock>(`${config.DOCDB_COLLECTION}_locks`),
+  };
+}
+
+/** `s3://bucket/key/prefix` to its parts. */
+export function parseS3Url(url: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match) throw new Error(`not an s3:// URL: ${url}`);
+  return { bucket: match[1]!, key: match[2]! };
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@temporalio/client';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
+import { connectMongo, createS3, stores } from '../clients';
+import type { Config } from '../config';
+import { connectWorkerConnection } from '../temporal';
+
+export interface WorkerHandle {
+  /** Resolves when both workers have stopped. */
+  run(): Promise<void>;
+  shutdown(): void;
+  taskQueue: string;
+  workerQueue: string;
+}
+
+export interface WorkerSetup {
+  /** Prebuilt workflow bundle (tests build it once); otherwise the workflows folder is bundled. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  analysesDir?: string;
+}
+
+/**
+ * A worker process runs two Temporal workers: one on the shared task queue (workflows and most
+ * activities) and one on a queue of its own, where uploads of the results it computed are sent.
+ */
+export async function createWorker(config: Config, setup: WorkerSetup = {}): Promise<WorkerHandle> {
+  const { connection, namespace } = await connectWorkerConnection();
+  const mongo = await connectMongo(config);
+  const s3 = createS3(config);
+  const registryDir = setup.analysesDir ?? resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
+  const registry = await loadRegistry(registryDir);
+  const workerQueue = `${config.TEMPORAL_TASK_QUEUE}@${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const client = new Client({ connection, namespace });
+
+  const activities = createActivities({
+    stores: stores(mongo, config),
+    s3,
+    registry,
+    registryDir,
+    commandRoot: resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
+    passEnv: config.ANALYSIS_PASS_ENV,
+    workRoot: config.ANALYSIS_WORK_DIR ?? join(tmpdir(), 'analysis-work'),
+    workerQueue,
+    temporal: () => client,
+  });
+
+  const shared = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: 500,
+  });
+  const own = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: workerQueue,
+    activities: { uploadResults: activities.uploadResults, discardResults: activities.discardResults },
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_UPLOADS,
+  });
+
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workerQueue,
+    async run() {
+      try {
+        await Promise.all([shared.run(), own.run()]);
+      } finally {
+        await mongo.close();
+        s3.destroy();
+        await connection.close();
+      }
+    },
+    shutdown() {
+      for (const worker of [shared, own]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
