@@ -1,0 +1,15 @@
+import type { z } from 'zod';
+
+/** `analysis_parameters.window[2]`: a zod issue path the way a user would write it. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    return text ? `${text}.${String(key)}` : String(key);
+  }, '');
+}
+
+/** One issue as `field: message`, or just the message when it concerns the whole value. */
+export function formatIssue(issue: z.core.$ZodIssue, path: ReadonlyArray<PropertyKey> = issue.path): string {
+  const where = formatPath(path);
+  return where ? `${where}: ${issue.message}` : issue.message;
+}

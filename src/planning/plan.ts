@@ -1,0 +1,127 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Collection } from 'mongodb';
+import type { AnalysisRegistry } from '../analysis/types';
+import { InputError } from '../errors';
+import type { AnalysisSpec, DispatchRequest, PlanSummary, Task, TaskStatus } from '../types';
+import { checkOutputBuckets } from './buckets';
+import { discoverFiles } from './discover';
+import { expandTasks } from './expand';
+import { levels, type PlanLog } from './log';
+import { validateParameters } from './parameters';
+import { selectAssets, type SelectedAsset } from './select';
+import { taskStatuses } from './status';
+import { jobsPerPage, type PlanStore } from './store';
+import { collectWarnings } from './warnings';
+
+export interface PlanDeps {
+  assets: Collection;
+  records: Collection;
+  s3: S3Client;
+  store: PlanStore;
+  registry: AnalysisRegistry;
+  /** Installed versions of a spec's `analysis_libraries`. */
+  libraries(spec: AnalysisSpec): Promise<Record<string, string>>;
+  /** Commit of the code that would run a spec now, when known. */
+  codeCommit(spec: AnalysisSpec): Promise<string | undefined>;
+  log: PlanLog;
+  /** Called now and then during long steps, e.g. to heartbeat a planning activity. */
+  heartbeat?: () => void;
+}
+
+export interface PlannedTask {
+  task: Task;
+  status: TaskStatus;
+}
+
+export interface PlanResult {
+  summary: PlanSummary;
+  /** Every task with its status, for `plan --json`; held in memory by the CLI, never by a workflow. */
+  tasks: PlannedTask[];
+}
+
+/**
+ * Everything a dispatch will do, checked before any of it is written: inputs, parameters and
+ * buckets first, so a bad request leaves nothing behind. Jobs are saved only when `store` is set.
+ */
+export async function planDispatch(
+  deps: PlanDeps,
+  request: DispatchRequest,
+  planId: string,
+  opts: { store: boolean },
+): Promise<PlanResult> {
+  const beat = deps.heartbeat ?? (() => undefined);
+  const report = collectWarnings(deps.log);
+  const { info } = levels(deps.log);
+  validateParameters(request.specs, request, deps.registry);
+  await checkOutputBuckets(deps.s3, request.specs);
+
+  const selection = selectAssets(deps.assets, request, report.warn);
+  const assets: SelectedAsset[] = [];
+  for await (const asset of selection) {
+    assets.push(asset);
+    if (assets.length % 1000 === 0) beat();
+  }
+  info(`selected ${assets.length} assets (${selection.stats.withoutLocation} skipped without a location)`);
+
+  let files: Map<string, string[]> | undefined;
+  if (request.file_extension) {
+    files = await discoverFiles(
+      deps.s3,
+      assets.map((asset) => asset.location),
+      request.file_extension,
+      32,
+      beat,
+    );
+    const found = [...files.values()].reduce((sum, urls) => sum + urls.length, 0);
+    if (found === 0) {
+      throw new InputError(
+        `no file ending with "${request.file_extension}" under any of the ${assets.length} selected assets`,
+      );
+    }
+    info(`found ${found} files ending with "${request.file_extension}"`);
+  }
+
+  const libraries = await Promise.all(request.specs.map((spec) => deps.libraries(spec)));
+  const expansion = expandTasks({ assets, files, request, libraries });
+  expansion.warnings.forEach(report.warn);
+  beat();
+
+  const statuses = await taskStatuses(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));
+  const tasks = expansion.tasks.map((task, index) => ({ task, status: statuses[index] as TaskStatus }));
+  const count = (status: TaskStatus) => tasks.filter((planned) => planned.status === status).length;
+  const changed = count('changed_code');
+  if (changed && !request.force) {
+    report.warn(
+      `${changed} tasks have a record made by different code: bump analysis_version, or pass --force to rerun them`,
+    );
+  }
+  const toRun = tasks
+    .filter((planned) => planned.status === 'new' || request.force)
+    .map((planned) => planned.task);
+  const jobs = chunk(toRun, request.tasks_per_job);
+  const perPage = opts.store ? (await deps.store.save(planId, jobs)).jobs_per_page : jobsPerPage(jobs);
+
+  const summary: PlanSummary = {
+    plan_id: planId,
+    assets: assets.length,
+    assets_without_location: selection.stats.withoutLocation,
+    assets_without_files: expansion.assets_without_files,
+    tasks_total: tasks.length,
+    tasks_new: count('new'),
+    tasks_done: count('done'),
+    tasks_changed_code: changed,
+    tasks_to_run: toRun.length,
+    ...(expansion.capped_from !== undefined ? { capped_from: expansion.capped_from } : {}),
+    jobs: jobs.length,
+    jobs_per_page: perPage,
+    warnings: report.list(),
+  };
+  info(`planned ${summary.tasks_to_run} of ${summary.tasks_total} tasks in ${summary.jobs} jobs`);
+  return { summary, tasks };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { InputError } from '../errors';
+
+/**
+ * Operators that run JavaScript on the database server. MongoDB, DocumentDB and FerretDB treat
+ * them differently (or not at all), and they would let a filter execute arbitrary code, so they
+ * are refused here with one clear message whatever the server would have said.
+ */
+const FORBIDDEN_OPERATORS = new Set(['$where', '$function', '$accumulator']);
+
+/** A `--query` value: a JSON filter, or the path of a file holding one. */
+export function parseQuery(textOrPath: string): Record<string, unknown> {
+  const { value, source } = readJson(textOrPath);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError(
+      `--query ${source} must be a JSON object (a MongoDB filter), got ${describe(value)}`,
+    );
+  }
+  const found = findForbidden(value, '');
+  if (found) {
+    throw new InputError(
+      `--query ${source} uses ${found.operator} at ${found.path}: server-side JavaScript operators ($where, $function, $accumulator) are not allowed`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function readJson(textOrPath: string): { value: unknown; source: string } {
+  let inlineError: Error;
+  try {
+    return { value: JSON.parse(textOrPath), source: 'filter' };
+  } catch (err) {
+    inlineError = err as Error;
+  }
+  if (existsSync(textOrPath) && statSync(textOrPath).isFile()) {
+    const source = `file ${textOrPath}`;
+    try {
+      return { value: JSON.parse(readFileSync(textOrPath, 'utf8')), source };
+    } catch (err) {
+      throw new InputError(`--query ${source} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  throw new InputError(
+    `--query is neither valid JSON nor an existing file: ${inlineError.message} (value: ${truncate(textOrPath)})`,
+  );
+}
+
+function findForbidden(value: unknown, path: string): { operator: string; path: string } | undefined {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findForbidden(item, `${path}[${index}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_OPERATORS.has(key)) return { operator: key, path: childPath };
+    const found = findForbidden(child, childPath);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function truncate(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}

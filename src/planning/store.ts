@@ -1,0 +1,114 @@
+import type { Collection, Db } from 'mongodb';
+import { InputError } from '../errors';
+import type { Task } from '../types';
+
+export const PLAN_COLLECTION = 'dispatch_plans';
+
+/** About this many tasks per page: FerretDB scans for lookups, so few large documents beat many small ones. */
+const TASKS_PER_PAGE = 200;
+/** Kept well under the 16 MiB document limit of MongoDB, DocumentDB and FerretDB. */
+const PAGE_BYTES = 4 * 1024 * 1024;
+const MAX_JOB_BYTES = 12 * 1024 * 1024;
+const PAGES_PER_INSERT = 8;
+const CACHED_PAGES = 8;
+
+interface PlanPage {
+  _id: string;
+  plan_id: string;
+  page: number;
+  jobs: Task[][];
+  created_at: Date;
+}
+
+/**
+ * Plans live here rather than in workflow history, so that no workflow input, result or history
+ * grows with the number of jobs: a dispatch carries only the plan id and the page layout.
+ */
+export interface PlanStore {
+  save(planId: string, jobs: Task[][]): Promise<{ jobs_per_page: number }>;
+  loadJob(planId: string, jobIndex: number, jobsPerPage: number): Promise<Task[]>;
+  iterateJobs(planId: string): AsyncIterable<{ index: number; tasks: Task[] }>;
+  delete(planId: string): Promise<void>;
+}
+
+/** Jobs per page for these jobs: about TASKS_PER_PAGE tasks, fewer when jobs are large. */
+export function jobsPerPage(jobs: Task[][]): number {
+  // reduce, not Math.max(...spread): a plan may hold more jobs than a call has argument slots.
+  const tasksPerJob = jobs.reduce((most, job) => Math.max(most, job.length), 1);
+  const largest = jobs.reduce((most, job) => Math.max(most, Buffer.byteLength(JSON.stringify(job))), 1);
+  if (largest > MAX_JOB_BYTES) {
+    throw new InputError(
+      `one job of the plan is ${(largest / 2 ** 20).toFixed(1)} MiB, more than a plan page can hold: lower --tasks_per_job or use fewer files per task`,
+    );
+  }
+  return Math.max(1, Math.min(Math.floor(TASKS_PER_PAGE / tasksPerJob), Math.floor(PAGE_BYTES / largest)));
+}
+
+export function createPlanStore(db: Db): PlanStore {
+  const pages: Collection<PlanPage> = db.collection<PlanPage>(PLAN_COLLECTION);
+  // Pages never change once a dispatch starts using them (a retried save happens before any job
+  // reads the plan), so jobs started in order can share the page their neighbours loaded.
+  const cache = new Map<string, Task[][]>();
+  const forget = (planId: string) => {
+    for (const key of cache.keys()) if (key.startsWith(`${planId}:`)) cache.delete(key);
+  };
+
+  async function readPage(planId: string, page: number): Promise<Task[][]> {
+    const id = `${planId}:${page}`;
+    const cached = cache.get(id);
+    if (cached) return cached;
+    const doc = await pages.findOne({ _id: id });
+    if (!doc) throw new Error(`plan page ${id} not found in ${PLAN_COLLECTION}`);
+    cache.set(id, doc.jobs);
+    if (cache.size > CACHED_PAGES) cache.delete(cache.keys().next().value as string);
+    return doc.jobs;
+  }
+
+  return {
+    async save(planId, jobs) {
+      const perPage = jobsPerPage(jobs);
+      forget(planId);
+      // Replace whatever an earlier attempt wrote, so a retried planning activity is idempotent.
+      await pages.deleteMany({ plan_id: planId });
+      const docs: PlanPage[] = [];
+      const createdAt = new Date();
+      for (let start = 0, page = 0; start < jobs.length; start += perPage, page += 1) {
+        docs.push({
+          _id: `${planId}:${page}`,
+          plan_id: planId,
+          page,
+          jobs: jobs.slice(start, start + perPage),
+          created_at: createdAt,
+        });
+      }
+      for (let start = 0; start < docs.length; start += PAGES_PER_INSERT) {
+        await pages.insertMany(docs.slice(start, start + PAGES_PER_INSERT));
+      }
+      return { jobs_per_page: perPage };
+    },
+
+    async loadJob(planId, jobIndex, perPage) {
+      const jobs = await readPage(planId, Math.floor(jobIndex / perPage));
+      const job = jobs[jobIndex % perPage];
+      if (!job) throw new Error(`job ${jobIndex} not found in plan ${planId}`);
+      return job;
+    },
+
+    async *iterateJobs(planId) {
+      let index = 0;
+      const cursor = pages.find({ plan_id: planId }, { sort: { page: 1 }, batchSize: 2 });
+      try {
+        for await (const doc of cursor) {
+          for (const tasks of doc.jobs) yield { index: index++, tasks };
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async delete(planId) {
+      forget(planId);
+      await pages.deleteMany({ plan_id: planId });
+    },
+  };
+}
