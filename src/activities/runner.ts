@@ -1,0 +1,139 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ErrorType, nonRetryable } from '../errors';
+import { cancellationError, runCommand } from '../analysis/command';
+import { commandEnv, resolveCommandArg } from '../analysis/command-env';
+import { downloadInputs, readObject, type LocalInput } from '../analysis/inputs';
+import { validateOutputs, validateParameters } from '../analysis/registry';
+import { listResultFiles } from '../analysis/results';
+import type { AnalysisRegistry } from '../analysis/types';
+import type { Task } from '../types';
+
+export interface RunAnalysisOptions {
+  task: Task;
+  registry: AnalysisRegistry;
+  /** A fresh folder made by the caller: results go to `results/`, downloads to `inputs/`. */
+  workDir: string;
+  s3: S3Client;
+  /** Where relative paths of a `command` are resolved. */
+  commandRoot: string;
+  /** Extra environment variable names a command may see. */
+  passEnv: string[];
+  heartbeat: (details?: unknown) => void;
+  signal: AbortSignal;
+  log: (message: string, fields?: Record<string, unknown>) => void;
+  killGraceMs?: number;
+  heartbeatIntervalMs?: number;
+}
+
+export interface RunAnalysisResult {
+  outputs: Record<string, unknown>;
+  /** Result files relative to `resultsDir`, posix separators, sorted. */
+  files: string[];
+  resultsDir: string;
+}
+
+/** Runs a task's analysis, TypeScript or command, and lists what it left in the results folder. */
+export async function runAnalysis(options: RunAnalysisOptions): Promise<RunAnalysisResult> {
+  const resultsDir = join(options.workDir, 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const outputs = options.task.analysis.command?.length
+    ? await runCommandAnalysis(options, resultsDir)
+    : await runTypeScriptAnalysis(options, resultsDir);
+  const files = await listResultFiles(resultsDir);
+  options.log('analysis finished', { files: files.length });
+  return { outputs, files, resultsDir };
+}
+
+/** Settles with the analysis, or rejects on abort even when the analysis ignores its signal. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancellationError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancellationError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+async function runTypeScriptAnalysis(options: RunAnalysisOptions, resultsDir: string): Promise<Record<string, unknown>> {
+  const { task, registry, signal } = options;
+  const name = task.analysis.analysis_name;
+  const definition = registry.get(name);
+  if (!definition) {
+    const known = registry.names().map((known) => `"${known}"`).join(', ') || 'none';
+    throw nonRetryable(ErrorType.UnknownAnalysis, `No TypeScript analysis named "${name}" (registered: ${known})`);
+  }
+  const parameters = validateParameters(definition, task.parameters);
+  options.log('running TypeScript analysis', { analysis: name });
+  const outputs = await untilAborted(
+    definition.run({
+      task,
+      parameters,
+      resultsDir,
+      log: options.log,
+      heartbeat: options.heartbeat,
+      signal,
+      readObject: (url) => readObject(options.s3, url, signal),
+    }),
+    signal,
+  );
+  return validateOutputs(definition, outputs);
+}
+
+async function runCommandAnalysis(options: RunAnalysisOptions, resultsDir: string): Promise<Record<string, unknown>> {
+  const { task, workDir, commandRoot, signal } = options;
+  const [program = '', ...args] = task.analysis.command ?? [];
+  const inputDir = join(workDir, 'inputs');
+  await mkdir(inputDir, { recursive: true });
+  let inputFiles: LocalInput[] = [];
+  if (task.analysis.download_inputs && task.input.file_location.length) {
+    options.heartbeat({ downloading: task.input.file_location.length });
+    inputFiles = await downloadInputs(options.s3, task.input.file_location, inputDir, signal);
+    options.log('downloaded inputs', { files: inputFiles.length });
+  }
+  const taskFile = join(workDir, 'task.json');
+  await writeFile(taskFile, `${JSON.stringify({ ...task, input_files: inputFiles }, null, 2)}\n`);
+  const env = commandEnv(options.passEnv, {
+    ANALYSIS_TASK_FILE: taskFile,
+    ANALYSIS_RESULTS_DIR: resultsDir,
+    ANALYSIS_INPUT_DIR: inputDir,
+  });
+  options.log('running command analysis', { analysis: task.analysis.analysis_name, program });
+  // Logs stay beside the results, not in them: they are worker diagnostics, not analysis output.
+  await runCommand({
+    program: program.includes('/') ? resolveCommandArg(program, commandRoot) : program,
+    args: args.map((arg) => resolveCommandArg(arg, commandRoot)),
+    cwd: workDir,
+    env,
+    stdoutPath: join(workDir, 'stdout.log'),
+    stderrPath: join(workDir, 'stderr.log'),
+    signal,
+    heartbeat: options.heartbeat,
+    log: options.log,
+    killGraceMs: options.killGraceMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  });
+  return readOutputsJson(resultsDir, task.analysis.analysis_name);
+}
+
+/** `outputs.json` becomes the record's outputs (and stays a result file); it must be a JSON object. */
+async function readOutputsJson(resultsDir: string, analysisName: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(join(resultsDir, 'outputs.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw nonRetryable(ErrorType.InvalidOutputs, `outputs.json of "${analysisName}" is not valid JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw nonRetryable(ErrorType.InvalidOutputs, `outputs.json of "${analysisName}" must hold a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
