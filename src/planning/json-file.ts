@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors';
+import { describeJsonError } from './json-position';
 
 /** Parsed contents of a user's JSON file; every failure names the flag and the file. */
 export function readJsonFile(path: string, flag: string): unknown {
@@ -15,6 +16,6 @@ export function readJsonFile(path: string, flag: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InputError(`${flag} ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new InputError(`${flag} ${path} is not valid JSON: ${describeJsonError(text, err)}`);
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors';
+import { describeJsonError } from './json-position';
 
 /**
  * Operators that run JavaScript on the database server. MongoDB, DocumentDB and FerretDB treat
@@ -26,22 +27,23 @@ export function parseQuery(textOrPath: string): Record<string, unknown> {
 }
 
 function readJson(textOrPath: string): { value: unknown; source: string } {
-  let inlineError: Error;
+  let inlineError: string;
   try {
     return { value: JSON.parse(textOrPath), source: 'filter' };
   } catch (err) {
-    inlineError = err as Error;
+    inlineError = describeJsonError(textOrPath, err);
   }
   if (existsSync(textOrPath) && statSync(textOrPath).isFile()) {
     const source = `file ${textOrPath}`;
+    const text = readFileSync(textOrPath, 'utf8');
     try {
-      return { value: JSON.parse(readFileSync(textOrPath, 'utf8')), source };
+      return { value: JSON.parse(text), source };
     } catch (err) {
-      throw new InputError(`--query ${source} is not valid JSON: ${(err as Error).message}`);
+      throw new InputError(`--query ${source} is not valid JSON: ${describeJsonError(text, err)}`);
     }
   }
   throw new InputError(
-    `--query is neither valid JSON nor an existing file: ${inlineError.message} (value: ${truncate(textOrPath)})`,
+    `--query is neither valid JSON nor an existing file: ${inlineError} (value: ${truncate(textOrPath)})`,
   );
 }
 

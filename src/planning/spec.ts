@@ -43,7 +43,7 @@ const specEntry = z.strictObject(
     timeout: duration.optional(),
     max_attempts: z.int().positive().optional(),
   },
-  { error: 'must be a JSON object' },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
 
 const specList = z
@@ -62,7 +62,7 @@ export function loadSpecs(path: string, defaultBucket?: string): ResolvedSpec[] 
     throw new InputError(`--analysis_spec ${path}: ${problems.join('; ')}`);
   }
   return result.data.map((spec, index) => {
-    const bucket = spec.s3_output_bucket ?? defaultBucket;
+    const bucket = spec.s3_output_bucket ?? defaultBucket?.replace(/\/+$/, '');
     if (!bucket) {
       throw new InputError(
         `--analysis_spec ${path}: entry ${index} (${spec.analysis_name}): s3_output_bucket is not set and ANALYSIS_BUCKET is not configured`,
@@ -96,7 +96,12 @@ const parametersFile = z.strictObject(
       .array(parameterObject, { error: 'must be a list of parameter objects' })
       .default([]),
   },
-  { error: 'must be a JSON object with fixed_parameters and/or distributed_parameters' },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_type'
+        ? 'must be a JSON object with fixed_parameters and/or distributed_parameters'
+        : undefined,
+  },
 );
 
 /** Contents of an `--analysis_parameters` file. */
