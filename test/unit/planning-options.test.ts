@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { Command } from 'commander';
+import { loadConfig } from '../../src/config';
+import { InputError } from '../../src/errors';
+import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../../src/planning/options';
+
+const dir = mkdtempSync(join(tmpdir(), 'planning-options-'));
+const specPath = join(dir, 'spec.json');
+writeFileSync(specPath, JSON.stringify([{ analysis_name: 'Unit Yield', analysis_version: 'v1' }]));
+const csvPath = join(dir, 'ids.csv');
+writeFileSync(csvPath, 'asset_id\na\nb\n');
+const paramsPath = join(dir, 'params.json');
+writeFileSync(paramsPath, JSON.stringify({ fixed_parameters: { a: 1 }, distributed_parameters: [{ b: 1 }] }));
+const config = loadConfig({ ANALYSIS_BUCKET: 'results' });
+
+/** Parses a command line the way the CLI does, so defaults come from commander. */
+function parse(...args: string[]): DispatchFlags {
+  const cmd = addDispatchOptions(
+    new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
+  );
+  cmd.parse(['--analysis_spec', specPath, ...args], { from: 'user' });
+  return cmd.opts();
+}
+
+const build = (...args: string[]) => buildDispatchRequest(parse(...args), config);
+const rejects = (args: string[], ...parts: string[]) =>
+  assert.throws(
+    () => build(...args),
+    (err: Error) => err instanceof InputError && parts.every((part) => err.message.includes(part)),
+    args.join(' '),
+  );
+
+void describe('addDispatchOptions', () => {
+  void test('declares every flag in snake_case with help text', () => {
+    const cmd = addDispatchOptions(new Command('dispatch'));
+    const flags = cmd.options.map((option) => option.long);
+    for (const flag of [
+      '--query',
+      '--use_data_assets',
+      '--asset_csv',
+      '--asset_id_field',
+      '--file_extension',
+      '--split_files',
+      '--group_by',
+      '--analysis_spec',
+      '--analysis_parameters',
+      '--max_number_of_tasks_dispatched',
+      '--tasks_per_job',
+      '--num_parallel_workers',
+      '--dry_run',
+      '--force',
+    ]) {
+      assert.ok(flags.includes(flag), flag);
+    }
+    assert.ok(cmd.options.every((option) => option.description.length > 10));
+  });
+
+  void test('--analysis_spec is required', () => {
+    const cmd = addDispatchOptions(
+      new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
+    );
+    assert.throws(() => cmd.parse(['--query', '{}'], { from: 'user' }), /analysis_spec/);
+  });
+});
+
+void describe('buildDispatchRequest', () => {
+  void test('defaults', () => {
+    assert.deepEqual(build('--query', '{"name": "x"}'), {
+      query: { name: 'x' },
+      asset_id_field: '_id',
+      split_files: true,
+      group_by: [],
+      specs: [
+        {
+          analysis_name: 'Unit Yield',
+          analysis_version: 'v1',
+          analysis_libraries: [],
+          analysis_parameters: {},
+          s3_output_bucket: 'results',
+        },
+      ],
+      fixed_parameters: {},
+      distributed_parameters: [],
+      max_number_of_tasks_dispatched: undefined,
+      tasks_per_job: 1,
+      num_parallel_workers: 20,
+      dry_run: false,
+      force: false,
+    });
+  });
+
+  void test('reads every flag', () => {
+    const request = build(
+      '--use_data_assets',
+      '1',
+      '--asset_csv',
+      csvPath,
+      '--asset_id_field',
+      'name',
+      '--file_extension',
+      '.csv',
+      '--split_files',
+      '0',
+      '--group_by',
+      'subject.subject_id, data_description.project_name',
+      '--analysis_parameters',
+      paramsPath,
+      '--max_number_of_tasks_dispatched',
+      '10',
+      '--tasks_per_job',
+      '5',
+      '--num_parallel_workers',
+      '50',
+      '--dry_run',
+      '1',
+      '--force',
+    );
+    assert.deepEqual(request.asset_ids, ['a', 'b']);
+    assert.equal(request.query, undefined);
+    assert.equal(request.asset_id_field, 'name');
+    assert.equal(request.file_extension, '.csv');
+    assert.equal(request.split_files, false);
+    assert.deepEqual(request.group_by, ['subject.subject_id', 'data_description.project_name']);
+    assert.deepEqual(request.fixed_parameters, { a: 1 });
+    assert.deepEqual(request.distributed_parameters, [{ b: 1 }]);
+    assert.equal(request.max_number_of_tasks_dispatched, 10);
+    assert.equal(request.tasks_per_job, 5);
+    assert.equal(request.num_parallel_workers, 50);
+    assert.equal(request.dry_run, true);
+    assert.equal(request.force, true);
+  });
+
+  void test('an empty --file_extension means no file discovery', () => {
+    assert.equal(build('--query', '{}', '--file_extension', '').file_extension, undefined);
+  });
+
+  void test('counts must be positive whole numbers, naming the flag', () => {
+    for (const flag of ['--num_parallel_workers', '--tasks_per_job', '--max_number_of_tasks_dispatched']) {
+      for (const value of ['0', '-2', '1.5', 'abc', '1e3', '']) {
+        if (value === '') continue;
+        rejects(['--query', '{}', flag, value], flag, `"${value}"`);
+      }
+    }
+  });
+
+  void test('0/1 flags accept only 0 or 1', () => {
+    for (const flag of ['--split_files', '--dry_run', '--use_data_assets']) {
+      rejects(['--query', '{}', flag, 'yes'], flag, 'must be 0 or 1');
+    }
+  });
+
+  void test('exactly one way of selecting assets', () => {
+    rejects([], 'choose the assets');
+    rejects(['--query', '{}', '--use_data_assets', '1', '--asset_csv', csvPath], 'not both');
+    rejects(['--use_data_assets', '1'], '--asset_csv');
+    rejects(['--query', '{}', '--asset_csv', csvPath], '--use_data_assets 1');
+  });
+
+  void test('field paths are checked', () => {
+    rejects(['--query', '{}', '--group_by', 'subject..id'], '--group_by');
+    rejects(['--query', '{}', '--asset_id_field', '$where'], '--asset_id_field');
+  });
+
+  void test('file errors surface as InputErrors', () => {
+    rejects(['--query', '{"$where": "1"}'], '$where');
+    rejects(['--use_data_assets', '1', '--asset_csv', join(dir, 'none.csv')], 'none.csv');
+    rejects(['--query', '{}', '--analysis_parameters', join(dir, 'none.json')], 'none.json');
+  });
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { InputError } from '../../src/errors';
+import { parseQuery } from '../../src/planning/query';
+
+const dir = mkdtempSync(join(tmpdir(), 'planning-query-'));
+
+void describe('parseQuery', () => {
+  void test('parses an inline JSON filter', () => {
+    assert.deepEqual(parseQuery('{"name": {"$regex": "^behavior_741213.*processed"}}'), {
+      name: { $regex: '^behavior_741213.*processed' },
+    });
+  });
+
+  void test('reads a filter from a file when the text is not JSON', () => {
+    const path = join(dir, 'query.json');
+    writeFileSync(path, '{"subject.subject_id": "741213"}');
+    assert.deepEqual(parseQuery(path), { 'subject.subject_id': '741213' });
+  });
+
+  void test('a file holding invalid JSON names the file', () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{"name": ');
+    assert.throws(
+      () => parseQuery(path),
+      (err: Error) => err instanceof InputError && err.message.includes(path),
+    );
+  });
+
+  void test('neither JSON nor a file: says so, with the parse position', () => {
+    assert.throws(
+      () => parseQuery('{"name": oops}'),
+      (err: Error) =>
+        err instanceof InputError &&
+        /neither valid JSON nor an existing file/.test(err.message) &&
+        /at line 1, column 10/.test(err.message),
+    );
+  });
+
+  void test('must be an object', () => {
+    for (const text of ['[1, 2]', '"name"', '42', 'null']) {
+      assert.throws(() => parseQuery(text), /must be a JSON object/);
+    }
+  });
+
+  void test('refuses server-side JavaScript operators at any depth, naming operator and path', () => {
+    const cases: Array<[string, string, string]> = [
+      ['{"$where": "this.a > 1"}', '$where', '$where'],
+      ['{"$or": [{"a": 1}, {"$expr": {"$function": {"body": "x"}}}]}', '$function', '$or[1].$expr.$function'],
+      ['{"a": {"$elemMatch": {"b": {"$accumulator": {}}}}}', '$accumulator', 'a.$elemMatch.b.$accumulator'],
+    ];
+    for (const [text, operator, path] of cases) {
+      assert.throws(
+        () => parseQuery(text),
+        (err: Error) => err instanceof InputError && err.message.includes(`${operator} at ${path}`),
+        text,
+      );
+    }
+  });
+
+  void test('operator names as values are not operators', () => {
+    assert.deepEqual(parseQuery('{"note": "$where"}'), { note: '$where' });
+  });
+});
