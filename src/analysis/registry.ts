@@ -48,7 +48,9 @@ function defaultExport(moduleValue: unknown): unknown {
  * definition are helpers and are skipped; a module that fails to load stops the worker, because a
  * silently missing analysis would only show up later as "unknown analysis" on every task.
  */
-export async function loadRegistry(dir: string): Promise<AnalysisRegistry> {
+export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
+  // require() would read a relative path as a package name.
+  const dir = resolve(folder);
   const files = (await readdir(dir, { withFileTypes: true }))
     .filter((entry) => entry.isFile() && isAnalysisModuleFile(entry.name))
     .map((entry) => entry.name)
