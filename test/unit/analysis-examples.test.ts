@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { projectRoot } from '../../src/analysis/paths';
+import { loadRegistry } from '../../src/analysis/registry';
+import type { AnalysisRegistry } from '../../src/analysis/types';
+import { runAnalysis } from '../../src/activities/runner';
+import type { AnalysisSpec, Task } from '../../src/types';
+import { fakeS3 } from '../fixtures/fake-s3';
+import { makeTask } from '../fixtures/tasks';
+
+const root = projectRoot();
+
+const unitsCsv = [
+  'unit_id,isi_violations,firing_rate,presence_ratio',
+  '1,0.1,5.0,0.99',
+  '2,0.9,5.0,0.99',
+  '3,0.2,0.05,0.95',
+  '4,0.0,12.5,1.0',
+].join('\n');
+
+async function specOf(file: string, name: string): Promise<AnalysisSpec> {
+  const specs = JSON.parse(await readFile(join(root, 'analyses/specs', file), 'utf8')) as AnalysisSpec[];
+  const spec = specs.find((entry) => entry.analysis_name === name);
+  assert.ok(spec, `${name} in ${file}`);
+  return spec;
+}
+
+void describe('analyses (shipped examples)', () => {
+  let scratch: string;
+  let registry: AnalysisRegistry;
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'examples-'));
+    registry = await loadRegistry(join(root, 'analyses'));
+  });
+  after(() => rm(scratch, { recursive: true, force: true }));
+
+  const run = async (task: Task, objects: Record<string, string>) => {
+    const s3 = fakeS3(objects);
+    const result = await runAnalysis({
+      task,
+      registry,
+      workDir: await mkdtemp(join(scratch, 'work-')),
+      s3: s3.client,
+      commandRoot: root,
+      passEnv: [],
+      heartbeat: () => undefined,
+      signal: new AbortController().signal,
+      log: () => undefined,
+    });
+    return { ...result, reads: s3.reads };
+  };
+
+  void test('Unit Yield counts units passing the thresholds of each asset', async () => {
+    const spec = await specOf('unit-yield.json', 'Unit Yield');
+    const task = makeTask(spec, {
+      parameters: { isi_violations: 0.5 },
+      input: { s3_location: ['s3://demo/a1', 's3://demo/a2/'], asset_name: ['a1', 'a2'], docdb_record_id: ['1', '2'], file_location: [] },
+    });
+    const objects = { 's3://demo/a1/spikes/units.csv': unitsCsv, 's3://demo/a2/spikes/units.csv': unitsCsv };
+    const { outputs, files, resultsDir, reads } = await run(task, objects);
+    assert.deepEqual(reads, Object.keys(objects));
+    assert.deepEqual(outputs, { units_total: 8, units_passing: 4, yield_fraction: 0.5, files_read: 2 });
+    assert.deepEqual(files, ['summary.json', 'units.csv']);
+    const passing = (await readFile(join(resultsDir, 'units.csv'), 'utf8')).trim().split('\n');
+    assert.equal(passing[0], 'unit_id,isi_violations,firing_rate,presence_ratio,source');
+    assert.deepEqual(passing.slice(1).map((line) => line.split(',')[0]), ['1', '4', '1', '4']);
+    const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8'));
+    assert.deepEqual(summary.thresholds, { isi_violations: 0.5, min_firing_rate: 0.1 });
+  });
+
+  void test('Unit Yield reads the CSV files of a file task and rejects bad parameters', async () => {
+    const spec = await specOf('both.json', 'Unit Yield');
+    const file = 's3://demo/a1/spikes/units.csv';
+    const input = { s3_location: ['s3://demo/a1'], asset_name: ['a1'], docdb_record_id: ['1'], file_location: [file, 's3://demo/a1/behavior/licks.json'] };
+    const { outputs } = await run(makeTask(spec, { parameters: { isi_violations: 1, min_firing_rate: 0 }, input }), { [file]: unitsCsv });
+    assert.deepEqual(outputs, { units_total: 4, units_passing: 4, yield_fraction: 1, files_read: 1 });
+    await assert.rejects(
+      run(makeTask(spec, { parameters: { isi_violations: 'high' }, input }), {}),
+      (err: unknown) => err instanceof ApplicationFailure && /isi_violations: /.test(err.message),
+    );
+  });
+
+  void test('lick_rate.py computes lick rate and intervals from downloaded lick files', async () => {
+    const spec = await specOf('lick-rate.json', 'Lick Rate');
+    const licks = (times: number[]) => JSON.stringify({ lick_times: times });
+    const objects = {
+      's3://demo/a1/behavior/licks.json': licks([0.5, 1.0, 1.5, 12.0]),
+      's3://demo/a2/behavior/licks.json': licks([3.0, 2.0]),
+      's3://demo/a2/metadata/session.json': JSON.stringify({ subject: 'x' }),
+    };
+    const task = makeTask(spec, {
+      parameters: { bin_size_s: 5, isi_violations: 0.5 },
+      input: { s3_location: ['s3://demo/a1', 's3://demo/a2'], asset_name: ['a1', 'a2'], docdb_record_id: ['1', '2'], file_location: Object.keys(objects) },
+    });
+    const { outputs, files, resultsDir } = await run(task, objects);
+    assert.deepEqual(files, ['lick_rate.csv', 'outputs.json']);
+    assert.deepEqual(outputs, {
+      files: 2,
+      bin_size_s: 5,
+      lick_count: 6,
+      duration_s: 12.5,
+      lick_rate_hz: 0.48,
+      ili_mean_s: 3.125,
+      ili_median_s: 0.75,
+      ili_min_s: 0.5,
+      ili_max_s: 10.5,
+    });
+    const rows = (await readFile(join(resultsDir, 'lick_rate.csv'), 'utf8')).trim().split(/\r?\n/);
+    assert.deepEqual(rows, [
+      'source,bin_start_s,bin_end_s,licks,rate_hz',
+      's3://demo/a1/behavior/licks.json,0.0,5.0,3,0.6',
+      's3://demo/a1/behavior/licks.json,5.0,10.0,0,0.0',
+      's3://demo/a1/behavior/licks.json,10.0,15.0,1,0.2',
+      's3://demo/a2/behavior/licks.json,0.0,5.0,2,0.4',
+    ]);
+  });
+
+  void test('lick_rate.py validates its parameters and fails without lick files', async () => {
+    const spec = await specOf('lick-rate.json', 'Lick Rate');
+    const input = { s3_location: ['s3://demo/a1'], asset_name: ['a1'], docdb_record_id: ['1'], file_location: ['s3://demo/a1/behavior/licks.json'] };
+    const objects = { 's3://demo/a1/behavior/licks.json': '{"lick_times": [1, 2]}' };
+    await assert.rejects(run(makeTask(spec, { parameters: { bin_size_s: 0 }, input }), objects), /exited with code 64[^]*bin_size_s: must be greater than 0/);
+    await assert.rejects(run(makeTask(spec, { parameters: {}, input: { ...input, file_location: [] } }), {}), /no lick files in the inputs/);
+  });
+});
