@@ -12,11 +12,16 @@ const MAX_JOB_BYTES = 12 * 1024 * 1024;
 const PAGES_PER_INSERT = 8;
 const CACHED_PAGES = 8;
 
+/**
+ * Jobs are stored as JSON text, not as BSON: FerretDB refuses nested arrays (a job is an array of
+ * tasks), and task fields such as group values (`subject.subject_id`) or user parameters may hold
+ * keys with dots or `$` that not every server accepts. The database never needs to look inside.
+ */
 interface PlanPage {
   _id: string;
   plan_id: string;
   page: number;
-  jobs: Task[][];
+  jobs: string;
   created_at: Date;
 }
 
@@ -59,9 +64,10 @@ export function createPlanStore(db: Db): PlanStore {
     if (cached) return cached;
     const doc = await pages.findOne({ _id: id });
     if (!doc) throw new Error(`plan page ${id} not found in ${PLAN_COLLECTION}`);
-    cache.set(id, doc.jobs);
+    const jobs = JSON.parse(doc.jobs) as Task[][];
+    cache.set(id, jobs);
     if (cache.size > CACHED_PAGES) cache.delete(cache.keys().next().value as string);
-    return doc.jobs;
+    return jobs;
   }
 
   return {
@@ -77,7 +83,7 @@ export function createPlanStore(db: Db): PlanStore {
           _id: `${planId}:${page}`,
           plan_id: planId,
           page,
-          jobs: jobs.slice(start, start + perPage),
+          jobs: JSON.stringify(jobs.slice(start, start + perPage)),
           created_at: createdAt,
         });
       }
@@ -99,7 +105,7 @@ export function createPlanStore(db: Db): PlanStore {
       const cursor = pages.find({ plan_id: planId }, { sort: { page: 1 }, batchSize: 2 });
       try {
         for await (const doc of cursor) {
-          for (const tasks of doc.jobs) yield { index: index++, tasks };
+          for (const tasks of JSON.parse(doc.jobs) as Task[][]) yield { index: index++, tasks };
         }
       } finally {
         await cursor.close();
