@@ -61,12 +61,19 @@ async function runTypeScriptAnalysis(options: RunAnalysisOptions, resultsDir: st
   const name = task.analysis.analysis_name;
   const definition = registry.get(name);
   if (!definition) {
-    const known = registry.names().map((known) => `"${known}"`).join(', ') || 'none';
+    const known = registry.names().map((registered) => `"${registered}"`).join(', ') || 'none';
     throw nonRetryable(ErrorType.UnknownAnalysis, `No TypeScript analysis named "${name}" (registered: ${known})`);
   }
   const parameters = validateParameters(definition, task.parameters);
   options.log('running TypeScript analysis', { analysis: name });
-  const outputs = await untilAborted(
+  // The worker proves it is alive even when an analysis awaits something long without heartbeating.
+  const started = Date.now();
+  const beat = setInterval(
+    () => options.heartbeat({ analysis: name, elapsed_s: Math.round((Date.now() - started) / 1000) }),
+    options.heartbeatIntervalMs ?? 5000,
+  );
+  // Through then(), so that a run that throws before returning a promise is caught all the same.
+  const running = Promise.resolve().then(() =>
     definition.run({
       task,
       parameters,
@@ -76,8 +83,8 @@ async function runTypeScriptAnalysis(options: RunAnalysisOptions, resultsDir: st
       signal,
       readObject: (url) => readObject(options.s3, url, signal),
     }),
-    signal,
   );
+  const outputs = await untilAborted(running, signal).finally(() => clearInterval(beat));
   return validateOutputs(definition, outputs);
 }
 
