@@ -38,7 +38,11 @@ export default defineAnalysis({
     for (const [index, source] of tables.entries()) {
       signal.throwIfAborted();
       heartbeat({ file: index + 1, of: tables.length });
-      const rows = parse(await readObject(source), { columns: true, skip_empty_lines: true, trim: true }) as UnitRow[];
+      const rows = parse(await readObject(source), {
+        columns: true,
+        skip_empty_lines: true,
+        trim: true,
+      }) as UnitRow[];
       if (rows[0] && !columns.length) columns = Object.keys(rows[0]);
       // A unit with a missing or non-numeric metric cannot be shown to pass, so it does not.
       const kept = rows.filter(
@@ -52,7 +56,9 @@ export default defineAnalysis({
     }
     const unitsTotal = perFile.reduce((sum, file) => sum + file.units_total, 0);
     const header = [...columns, 'source'];
-    const lines = passing.map(({ source, row }) => [...columns.map((column) => row[column] ?? ''), source].map(csvCell).join(','));
+    const lines = passing.map(({ source, row }) =>
+      [...columns.map((column) => row[column] ?? ''), source].map(csvCell).join(','),
+    );
     await writeFile(join(resultsDir, 'units.csv'), [header.join(','), ...lines].join('\n') + '\n');
     const outputs = {
       units_total: unitsTotal,

@@ -56,13 +56,23 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-async function runTypeScriptAnalysis(options: RunAnalysisOptions, resultsDir: string): Promise<Record<string, unknown>> {
+async function runTypeScriptAnalysis(
+  options: RunAnalysisOptions,
+  resultsDir: string,
+): Promise<Record<string, unknown>> {
   const { task, registry, signal } = options;
   const name = task.analysis.analysis_name;
   const definition = registry.get(name);
   if (!definition) {
-    const known = registry.names().map((registered) => `"${registered}"`).join(', ') || 'none';
-    throw nonRetryable(ErrorType.UnknownAnalysis, `No TypeScript analysis named "${name}" (registered: ${known})`);
+    const known =
+      registry
+        .names()
+        .map((registered) => `"${registered}"`)
+        .join(', ') || 'none';
+    throw nonRetryable(
+      ErrorType.UnknownAnalysis,
+      `No TypeScript analysis named "${name}" (registered: ${known})`,
+    );
   }
   const parameters = validateParameters(definition, task.parameters);
   options.log('running TypeScript analysis', { analysis: name });
@@ -88,7 +98,10 @@ async function runTypeScriptAnalysis(options: RunAnalysisOptions, resultsDir: st
   return validateOutputs(definition, outputs);
 }
 
-async function runCommandAnalysis(options: RunAnalysisOptions, resultsDir: string): Promise<Record<string, unknown>> {
+async function runCommandAnalysis(
+  options: RunAnalysisOptions,
+  resultsDir: string,
+): Promise<Record<string, unknown>> {
   const { task, workDir, commandRoot, signal } = options;
   const [program = '', ...args] = task.analysis.command ?? [];
   const inputDir = join(workDir, 'inputs');
@@ -137,7 +150,10 @@ async function readOutputsJson(resultsDir: string, analysisName: string): Promis
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw nonRetryable(ErrorType.InvalidOutputs, `outputs.json of "${analysisName}" is not valid JSON: ${(err as Error).message}`);
+    throw nonRetryable(
+      ErrorType.InvalidOutputs,
+      `outputs.json of "${analysisName}" is not valid JSON: ${(err as Error).message}`,
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw nonRetryable(ErrorType.InvalidOutputs, `outputs.json of "${analysisName}" must hold a JSON object`);

@@ -100,26 +100,36 @@ export async function runCommand(options: CommandOptions): Promise<CommandResult
   signal.addEventListener('abort', onAbort, { once: true });
   const elapsed = () => Math.round((Date.now() - started) / 1000);
   heartbeat({ program, elapsed_s: 0 });
-  const beat = setInterval(() => heartbeat({ program, pid: child.pid, elapsed_s: elapsed() }), options.heartbeatIntervalMs ?? 5000);
+  const beat = setInterval(
+    () => heartbeat({ program, pid: child.pid, elapsed_s: elapsed() }),
+    options.heartbeatIntervalMs ?? 5000,
+  );
   if (child.pid !== undefined) runningGroups.add(child.pid);
 
   try {
-    const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) => resolve([exitCode, killedBy]));
-      child.once('exit', () => {
-        exited = true;
-        // Whatever the program left in its group (daemons, a child that ignored SIGTERM) goes too.
-        // Done here, at once, while the group id cannot yet have been reused.
-        if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
-        setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
-        }, PIPE_DRAIN_MS).unref();
-      });
-    }).catch((err: NodeJS.ErrnoException) => {
+    const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+      (resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) =>
+          resolve([exitCode, killedBy]),
+        );
+        child.once('exit', () => {
+          exited = true;
+          // Whatever the program left in its group (daemons, a child that ignored SIGTERM) goes too.
+          // Done here, at once, while the group id cannot yet have been reused.
+          if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+          setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+          }, PIPE_DRAIN_MS).unref();
+        });
+      },
+    ).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'EACCES') {
-        throw nonRetryable(ErrorType.CommandNotFound, `Cannot run "${program}": ${err.code === 'ENOENT' ? 'not found' : 'not executable'}`);
+        throw nonRetryable(
+          ErrorType.CommandNotFound,
+          `Cannot run "${program}": ${err.code === 'ENOENT' ? 'not found' : 'not executable'}`,
+        );
       }
       throw err;
     });

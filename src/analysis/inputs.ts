@@ -8,7 +8,8 @@ import { ErrorType, nonRetryable } from '../errors';
 
 export function parseS3Url(url: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match?.[1] || !match[2]) throw nonRetryable(ErrorType.InvalidInput, `Not an s3://bucket/key URL: ${url}`);
+  if (!match?.[1] || !match[2])
+    throw nonRetryable(ErrorType.InvalidInput, `Not an s3://bucket/key URL: ${url}`);
   return { bucket: match[1], key: match[2] };
 }
 

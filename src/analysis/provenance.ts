@@ -82,7 +82,10 @@ export const UNKNOWN_VERSION = 'unknown';
 
 const versionCache = new Map<string, Promise<Record<string, string>>>();
 
-function cached(key: string, compute: () => Promise<Record<string, string>>): Promise<Record<string, string>> {
+function cached(
+  key: string,
+  compute: () => Promise<Record<string, string>>,
+): Promise<Record<string, string>> {
   let value = versionCache.get(key);
   if (!value) {
     value = compute();
@@ -129,7 +132,11 @@ const PYTHON_VERSIONS = [
   'print(json.dumps({name: version(name) for name in sys.argv[1:]}))',
 ].join('\n');
 
-async function pythonVersions(interpreter: string, libraries: string[], commandRoot: string): Promise<Record<string, string>> {
+async function pythonVersions(
+  interpreter: string,
+  libraries: string[],
+  commandRoot: string,
+): Promise<Record<string, string>> {
   try {
     const { stdout } = await run(interpreter, ['-c', PYTHON_VERSIONS, ...libraries], {
       cwd: commandRoot,
@@ -141,7 +148,9 @@ async function pythonVersions(interpreter: string, libraries: string[], commandR
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw nonRetryable(ErrorType.CommandNotFound, `Python interpreter "${interpreter}" not found`);
     }
-    throw new Error(`Could not ask ${interpreter} for library versions: ${(err as Error).message}`, { cause: err });
+    throw new Error(`Could not ask ${interpreter} for library versions: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -25,7 +25,9 @@ function isDefinition(value: unknown): value is AnalysisDefinition {
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as Record<string, unknown>;
   const isSchema = (schema: unknown) =>
-    schema !== null && typeof schema === 'object' && typeof (schema as { safeParse?: unknown }).safeParse === 'function';
+    schema !== null &&
+    typeof schema === 'object' &&
+    typeof (schema as { safeParse?: unknown }).safeParse === 'function';
   return (
     typeof candidate.name === 'string' &&
     typeof candidate.run === 'function' &&
@@ -37,7 +39,11 @@ function isDefinition(value: unknown): value is AnalysisDefinition {
 /** The default export, whether the module was compiled ESM-to-CJS (`.default`) or wrote `module.exports`. */
 function defaultExport(moduleValue: unknown): unknown {
   let value = moduleValue;
-  for (let depth = 0; depth < 2 && value !== null && typeof value === 'object' && 'default' in value; depth++) {
+  for (
+    let depth = 0;
+    depth < 2 && value !== null && typeof value === 'object' && 'default' in value;
+    depth++
+  ) {
     value = (value as { default: unknown }).default;
   }
   return value;
@@ -81,7 +87,9 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
 function describeIssues(issues: z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
-      const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+      const path = issue.path
+        .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+        .join('');
       return `${path ? path.replace(/^\./, '') : '(root)'}: ${issue.message}`;
     })
     .join('; ');
@@ -108,5 +116,10 @@ export function validateOutputs<O extends Record<string, unknown>>(
   definition: AnalysisDefinition<unknown, O>,
   outputs: unknown,
 ): O {
-  return validate(definition.outputs, outputs, ErrorType.InvalidOutputs, `Invalid outputs of analysis "${definition.name}"`);
+  return validate(
+    definition.outputs,
+    outputs,
+    ErrorType.InvalidOutputs,
+    `Invalid outputs of analysis "${definition.name}"`,
+  );
 }

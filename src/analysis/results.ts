@@ -24,9 +24,13 @@ export async function listResultFiles(resultsDir: string): Promise<string[]> {
         files.push(relative);
       } else if (entry.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
-        if (!target) throw nonRetryable(ErrorType.UnsafeResults, `Result ${relative} is a symlink to nothing`);
+        if (!target)
+          throw nonRetryable(ErrorType.UnsafeResults, `Result ${relative} is a symlink to nothing`);
         if (!isInside(root, target)) {
-          throw nonRetryable(ErrorType.UnsafeResults, `Result ${relative} is a symlink leaving the results folder`);
+          throw nonRetryable(
+            ErrorType.UnsafeResults,
+            `Result ${relative} is a symlink leaving the results folder`,
+          );
         }
         if ((await stat(target)).isFile()) files.push(relative);
       }

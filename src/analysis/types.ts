@@ -17,7 +17,10 @@ export interface RunContext<P> {
   readObject: (s3Url: string) => Promise<Buffer>;
 }
 
-export interface AnalysisDefinition<P = unknown, O extends Record<string, unknown> = Record<string, unknown>> {
+export interface AnalysisDefinition<
+  P = unknown,
+  O extends Record<string, unknown> = Record<string, unknown>,
+> {
   name: string;
   /** Output type P; the input side may differ (defaults fill in missing fields). */
   parameters: z.ZodType<P>;

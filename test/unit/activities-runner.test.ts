@@ -60,11 +60,18 @@ void describe('activities/runner', () => {
   };
 
   void test('a command runs without a shell; outputs.json becomes the outputs and stays a file', async () => {
-    const task = makeTask({ analysis_name: 'Echo', command: ['node', ECHO, 'two words', '; rm -rf /tmp/x', '$HOME'] });
+    const task = makeTask({
+      analysis_name: 'Echo',
+      command: ['node', ECHO, 'two words', '; rm -rf /tmp/x', '$HOME'],
+    });
     const { outputs, files, resultsDir, workDir } = await run(task);
     assert.deepEqual(outputs, { args: 3 });
     assert.deepEqual(files, ['args.json', 'env.json', 'outputs.json']);
-    assert.deepEqual(JSON.parse(await readFile(join(resultsDir, 'args.json'), 'utf8')), ['two words', '; rm -rf /tmp/x', '$HOME']);
+    assert.deepEqual(JSON.parse(await readFile(join(resultsDir, 'args.json'), 'utf8')), [
+      'two words',
+      '; rm -rf /tmp/x',
+      '$HOME',
+    ]);
     // Logs and the task file live beside the results, not among them.
     assert.ok(existsSync(join(workDir, 'stdout.log')) && existsSync(join(workDir, 'task.json')));
     assert.equal(JSON.parse(await readFile(join(workDir, 'task.json'), 'utf8')).hash, task.hash);
@@ -74,11 +81,17 @@ void describe('activities/runner', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'not-for-programs';
     try {
       const task = makeTask({ analysis_name: 'Echo', command: ['node', ECHO] });
-      const hidden = JSON.parse(await readFile(join((await run(task)).resultsDir, 'env.json'), 'utf8')) as string[];
+      const hidden = JSON.parse(
+        await readFile(join((await run(task)).resultsDir, 'env.json'), 'utf8'),
+      ) as string[];
       assert.ok(!hidden.includes('AWS_SECRET_ACCESS_KEY'));
-      for (const name of ['PATH', 'ANALYSIS_TASK_FILE', 'ANALYSIS_RESULTS_DIR', 'ANALYSIS_INPUT_DIR']) assert.ok(hidden.includes(name), name);
+      for (const name of ['PATH', 'ANALYSIS_TASK_FILE', 'ANALYSIS_RESULTS_DIR', 'ANALYSIS_INPUT_DIR'])
+        assert.ok(hidden.includes(name), name);
       const passed = JSON.parse(
-        await readFile(join((await run(task, { passEnv: ['AWS_SECRET_ACCESS_KEY'] })).resultsDir, 'env.json'), 'utf8'),
+        await readFile(
+          join((await run(task, { passEnv: ['AWS_SECRET_ACCESS_KEY'] })).resultsDir, 'env.json'),
+          'utf8',
+        ),
       ) as string[];
       assert.ok(passed.includes('AWS_SECRET_ACCESS_KEY'));
     } finally {
@@ -89,7 +102,11 @@ void describe('activities/runner', () => {
   void test('a non-zero exit is a retryable AnalysisFailed with the last 20 lines of stderr', async () => {
     const task = python('import sys\nfor i in range(30): print(f"line {i}", file=sys.stderr)\nsys.exit(3)');
     await assert.rejects(run(task), (err: unknown) => {
-      failsWith(ErrorType.AnalysisFailed, /python3 exited with code 3 .*stderr:\nline 10\n[^]*line 29$/, false)(err);
+      failsWith(
+        ErrorType.AnalysisFailed,
+        /python3 exited with code 3 .*stderr:\nline 10\n[^]*line 29$/,
+        false,
+      )(err);
       assert.doesNotMatch((err as Error).message, /line 9\n/);
       return true;
     });
@@ -114,7 +131,9 @@ void describe('activities/runner', () => {
     const pidFile = join(workDir, 'results', 'pid');
     const started = Date.now();
     const running = runAnalysis({
-      task: python(`import os, signal, time\n${code}\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "pid"), "w").write(str(os.getpid()))\ntime.sleep(60)`),
+      task: python(
+        `import os, signal, time\n${code}\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "pid"), "w").write(str(os.getpid()))\ntime.sleep(60)`,
+      ),
       registry,
       workDir,
       s3: fakeS3({}).client,
@@ -143,7 +162,9 @@ void describe('activities/runner', () => {
   });
 
   void test('outputs.json must hold an object', async () => {
-    const task = python('import os\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "outputs.json"), "w").write("[1, 2]")');
+    const task = python(
+      'import os\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "outputs.json"), "w").write("[1, 2]")',
+    );
     await assert.rejects(run(task), failsWith(ErrorType.InvalidOutputs, /must hold a JSON object/));
   });
 
@@ -152,14 +173,22 @@ void describe('activities/runner', () => {
       'import os\nd = os.environ["ANALYSIS_RESULTS_DIR"]\nos.makedirs(os.path.join(d, "sub"))\nopen(os.path.join(d, "sub", "a.txt"), "w").write("a")\nos.symlink(os.path.join(d, "sub", "a.txt"), os.path.join(d, "b.txt"))',
     );
     assert.deepEqual((await run(inside)).files, ['b.txt', 'sub/a.txt']);
-    const leaving = python('import os\nos.symlink("/etc/passwd", os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "passwd"))');
-    await assert.rejects(run(leaving), failsWith(ErrorType.UnsafeResults, /passwd is a symlink leaving the results folder/));
+    const leaving = python(
+      'import os\nos.symlink("/etc/passwd", os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "passwd"))',
+    );
+    await assert.rejects(
+      run(leaving),
+      failsWith(ErrorType.UnsafeResults, /passwd is a symlink leaving the results folder/),
+    );
   });
 
   void test('a TypeScript analysis is looked up, validated and run', async () => {
     const { outputs, files } = await run(makeTask({ analysis_name: 'Noop' }));
     assert.deepEqual({ outputs, files }, { outputs: {}, files: ['noop.txt'] });
-    await assert.rejects(run(makeTask({ analysis_name: 'Nope' })), failsWith(ErrorType.UnknownAnalysis, /"Nope" \(registered: "Always Fails", "Noop", "Sleep"\)/));
+    await assert.rejects(
+      run(makeTask({ analysis_name: 'Nope' })),
+      failsWith(ErrorType.UnknownAnalysis, /"Nope" \(registered: "Always Fails", "Noop", "Sleep"\)/),
+    );
     const badSleep = makeTask({ analysis_name: 'Sleep' }, { parameters: { ms: -5 } });
     await assert.rejects(run(badSleep), failsWith(ErrorType.InvalidParameters, /"Sleep": ms: /));
     await assert.rejects(run(makeTask({ analysis_name: 'Always Fails' })), /always fails/);
@@ -167,7 +196,9 @@ void describe('activities/runner', () => {
 
   void test('cancelling a TypeScript analysis rejects at once', async () => {
     const controller = new AbortController();
-    const running = run(makeTask({ analysis_name: 'Sleep' }, { parameters: { ms: 60_000 } }), { signal: controller.signal });
+    const running = run(makeTask({ analysis_name: 'Sleep' }, { parameters: { ms: 60_000 } }), {
+      signal: controller.signal,
+    });
     await sleep(100);
     controller.abort(new CancelledFailure('test cancel'));
     await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);

@@ -17,7 +17,8 @@ void describe('analysis/define', () => {
     const parameters = definition.parameters.parse({ x: 3 });
     assert.deepEqual(await definition.run({ parameters } as Parameters<typeof definition.run>[0]), { y: 6 });
     assert.throws(
-      () => defineAnalysis({ name: ' ', parameters: z.object({}), outputs: z.object({}), run: async () => ({}) }),
+      () =>
+        defineAnalysis({ name: ' ', parameters: z.object({}), outputs: z.object({}), run: async () => ({}) }),
       /non-empty name/,
     );
   });

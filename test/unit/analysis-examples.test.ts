@@ -58,7 +58,12 @@ void describe('analyses (shipped examples)', () => {
     const spec = await specOf('unit-yield.json', 'Unit Yield');
     const task = makeTask(spec, {
       parameters: { isi_violations: 0.5 },
-      input: { s3_location: ['s3://demo/a1', 's3://demo/a2/'], asset_name: ['a1', 'a2'], docdb_record_id: ['1', '2'], file_location: [] },
+      input: {
+        s3_location: ['s3://demo/a1', 's3://demo/a2/'],
+        asset_name: ['a1', 'a2'],
+        docdb_record_id: ['1', '2'],
+        file_location: [],
+      },
     });
     const objects = { 's3://demo/a1/spikes/units.csv': unitsCsv, 's3://demo/a2/spikes/units.csv': unitsCsv };
     const { outputs, files, resultsDir, reads } = await run(task, objects);
@@ -67,7 +72,10 @@ void describe('analyses (shipped examples)', () => {
     assert.deepEqual(files, ['summary.json', 'units.csv']);
     const passing = (await readFile(join(resultsDir, 'units.csv'), 'utf8')).trim().split('\n');
     assert.equal(passing[0], 'unit_id,isi_violations,firing_rate,presence_ratio,source');
-    assert.deepEqual(passing.slice(1).map((line) => line.split(',')[0]), ['1', '4', '1', '4']);
+    assert.deepEqual(
+      passing.slice(1).map((line) => line.split(',')[0]),
+      ['1', '4', '1', '4'],
+    );
     const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8'));
     assert.deepEqual(summary.thresholds, { isi_violations: 0.5, min_firing_rate: 0.1 });
   });
@@ -75,8 +83,16 @@ void describe('analyses (shipped examples)', () => {
   void test('Unit Yield reads the CSV files of a file task and rejects bad parameters', async () => {
     const spec = await specOf('both.json', 'Unit Yield');
     const file = 's3://demo/a1/spikes/units.csv';
-    const input = { s3_location: ['s3://demo/a1'], asset_name: ['a1'], docdb_record_id: ['1'], file_location: [file, 's3://demo/a1/behavior/licks.json'] };
-    const { outputs } = await run(makeTask(spec, { parameters: { isi_violations: 1, min_firing_rate: 0 }, input }), { [file]: unitsCsv });
+    const input = {
+      s3_location: ['s3://demo/a1'],
+      asset_name: ['a1'],
+      docdb_record_id: ['1'],
+      file_location: [file, 's3://demo/a1/behavior/licks.json'],
+    };
+    const { outputs } = await run(
+      makeTask(spec, { parameters: { isi_violations: 1, min_firing_rate: 0 }, input }),
+      { [file]: unitsCsv },
+    );
     assert.deepEqual(outputs, { units_total: 4, units_passing: 4, yield_fraction: 1, files_read: 1 });
     await assert.rejects(
       run(makeTask(spec, { parameters: { isi_violations: 'high' }, input }), {}),
@@ -94,7 +110,12 @@ void describe('analyses (shipped examples)', () => {
     };
     const task = makeTask(spec, {
       parameters: { bin_size_s: 5, isi_violations: 0.5 },
-      input: { s3_location: ['s3://demo/a1', 's3://demo/a2'], asset_name: ['a1', 'a2'], docdb_record_id: ['1', '2'], file_location: Object.keys(objects) },
+      input: {
+        s3_location: ['s3://demo/a1', 's3://demo/a2'],
+        asset_name: ['a1', 'a2'],
+        docdb_record_id: ['1', '2'],
+        file_location: Object.keys(objects),
+      },
     });
     const { outputs, files, resultsDir } = await run(task, objects);
     assert.deepEqual(files, ['lick_rate.csv', 'outputs.json']);
@@ -121,9 +142,20 @@ void describe('analyses (shipped examples)', () => {
 
   void test('lick_rate.py validates its parameters and fails without lick files', async () => {
     const spec = await specOf('lick-rate.json', 'Lick Rate');
-    const input = { s3_location: ['s3://demo/a1'], asset_name: ['a1'], docdb_record_id: ['1'], file_location: ['s3://demo/a1/behavior/licks.json'] };
+    const input = {
+      s3_location: ['s3://demo/a1'],
+      asset_name: ['a1'],
+      docdb_record_id: ['1'],
+      file_location: ['s3://demo/a1/behavior/licks.json'],
+    };
     const objects = { 's3://demo/a1/behavior/licks.json': '{"lick_times": [1, 2]}' };
-    await assert.rejects(run(makeTask(spec, { parameters: { bin_size_s: 0 }, input }), objects), /exited with code 64[^]*bin_size_s: must be greater than 0/);
-    await assert.rejects(run(makeTask(spec, { parameters: {}, input: { ...input, file_location: [] } }), {}), /no lick files in the inputs/);
+    await assert.rejects(
+      run(makeTask(spec, { parameters: { bin_size_s: 0 }, input }), objects),
+      /exited with code 64[^]*bin_size_s: must be greater than 0/,
+    );
+    await assert.rejects(
+      run(makeTask(spec, { parameters: {}, input: { ...input, file_location: [] } }), {}),
+      /no lick files in the inputs/,
+    );
   });
 });

@@ -13,7 +13,10 @@ void describe('analysis/inputs', () => {
   });
 
   void test('localInputPaths keeps as few trailing segments as keep the names distinct', () => {
-    assert.deepEqual(localInputPaths(['s3://b/a1/licks.json', 's3://b/a1/units.csv']), ['licks.json', 'units.csv']);
+    assert.deepEqual(localInputPaths(['s3://b/a1/licks.json', 's3://b/a1/units.csv']), [
+      'licks.json',
+      'units.csv',
+    ]);
     assert.deepEqual(localInputPaths(['s3://b/a1/behavior/licks.json', 's3://b/a2/behavior/licks.json']), [
       'a1/behavior/licks.json',
       'a2/behavior/licks.json',
@@ -26,7 +29,11 @@ void describe('analysis/inputs', () => {
     assert.equal((await readObject(client, 's3://b/a1/x.json')).toString(), '{"a":1}');
     const dir = await mkdtemp(join(tmpdir(), 'inputs-'));
     try {
-      const inputs = await downloadInputs(client, ['s3://b/a1/x.json', 's3://b/a2/x.json', 's3://b/a1/x.json'], dir);
+      const inputs = await downloadInputs(
+        client,
+        ['s3://b/a1/x.json', 's3://b/a2/x.json', 's3://b/a1/x.json'],
+        dir,
+      );
       assert.deepEqual(inputs, [
         { s3_url: 's3://b/a1/x.json', path: 'a1/x.json' },
         { s3_url: 's3://b/a2/x.json', path: 'a2/x.json' },

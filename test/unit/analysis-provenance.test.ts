@@ -70,25 +70,41 @@ void describe('analysis/provenance', () => {
   void test('codeDirOf finds the registry folder, the script folder or the command root', () => {
     const root = projectRoot();
     assert.equal(codeDirOf(spec({}), '/registry', root), '/registry');
-    assert.equal(codeDirOf(spec({ command: ['python3', 'analyses/lick_rate.py'] }), '/registry', root), join(root, 'analyses'));
+    assert.equal(
+      codeDirOf(spec({ command: ['python3', 'analyses/lick_rate.py'] }), '/registry', root),
+      join(root, 'analyses'),
+    );
     assert.equal(codeDirOf(spec({ command: ['python3', '-c', 'print(1)'] }), '/registry', root), root);
   });
 
   void test('libraryVersions reads npm packages, asks python, and admits what it cannot know', async () => {
     const root = projectRoot();
     const zodVersion = (await import('zod/package.json')).default.version;
-    assert.deepEqual(await libraryVersions(spec({ analysis_libraries: ['zod', 'no-such-package-xyz'] }), root), {
-      'no-such-package-xyz': 'not installed',
-      zod: zodVersion,
-    });
-    const python = await libraryVersions(spec({ command: ['python3', 'x.py'], analysis_libraries: ['pip', 'no-such-dist-xyz'] }), root);
+    assert.deepEqual(
+      await libraryVersions(spec({ analysis_libraries: ['zod', 'no-such-package-xyz'] }), root),
+      {
+        'no-such-package-xyz': 'not installed',
+        zod: zodVersion,
+      },
+    );
+    const python = await libraryVersions(
+      spec({ command: ['python3', 'x.py'], analysis_libraries: ['pip', 'no-such-dist-xyz'] }),
+      root,
+    );
     assert.match(python.pip ?? '', /^\d+\.\d+/);
     assert.equal(python['no-such-dist-xyz'], 'not installed');
-    assert.deepEqual(await libraryVersions(spec({ command: ['Rscript', 'a.R'], analysis_libraries: ['dplyr'] }), root), {
-      dplyr: 'unknown',
-    });
+    assert.deepEqual(
+      await libraryVersions(spec({ command: ['Rscript', 'a.R'], analysis_libraries: ['dplyr'] }), root),
+      {
+        dplyr: 'unknown',
+      },
+    );
     assert.deepEqual(await libraryVersions(spec({ command: ['python3'] }), root), {});
-    assert.ok(isPythonProgram('/usr/bin/python3.11') && isPythonProgram('.venv/bin/python') && !isPythonProgram('pytest'));
+    assert.ok(
+      isPythonProgram('/usr/bin/python3.11') &&
+        isPythonProgram('.venv/bin/python') &&
+        !isPythonProgram('pytest'),
+    );
   });
 
   void test('workerHost is the host name', () => {

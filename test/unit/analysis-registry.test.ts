@@ -6,7 +6,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { defineAnalysis } from '../../src/analysis/define';
 import { projectRoot } from '../../src/analysis/paths';
-import { loadRegistry, resolveAnalysesDir, validateOutputs, validateParameters } from '../../src/analysis/registry';
+import {
+  loadRegistry,
+  resolveAnalysesDir,
+  validateOutputs,
+  validateParameters,
+} from '../../src/analysis/registry';
 import { ErrorType } from '../../src/errors';
 
 const root = projectRoot();
@@ -66,12 +71,21 @@ void describe('analysis/registry', () => {
   });
 
   void test('loadRegistry loads the shipped analyses and the test fixtures', async () => {
-    assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), ['Unit Yield']);
-    assert.deepEqual((await loadRegistry(join(root, 'test/fixtures/analyses'))).names(), ['Always Fails', 'Noop', 'Sleep']);
+    assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), [
+      'Unit Yield',
+    ]);
+    assert.deepEqual((await loadRegistry(join(root, 'test/fixtures/analyses'))).names(), [
+      'Always Fails',
+      'Noop',
+      'Sleep',
+    ]);
   });
 
   void test('loadRegistry refuses two analyses with the same name, naming both files', async () => {
-    const dir = await folder('duplicates', { 'a.ts': analysisSource('Same'), 'b.ts': analysisSource('Same') });
+    const dir = await folder('duplicates', {
+      'a.ts': analysisSource('Same'),
+      'b.ts': analysisSource('Same'),
+    });
     await assert.rejects(loadRegistry(dir), /"Same" is defined twice: in .*a\.ts and in .*b\.ts/);
   });
 
@@ -94,16 +108,24 @@ void describe('analysis/registry', () => {
 
   const definition = defineAnalysis({
     name: 'Thresholds',
-    parameters: z.object({ isi_violations: z.number().min(0), nested: z.object({ bins: z.array(z.int()) }).optional() }),
+    parameters: z.object({
+      isi_violations: z.number().min(0),
+      nested: z.object({ bins: z.array(z.int()) }).optional(),
+    }),
     outputs: z.object({ count: z.number() }),
     run: async () => ({ count: 1 }),
   });
 
   void test('validateParameters returns the parsed set or fails for good naming the field', () => {
-    assert.deepEqual(validateParameters(definition, { isi_violations: 0.5, extra: 1 }), { isi_violations: 0.5 });
+    assert.deepEqual(validateParameters(definition, { isi_violations: 0.5, extra: 1 }), {
+      isi_violations: 0.5,
+    });
     assert.throws(
       () => validateParameters(definition, { isi_violations: -1 }),
-      isFailure(ErrorType.InvalidParameters, /Invalid parameters for analysis "Thresholds": isi_violations: .*>=0/),
+      isFailure(
+        ErrorType.InvalidParameters,
+        /Invalid parameters for analysis "Thresholds": isi_violations: .*>=0/,
+      ),
     );
     assert.throws(
       () => validateParameters(definition, {}),
