@@ -23,4 +23,4 @@ npx tsc --noEmit
 mkdir -p test-output
 files=(test/unit/*.test.ts test/integration/*.test.ts)
 if [ -n "${TEST_ONLY:-}" ]; then files=($TEST_ONLY); fi
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+node --require tsx/cjs --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

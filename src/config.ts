@@ -40,6 +40,8 @@ const schema = z.object({
   /** Uploads run on each worker's own queue, with their own slots. */
   WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+  /** Jobs a dispatch run starts before continuing as new (default 400); tests lower it. */
+  ANALYSIS_CONTINUE_AS_NEW_AFTER: positiveInt.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

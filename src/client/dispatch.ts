@@ -30,7 +30,7 @@ export function registerDispatch(program: Command): void {
         const handle = await client.workflow.start(dispatch, {
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           workflowId,
-          args: [{ dispatchId, request }],
+          args: [{ dispatchId, request, continueAsNewAfter: config.ANALYSIS_CONTINUE_AS_NEW_AFTER }],
           typedSearchAttributes: [
             { key: DispatchIdKey, value: dispatchId },
             { key: AnalysisNameKey, value: names },
@@ -45,9 +45,13 @@ export function registerDispatch(program: Command): void {
 
         const planned = await waitForPlan(handle, config.TEMPORAL_TASK_QUEUE);
         if (!planned) {
+          // Closed already: failed in planning, or nothing was left to run.
           const outcome = await outcomeOf(handle);
           if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
-          else console.error(summaryTable(outcome));
+          else {
+            if (outcome.progress?.plan) for (const line of planLines(outcome.progress.plan)) say(line);
+            (outcome.status === 'completed' ? console.log : console.error)(summaryTable(outcome));
+          }
           if (outcome.status === 'completed') return EXIT.ok;
           return outcome.errorType === 'InvalidInput' ? EXIT.input : EXIT.failed;
         }

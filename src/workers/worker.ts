@@ -8,6 +8,7 @@ import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { connectMongo, createS3, stores } from '../clients';
 import type { Config } from '../config';
 import { connectWorkerConnection } from '../temporal';
+import { installRuntimeLogging } from './logging';
 
 export interface WorkerHandle {
   /** Resolves when both workers have stopped. */
@@ -28,6 +29,7 @@ export interface WorkerSetup {
  * activities) and one on a queue of its own, where uploads of the results it computed are sent.
  */
 export async function createWorker(config: Config, setup: WorkerSetup = {}): Promise<WorkerHandle> {
+  installRuntimeLogging(config.LOG_LEVEL);
   const { connection, namespace } = await connectWorkerConnection();
   const mongo = await connectMongo(config);
   const s3 = createS3(config);

@@ -121,7 +121,12 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       }
       if (current.nextJob >= current.plan.jobs && running.size === 0) break;
       if (startedThisRun >= limit && current.nextJob < current.plan.jobs) break;
-      await condition(() => running.size < current.numParallelWorkers || (current.nextJob >= current.plan.jobs && running.size === 0));
+      // Wake only when there is something to do: a free slot with jobs left, or the end.
+      await condition(
+        () =>
+          (running.size < current.numParallelWorkers && current.nextJob < current.plan.jobs) ||
+          (current.nextJob >= current.plan.jobs && running.size === 0),
+      );
     }
 
     if (current.nextJob < current.plan.jobs) {

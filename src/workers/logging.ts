@@ -1,0 +1,23 @@
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { createLogger } from '../logger';
+
+const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** Keeps log lines short: Temporal's task tokens and run ids say nothing to a reader. */
+const DROPPED = new Set(['taskToken', 'sdkComponent', 'isLocal', 'namespace', 'workflowRunId', 'runId']);
+
+/**
+ * Routes the Temporal runtime's logs (workflow and activity `log` calls included) to the one
+ * pino logger, so every line about a task carries its dispatch id and hash as fields.
+ */
+export function installRuntimeLogging(level: string): void {
+  if (Runtime._instance) return;
+  const log = createLogger(level);
+  const temporalLevel = (level === 'silent' || level === 'fatal' ? 'ERROR' : level.toUpperCase()) as keyof typeof LEVELS;
+  Runtime.install({
+    logger: new DefaultLogger(temporalLevel in LEVELS ? temporalLevel : 'INFO', (entry: LogEntry) => {
+      const fields = Object.fromEntries(Object.entries(entry.meta ?? {}).filter(([key]) => !DROPPED.has(key)));
+      log[LEVELS[entry.level]](fields, entry.message);
+    }),
+  });
+}

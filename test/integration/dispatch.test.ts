@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../helpers/cli';
+import { seedAssets, writeSpec } from '../helpers/data';
+import { listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
+import type { AnalysisRecord } from '../../src/types';
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
+
+/** Largest number of intervals open at the same moment. */
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const events = intervals.flatMap(([start, end]) => [[start, 1] as const, [end, -1] as const]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let peak = 0;
+  for (const [, delta] of events) peak = Math.max(peak, (open += delta));
+  return peak;
+}
+
+describe('dispatch', () => {
+  let stack: TestStack;
+  let dir: string;
+
+  before(async () => {
+    stack = await testStack('dispatch');
+    stack.env.ANALYSIS_MODULES_DIR = FIXTURES;
+    await stack.startWorker({ ANALYSIS_MODULES_DIR: FIXTURES });
+    dir = mkdtempSync(join(tmpdir(), 'dispatch-test-'));
+  });
+  after(async () => stack?.close());
+
+  test('runs every task once, uploads its files and writes one record each', async () => {
+    await seedAssets(stack, { count: 6, files: ['data/units.csv', 'data/other.txt'] });
+    const spec = writeSpec(dir, [{ analysis_name: 'Noop', analysis_version: '1.0.0', analysis_parameters: { label: 'x' } }]);
+    const result = await runCli(
+      ['dispatch', '--query', '{"name": {"$regex": "^asset_"}}', '--file_extension', '.csv', '--analysis_spec', spec, '--num_parallel_workers', '3', '--wait'],
+      stack.env,
+    );
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(result.stdout, /dispatch \d{8}-\d{6}-[0-9a-f]{4}/);
+    assert.match(result.stdout, /http:\/\/localhost:8233\/namespaces\/default\/workflows\/dispatch-/);
+    const records = await stack.mongo.db(stack.config.DOCDB_DATABASE).collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION).find().toArray();
+    assert.equal(records.length, 6);
+    for (const record of records) {
+      assert.equal(record.analysis_name, 'Noop');
+      assert.equal(record.input.file_location.length, 1);
+      assert.match(record.input.file_location[0]!, /units\.csv$/);
+      const keys = await listKeys(stack.s3, stack.bucket, `${record._id}/`);
+      assert.deepEqual(keys, [`${record._id}/metadata.nd.json`, `${record._id}/noop.txt`]);
+      assert.equal(record.location, `s3://${stack.bucket}/${record._id}`);
+    }
+
+    // The same dispatch again finds everything done and runs nothing.
+    const again = await runCli(
+      ['dispatch', '--query', '{"name": {"$regex": "^asset_"}}', '--file_extension', '.csv', '--analysis_spec', spec, '--wait'],
+      stack.env,
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /6 already done/);
+    assert.equal(await stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION).countDocuments(), 6);
+  });
+
+  test('never runs more jobs at once than --num_parallel_workers, and continues as new', async () => {
+    await seedAssets(stack, { count: 12, namePrefix: 'window', files: ['a.csv'] });
+    const spec = writeSpec(dir, [{ analysis_name: 'Sleep', analysis_version: '1', analysis_parameters: { ms: 600 } }], 'sleep.json');
+    const result = await runCli(
+      ['dispatch', '--query', '{"name": {"$regex": "^window_"}}', '--analysis_spec', spec, '--num_parallel_workers', '4', '--wait', '--json'],
+      { ...stack.env, ANALYSIS_CONTINUE_AS_NEW_AFTER: '5' },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const outcome = JSON.parse(result.stdout);
+    assert.equal(outcome.progress.counts.succeeded, 12);
+    assert.ok(outcome.progress.runs >= 3, `expected continue-as-new, saw ${outcome.progress.runs} runs`);
+    const records = await stack.mongo
+      .db(stack.config.DOCDB_DATABASE)
+      .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
+      .find({ analysis_name: 'Sleep' })
+      .toArray();
+    assert.equal(records.length, 12);
+    assert.equal(new Set(records.map((r) => r._id)).size, 12);
+    const peak = maxOverlap(records.map((r) => [Date.parse(r.started_at), Date.parse(r.finished_at)]));
+    assert.ok(peak <= 4, `at most 4 jobs at once, saw ${peak}`);
+    assert.ok(peak >= 2, `jobs ran in parallel (peak ${peak})`);
+  });
+});
