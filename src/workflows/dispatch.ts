@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -42,6 +43,12 @@ const CANCEL_GRACE = '10 minutes';
  */
 export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
   const info = workflowInfo();
+  // A schedule starts every run with the same input, so it cannot give each run its own id: an
+  // empty id means "use the workflow id", which the schedule makes unique by appending the time.
+  const dispatchId = input.dispatchId || info.workflowId.replace(/^dispatch-/, '');
+  if (!info.typedSearchAttributes.get(DispatchIdKey)) {
+    upsertSearchAttributes([{ key: DispatchIdKey, value: dispatchId }]);
+  }
   let phase: DispatchPhase = input.state ? 'running' : 'planning';
   let state: DispatchState | undefined = input.state;
 
@@ -65,7 +72,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     const counts = state?.counts ?? { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 };
     const plan = state?.plan;
     return {
-      dispatchId: input.dispatchId,
+      dispatchId,
       phase,
       plan,
       numParallelWorkers: state?.numParallelWorkers ?? input.request?.num_parallel_workers ?? 0,
@@ -89,7 +96,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       const request = input.request;
       if (!request) throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
       const startedAt = Date.now();
-      const plan = await planDispatch({ request, planId: input.dispatchId });
+      const plan = await planDispatch({ request, planId: dispatchId });
       state = {
         plan,
         numParallelWorkers: request.num_parallel_workers,
@@ -132,7 +139,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     if (current.nextJob < current.plan.jobs) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
-        dispatchId: input.dispatchId,
+        dispatchId,
         state: { ...current, inFlight: [...running].map(([jobIndex, workflowId]) => ({ jobIndex, workflowId })), runs: current.runs + 1 },
         continueAsNewAfter: input.continueAsNewAfter,
       });
@@ -176,9 +183,9 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       workflowId,
       args: [
         {
-          dispatchId: input.dispatchId,
+          dispatchId,
           dispatchWorkflowId: info.workflowId,
-          planId: input.dispatchId,
+          planId: dispatchId,
           jobIndex,
           jobsPerPage: current.plan.jobs_per_page,
           dryRun: current.dryRun,
@@ -187,11 +194,11 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [
-        { key: DispatchIdKey, value: input.dispatchId },
+        { key: DispatchIdKey, value: dispatchId },
         { key: AnalysisNameKey, value: current.analysisNames.join(', ') },
       ],
       staticSummary: `job ${jobIndex + 1} of ${current.plan.jobs} · ${current.analysisNames.join(', ')}`,
-      staticDetails: `Dispatch ${input.dispatchId}: ${current.plan.tasks_to_run} tasks in ${current.plan.jobs} jobs`,
+      staticDetails: `Dispatch ${dispatchId}: ${current.plan.tasks_to_run} tasks in ${current.plan.jobs} jobs`,
     });
   }
 }
