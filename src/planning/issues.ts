@@ -11,5 +11,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /** One issue as `field: message`, or just the message when it concerns the whole value. */
 export function formatIssue(issue: z.core.$ZodIssue, path: ReadonlyArray<PropertyKey> = issue.path): string {
   const where = formatPath(path);
-  return where ? `${where}: ${issue.message}` : issue.message;
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`
+      : issue.message;
+  return where ? `${where}: ${message}` : message;
 }

@@ -83,6 +83,10 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   const splitFiles = binary(options, 'split_files', true);
   const dryRun = binary(options, 'dry_run', false);
 
+  // Files are read in the order their flags are usually given, so the first complaint is the first flag.
+  const selection = useCsv
+    ? { asset_ids: readAssetIdsCsv(csvPath as string) }
+    : { query: parseQuery(queryText as string) };
   const specPath = text(options, 'analysis_spec');
   if (specPath === undefined) throw new InputError('--analysis_spec FILE is required');
   const specs = loadSpecs(specPath, config.ANALYSIS_BUCKET);
@@ -90,9 +94,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   const parameters = parametersPath === undefined ? undefined : loadParameters(parametersPath);
 
   return {
-    ...(useCsv
-      ? { asset_ids: readAssetIdsCsv(csvPath as string) }
-      : { query: parseQuery(queryText as string) }),
+    ...selection,
     asset_id_field: assetIdField,
     ...(text(options, 'file_extension') ? { file_extension: text(options, 'file_extension') } : {}),
     split_files: splitFiles,

@@ -83,8 +83,7 @@ void describe('loadSpecs', () => {
     rejects(() => loadSpecs(file({ analysis_name: 'A' })), 'must be a JSON list');
     rejects(
       () => loadSpecs(file([{ ...base, analysis_parameter: {} }])),
-      'entry 0 (A)',
-      'analysis_parameter',
+      'entry 0 (A): unknown field "analysis_parameter"',
     );
     rejects(
       () => loadSpecs(file([{ ...base, analysis_parameters: [1] }])),
@@ -124,7 +123,7 @@ void describe('loadParameters', () => {
   });
 
   void test('unknown top-level keys are errors', () => {
-    rejects(() => loadParameters(file({ fixed_parameter: {} })), 'fixed_parameter');
+    rejects(() => loadParameters(file({ fixed_parameter: {} })), 'unknown field "fixed_parameter"');
   });
 
   void test('a missing file or invalid JSON names the file', () => {
