@@ -72,7 +72,8 @@ export async function waitForPlan(handle: DispatchHandle, taskQueue: string): Pr
   for (;;) {
     if (!(await isRunning(handle))) return undefined;
     const progress = await tryQuery(handle);
-    if (progress && progress.phase !== 'planning') return progress;
+    // A query can land just after the dispatch closed; the closed path reads its real outcome.
+    if (progress && progress.phase !== 'planning') return (await isRunning(handle)) ? progress : undefined;
     if (!progress && !warned && Date.now() - started > 10_000) {
       console.error(`still waiting: is a worker running on task queue "${taskQueue}"? (npx analysis worker)`);
       warned = true;
