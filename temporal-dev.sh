@@ -412,6 +412,14 @@ cmd_up() {
 
 cmd_down() {
   local part file pid stopped=0 failed=0
+  # The worker scripts/demo.sh leaves running goes first: it holds connections to the servers.
+  file="$RUN/worker.pid"
+  if [[ -f $file ]] && pid=$(<"$file") && alive "$pid"; then
+    log "stopping the demo worker (pid $pid) ..."
+    stop_pid "$pid" "worker" || failed=1
+    stopped=$((stopped + 1))
+  fi
+  rm -f "$file"
   # Stops everything this checkout started, whatever DEV_SKIP says now.
   for part in "${PARTS[@]}"; do
     file=$(pid_file "$part")

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { connectMongo, createS3 } from '../src/clients';
-import { loadConfig } from '../src/config';
+import { loadConfig, splitBucketPath } from '../src/config';
 import { seedDemo } from '../src/demo/catalogue';
 
 const DEFAULT_BUCKET = 'demo-data';
@@ -22,6 +22,8 @@ async function main() {
   const s3 = createS3(config);
   try {
     await createBucket(s3, values.bucket);
+    // Results go to ANALYSIS_BUCKET when a specification names no bucket: make it exist too.
+    if (config.ANALYSIS_BUCKET) await createBucket(s3, splitBucketPath(config.ANALYSIS_BUCKET).bucket);
     const started = Date.now();
     const seeded = await seedDemo({
       db: mongo.db(config.ASSETS_DATABASE),

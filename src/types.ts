@@ -13,8 +13,11 @@ export interface AnalysisSpec {
   s3_output_bucket?: string;
   /** Argument vector of a command analysis; absent for a registered TypeScript analysis. */
   command?: string[];
-  /** Command analyses: download the task's files into `$ANALYSIS_INPUT_DIR` before running. */
-  download_inputs?: boolean;
+  /**
+   * Command analyses: what to download into `$ANALYSIS_INPUT_DIR` before running. `true`: the
+   * task's files (`--file_extension`); a list: these paths under every asset of the task.
+   */
+  download_inputs?: boolean | string[];
   /** Per-attempt time limit, e.g. "30 minutes" (Temporal duration string). */
   timeout?: string;
   /** Attempts of the run step before the task fails. */

@@ -107,9 +107,10 @@ async function runCommandAnalysis(
   const inputDir = join(workDir, 'inputs');
   await mkdir(inputDir, { recursive: true });
   let inputFiles: LocalInput[] = [];
-  if (task.analysis.download_inputs && task.input.file_location.length) {
-    options.heartbeat({ downloading: task.input.file_location.length });
-    inputFiles = await downloadInputs(options.s3, task.input.file_location, inputDir, signal);
+  const wanted = inputUrls(task);
+  if (wanted.length) {
+    options.heartbeat({ downloading: wanted.length });
+    inputFiles = await downloadInputs(options.s3, wanted, inputDir, signal);
     options.log('downloaded inputs', { files: inputFiles.length });
   }
   const taskFile = join(workDir, 'task.json');
@@ -159,4 +160,14 @@ async function readOutputsJson(resultsDir: string, analysisName: string): Promis
     throw nonRetryable(ErrorType.InvalidOutputs, `outputs.json of "${analysisName}" must hold a JSON object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** The objects a command analysis asked to have on local disk before it starts. */
+function inputUrls(task: Task): string[] {
+  const wanted = task.analysis.download_inputs;
+  if (wanted === true) return task.input.file_location;
+  if (!Array.isArray(wanted)) return [];
+  return task.input.s3_location.flatMap((location) =>
+    wanted.map((path) => `${location.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`),
+  );
 }

@@ -3,6 +3,9 @@ import type { PlanSummary } from '../types';
 import type { DispatchProgress } from '../workflows/messages';
 import type { Outcome } from './watch';
 
+/** Plain tables when the output is not a terminal (files, pipes, CI logs). */
+export const tableStyle = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
 export function planLines(plan: PlanSummary): string[] {
   const lines = [
     `${plan.tasks_total} tasks from ${plan.assets} assets: ${plan.tasks_new} new, ${plan.tasks_done} already done, ${plan.tasks_changed_code} done by different code`,
@@ -24,11 +27,11 @@ export function summaryTable(outcome: Outcome): string {
   out.push(`dispatch ${progress?.dispatchId ?? ''} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`);
   if (progress) {
     const c = progress.counts;
-    const table = new Table({ head: ['succeeded', 'skipped (done)', 'skipped (other code)', 'failed', 'cancelled', 'elapsed'] });
+    const table = new Table({ ...tableStyle, head: ['succeeded', 'skipped (done)', 'skipped (other code)', 'failed', 'cancelled', 'elapsed'] });
     table.push([c.succeeded, c.skipped, c.changedCode, c.failed, c.cancelled, `${seconds(progress).toFixed(1)} s`]);
     out.push(table.toString());
     if (progress.failures.length > 0) {
-      const failures = new Table({ head: ['failed task', 'asset', 'error'], colWidths: [16, 40, 70], wordWrap: true });
+      const failures = new Table({ ...tableStyle, head: ['failed task', 'asset', 'error'], colWidths: [16, 40, 70], wordWrap: true });
       for (const failure of progress.failures) failures.push([failure.hash.slice(0, 12), failure.asset_name, failure.error]);
       out.push(failures.toString());
       if (c.failed > progress.failures.length) out.push(`... and ${c.failed - progress.failures.length} more failed tasks`);

@@ -39,7 +39,11 @@ const specEntry = z.strictObject(
       .array(z.string().min(1, 'must not hold empty arguments'), { error: 'must be a list of strings' })
       .min(1, 'must not be empty')
       .optional(),
-    download_inputs: z.boolean().optional(),
+    download_inputs: z
+      .union([z.boolean(), z.array(z.string().min(1).regex(/^[^/]/, 'must be relative to the asset'))], {
+        error: 'must be true, false or a list of paths relative to each asset',
+      })
+      .optional(),
     timeout: duration.optional(),
     max_attempts: z.int().positive().optional(),
   },
