@@ -3,6 +3,7 @@ import { registerCancel } from './cancel';
 import { reportError } from './common';
 import { registerDispatch } from './dispatch';
 import { registerPlan } from './plan';
+import { registerResults } from './results';
 import { registerStatus } from './status';
 import { registerWorker } from './worker';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerStatus(program);
   registerCancel(program);
+  registerResults(program);
   registerWorker(program);
   return program;
 }

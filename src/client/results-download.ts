@@ -1,0 +1,71 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { parseS3Url } from '../clients';
+import type { AnalysisRecord } from '../types';
+
+const PARALLEL_FILES = 4;
+
+/**
+ * Where an object's relative key lands under `root`, or undefined when the key would leave it
+ * (`..` segments, an absolute path): a bucket's keys are not to be trusted as file names.
+ */
+export function safeTarget(root: string, relativeKey: string): string | undefined {
+  if (relativeKey === '' || relativeKey.includes('\0')) return undefined;
+  const target = resolve(root, relativeKey);
+  const rel = relative(resolve(root), target);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : target;
+}
+
+export interface Downloaded {
+  hash: string;
+  dir: string;
+  files: number;
+  refused: string[];
+}
+
+async function* objectKeys(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<string> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? []) if (item.Key) yield item.Key;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** Fetches every object under a record's `location` into `dir/<hash>/`, keeping relative paths. */
+export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: string): Promise<Downloaded> {
+  const root = safeTarget(dir, record._id);
+  if (!root) throw new Error(`record id ${JSON.stringify(record._id)} is not usable as a folder name`);
+  const { bucket, key } = parseS3Url(record.location);
+  const prefix = key === '' ? '' : `${key.replace(/\/+$/, '')}/`;
+  const result: Downloaded = { hash: record._id, dir: root, files: 0, refused: [] };
+  const keys = objectKeys(s3, bucket, prefix);
+
+  // A few workers share one key iterator: parallel transfers without listing everything first.
+  const worker = async () => {
+    for (;;) {
+      const next = await keys.next();
+      if (next.done) return;
+      const target = safeTarget(root, next.value.slice(prefix.length));
+      if (!target) {
+        result.refused.push(next.value);
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true });
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: next.value }));
+      // Written beside the target and renamed, so an interrupted download leaves no truncated file.
+      const partial = `${target}.part`;
+      await pipeline(object.Body as Readable, createWriteStream(partial));
+      await rename(partial, target);
+      result.files++;
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_FILES }, worker));
+  return result;
+}

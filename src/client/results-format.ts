@@ -1,0 +1,89 @@
+import Table from 'cli-table3';
+import type { AnalysisRecord } from '../types';
+
+const HASH_PREFIX = 12;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function compactValue(value: unknown): string {
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** `key=value` pairs short enough for one table cell; the full outputs are in --json and --csv. */
+export function outputsSummary(outputs: Record<string, unknown> | undefined, max = 40): string {
+  const pairs = Object.entries(outputs ?? {}).map(([key, value]) => `${key}=${compactValue(value)}`);
+  return truncate(pairs.join(' '), max);
+}
+
+export function assetsSummary(names: string[] | undefined): string {
+  const list = names ?? [];
+  return list.length <= 2 ? list.join(', ') : `${list.slice(0, 2).join(', ')} +${list.length - 2} more`;
+}
+
+export function resultsTable(records: AnalysisRecord[]): string {
+  const table = new Table({
+    head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'location'],
+    // Colour codes are noise in a file or a pipe.
+    ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
+  });
+  for (const record of records) {
+    table.push([
+      record._id.slice(0, HASH_PREFIX),
+      record.analysis_name,
+      record.analysis_version,
+      assetsSummary(record.input?.asset_name),
+      record.finished_at ?? '',
+      outputsSummary(record.outputs),
+      record.location,
+    ]);
+  }
+  return table.toString();
+}
+
+const CSV_COLUMNS = [
+  'hash',
+  'analysis_name',
+  'analysis_version',
+  'asset_name',
+  'dispatch_id',
+  'started_at',
+  'finished_at',
+  'outputs',
+  'parameters',
+  'location',
+] as const;
+
+/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, its quotes doubled. */
+export function csvField(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvRow(fields: unknown[]): string {
+  return fields.map(csvField).join(',');
+}
+
+export function csvHeader(): string {
+  return csvRow([...CSV_COLUMNS]);
+}
+
+/** One line per record; several assets are joined with ";", nested values are JSON. */
+export function csvRecord(record: AnalysisRecord): string {
+  return csvRow([
+    record._id,
+    record.analysis_name,
+    record.analysis_version,
+    (record.input?.asset_name ?? []).join(';'),
+    record.dispatch_id,
+    record.started_at,
+    record.finished_at,
+    JSON.stringify(record.outputs ?? {}),
+    JSON.stringify(record.parameters ?? {}),
+    record.location,
+  ]);
+}

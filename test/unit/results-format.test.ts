@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import {
+  assetsSummary,
+  csvField,
+  csvHeader,
+  csvRecord,
+  outputsSummary,
+  resultsTable,
+} from '../../src/client/results-format';
+import type { AnalysisRecord } from '../../src/types';
+
+const record: AnalysisRecord = {
+  _id: 'ab'.repeat(32),
+  name: 'ab'.repeat(32),
+  location: `s3://bucket/${'ab'.repeat(32)}`,
+  analysis_name: 'Unit Yield',
+  analysis_version: 'v1',
+  parameters: { note: 'a, "b"\nc' },
+  input: { s3_location: [], asset_name: ['one', 'two', 'three'], docdb_record_id: [], file_location: [] },
+  outputs: { units: 12, ratio: 0.123456, tags: ['x'] },
+  code: {},
+  libraries: {},
+  dispatch_id: 'd1',
+  worker_host: 'h',
+  files: [],
+  started_at: '2026-01-01T00:00:00.000Z',
+  finished_at: '2026-01-01T00:00:01.000Z',
+};
+
+void describe('results-format', () => {
+  void test('outputsSummary shows key=value pairs, rounded and cut to fit a cell', () => {
+    assert.equal(outputsSummary(record.outputs), 'units=12 ratio=0.1235 tags=["x"]');
+    assert.equal(outputsSummary({ long: 'x'.repeat(100) }, 10), 'long=xxxx…');
+    assert.equal(outputsSummary(undefined), '');
+  });
+
+  void test('assetsSummary names two assets and counts the rest', () => {
+    assert.equal(assetsSummary(['a']), 'a');
+    assert.equal(assetsSummary(['a', 'b', 'c', 'd']), 'a, b +2 more');
+  });
+
+  void test('resultsTable shows the hash prefix and the summary columns', () => {
+    const table = resultsTable([record]);
+    assert.match(table, /│ abababababab │/, 'a 12-character prefix of the hash in the first column');
+    assert.match(table, /one, two \+1 more/);
+  });
+
+  void test('csvField quotes commas, quotes and line breaks only', () => {
+    assert.equal(csvField('plain'), 'plain');
+    assert.equal(csvField('a,b'), '"a,b"');
+    assert.equal(csvField('say "hi"'), '"say ""hi"""');
+    assert.equal(csvField('two\nlines'), '"two\nlines"');
+    assert.equal(csvField(undefined), '');
+  });
+
+  void test('csvRecord round-trips through a CSV parser', () => {
+    const [row] = parse(`${csvHeader()}\n${csvRecord(record)}\n`, { columns: true }) as Array<
+      Record<string, string>
+    >;
+    assert.equal(row!.hash, record._id);
+    assert.equal(row!.asset_name, 'one;two;three');
+    assert.deepEqual(JSON.parse(row!.parameters!), record.parameters);
+    assert.deepEqual(JSON.parse(row!.outputs!), record.outputs);
+  });
+});
