@@ -70,6 +70,9 @@ export interface DispatchRequest {
   num_parallel_workers: number;
   dry_run: boolean;
   force: boolean;
+  /** Failed tasks tolerated, as a share of the tasks to run (0-100) or a count. */
+  tolerated_failure_percent?: number;
+  tolerated_failure_count?: number;
 }
 
 /** What planning found; small and bounded, so it may live in workflow history. */

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { registerCancel } from './cancel';
+import { registerControl } from './control';
 import { reportError } from './common';
 import { registerDispatch } from './dispatch';
 import { registerPlan } from './plan';
 import { registerResults } from './results';
+import { registerSchedule } from './schedule';
 import { registerStatus } from './status';
 import { registerWorker } from './worker';
 
@@ -27,7 +29,9 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerStatus(program);
   registerCancel(program);
+  registerControl(program);
   registerResults(program);
+  registerSchedule(program);
   registerWorker(program);
   return program;
 }

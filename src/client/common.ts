@@ -5,8 +5,11 @@ import { ConfigError, loadConfig, redactUri, type Config } from '../config';
 import { InputError } from '../errors';
 import { connectClient } from '../temporal';
 
-/** Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 cancelled. */
-export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 3 } as const;
+/**
+ * Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 cancelled, 4 completed
+ * with failures within the tolerated threshold.
+ */
+export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 3, partial: 4 } as const;
 
 export class ExitError extends Error {
   constructor(

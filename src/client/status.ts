@@ -3,7 +3,7 @@ import { workflowUrl } from '../temporal';
 import { EXIT, runCommand } from './common';
 import { dispatchIdOf, dispatchWorkflowId } from './ids';
 import { planLines, summaryTable } from './summary';
-import { dispatchHandle, follow, isRunning, outcomeOf, tryQuery, type Outcome } from './watch';
+import { dispatchHandle, exitCodeOf, follow, isRunning, outcomeOf, tryQuery, type Outcome } from './watch';
 
 export function registerStatus(program: Command): void {
   program
@@ -37,7 +37,7 @@ export function registerStatus(program: Command): void {
           console.log(summaryTable(outcome));
           console.log(`web ui ${url}`);
         }
-        return outcome.status === 'completed' || outcome.status === 'running' ? EXIT.ok : outcome.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+        return exitCodeOf(outcome);
       }),
     );
 }

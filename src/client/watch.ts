@@ -4,12 +4,13 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SingleBar, Presets } from 'cli-progress';
 import type { dispatch } from '../workflows/dispatch';
 import { progressQuery, type DispatchProgress, type DispatchResult } from '../workflows/messages';
+import { EXIT } from './common';
 import { dispatchWorkflowId } from './ids';
 
 export type DispatchHandle = WorkflowHandle<typeof dispatch>;
 
 export interface Outcome {
-  status: 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
+  status: 'completed' | 'completed_with_failures' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
   /** Summary of the run; absent when the dispatch failed before it planned anything. */
   progress?: DispatchProgress;
   error?: string;
@@ -30,7 +31,7 @@ function rootCause(err: unknown): Error | undefined {
 export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
   try {
     const result: DispatchResult = await handle.result();
-    return { status: 'completed', progress: result };
+    return { status: result.phase === 'completed_with_failures' ? 'completed_with_failures' : 'completed', progress: result };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
@@ -106,4 +107,19 @@ export async function follow(handle: DispatchHandle, options: { bar: boolean; in
     bar?.stop();
   }
   return outcomeOf(handle);
+}
+
+/** The exit code that tells how a dispatch ended. */
+export function exitCodeOf(outcome: Outcome): number {
+  switch (outcome.status) {
+    case 'completed':
+    case 'running':
+      return EXIT.ok;
+    case 'completed_with_failures':
+      return EXIT.partial;
+    case 'cancelled':
+      return EXIT.cancelled;
+    default:
+      return outcome.errorType === 'InvalidInput' ? EXIT.input : EXIT.failed;
+  }
 }

@@ -39,7 +39,12 @@ export function addDispatchOptions(cmd: Command): Command {
     .option('--tasks_per_job <n>', 'tasks run one after another in one job', '1')
     .option('--num_parallel_workers <n>', 'jobs running at the same time, at most', '20')
     .option('--dry_run <0|1>', '1: run the analyses but upload and record nothing', '0')
-    .option('--force', 'also rerun tasks that already have a record, replacing it');
+    .option('--force', 'also rerun tasks that already have a record, replacing it')
+    .option(
+      '--tolerated_failure_percent <p>',
+      'failed tasks tolerated, in percent of the tasks to run (0-100): within it the dispatch ends as completed with failures; past it, no new jobs start',
+    )
+    .option('--tolerated_failure_count <n>', 'failed tasks tolerated, as a count (0 or more); with a percent too, the lower wins');
 }
 
 /** What commander hands over; values arrive as strings, or as given by a programmatic caller. */
@@ -105,6 +110,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     ...numbers,
     dry_run: dryRun,
     force: options.force === true || options.force === 'true',
+    ...tolerance(options),
   };
 }
 
@@ -138,4 +144,23 @@ function fieldPath(value: string, flag: string): string {
     throw new InputError(`${flag}: "${value}" is not a field path (expected e.g. subject.subject_id)`);
   }
   return value;
+}
+
+/** `--tolerated_failure_percent` (0-100) and `--tolerated_failure_count` (0 or more). */
+function tolerance(options: DispatchFlags): Pick<DispatchRequest, 'tolerated_failure_percent' | 'tolerated_failure_count'> {
+  const percent = text(options, 'tolerated_failure_percent');
+  const count = text(options, 'tolerated_failure_count');
+  const result: Pick<DispatchRequest, 'tolerated_failure_percent' | 'tolerated_failure_count'> = {};
+  if (percent !== undefined) {
+    const value = Number(percent);
+    if (!/^\d+(\.\d+)?$/.test(percent) || value > 100) {
+      throw new InputError(`--tolerated_failure_percent must be a number from 0 to 100, got "${percent}"`);
+    }
+    result.tolerated_failure_percent = value;
+  }
+  if (count !== undefined) {
+    if (!/^\d+$/.test(count)) throw new InputError(`--tolerated_failure_count must be a whole number of 0 or more, got "${count}"`);
+    result.tolerated_failure_count = Number(count);
+  }
+  return result;
 }

@@ -13,19 +13,24 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+// Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import type { PlanSummary } from '../types';
 import { analysisJob } from './job';
 import {
   jobFinishedSignal,
+  pauseUpdate,
   progressQuery,
+  resizeUpdate,
   type DispatchInput,
   type DispatchPhase,
   type DispatchResult,
   type DispatchState,
+  type FailureTolerance,
 } from './messages';
-import { AnalysisNameKey, DispatchIdKey } from './search-attributes';
+import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from './search-attributes';
 
-const { planDispatch } = proxyActivities<Activities>({
+const { planDispatch, planRetry } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 20 },
@@ -35,6 +40,16 @@ const { planDispatch } = proxyActivities<Activities>({
 const CONTINUE_AS_NEW_AFTER = 400;
 const FAILURES_KEPT = 50;
 const CANCEL_GRACE = '10 minutes';
+
+/** Failures allowed before the dispatch stops starting jobs; Infinity when not limited. */
+function allowedFailures(tolerance: FailureTolerance, tasks: number): number {
+  const limits: number[] = [];
+  if (tolerance.count !== undefined) limits.push(tolerance.count);
+  if (tolerance.percent !== undefined) limits.push(Math.floor((tolerance.percent / 100) * tasks));
+  return limits.length ? Math.min(...limits) : Infinity;
+}
+
+const tolerates = (tolerance: FailureTolerance): boolean => tolerance.count !== undefined || tolerance.percent !== undefined;
 
 /**
  * The dispatch: plans once, then keeps a sliding window of at most `num_parallel_workers` job
@@ -51,7 +66,6 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
   }
   let phase: DispatchPhase = input.state ? 'running' : 'planning';
   let state: DispatchState | undefined = input.state;
-
   const running = new Map((state?.inFlight ?? []).map((job) => [job.jobIndex, job.workflowId]));
 
   setHandler(jobFinishedSignal, (report) => {
@@ -66,16 +80,27 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     counts.jobsFinished++;
     for (const failure of report.failures) if (state.failures.length < FAILURES_KEPT) state.failures.push(failure);
     for (const output of report.dryRunOutputs) if (state.dryRunOutputs.length < 20) state.dryRunOutputs.push(output);
+    const allowed = allowedFailures(state.tolerance, state.plan.tasks_to_run);
+    if (!state.stopReason && counts.failed > allowed) {
+      state.stopReason = `${counts.failed} tasks failed, more than the ${allowed} tolerated`;
+    }
   });
 
   const progress = (): DispatchResult => {
     const counts = state?.counts ?? { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 };
-    const plan = state?.plan;
+    const request = input.request;
     return {
       dispatchId,
       phase,
-      plan,
-      numParallelWorkers: state?.numParallelWorkers ?? input.request?.num_parallel_workers ?? 0,
+      plan: state?.plan,
+      numParallelWorkers: state?.numParallelWorkers ?? request?.num_parallel_workers ?? input.retryOf?.numParallelWorkers ?? 0,
+      tasksPerJob: state?.tasksPerJob ?? request?.tasks_per_job ?? input.retryOf?.tasksPerJob ?? 1,
+      dryRun: state?.dryRun ?? request?.dry_run ?? false,
+      force: state?.force ?? request?.force ?? false,
+      analysisNames: state?.analysisNames ?? [],
+      tolerance: state?.tolerance ?? {},
+      paused: state?.paused ?? false,
+      retryOf: state?.retryOf ?? input.retryOf?.dispatchId,
       running: running.size,
       jobsStarted: state?.nextJob ?? 0,
       counts,
@@ -83,6 +108,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       failures: state?.failures ?? [],
       startedAt: state?.startedAt ?? Date.now(),
       runs: state?.runs ?? 1,
+      ...(state?.stopReason ? { error: state.stopReason } : {}),
       dryRunOutputs: state?.dryRunOutputs ?? [],
     };
   };
@@ -90,53 +116,58 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     const { dryRunOutputs: _omitted, ...rest } = progress();
     return rest;
   });
+  setHandler(
+    resizeUpdate,
+    (size) => {
+      const previous = state?.numParallelWorkers ?? 0;
+      if (state) state.numParallelWorkers = size;
+      return { previous, current: size };
+    },
+    {
+      validator: (size) => {
+        if (!Number.isSafeInteger(size) || size < 1) throw new Error(`num_parallel_workers must be a whole number >= 1, got ${size}`);
+        if (!state) throw new Error('the dispatch is still planning; resize it once it runs');
+      },
+    },
+  );
+  setHandler(
+    pauseUpdate,
+    (paused) => {
+      if (state) state.paused = paused;
+      return { paused, running: running.size };
+    },
+    {
+      validator: (_paused: boolean) => {
+        if (!state) throw new Error('the dispatch is still planning; pause it once it runs');
+      },
+    },
+  );
 
   try {
-    if (!state) {
-      const request = input.request;
-      if (!request) throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
-      const startedAt = Date.now();
-      const plan = await planDispatch({ request, planId: dispatchId });
-      state = {
-        plan,
-        numParallelWorkers: request.num_parallel_workers,
-        dryRun: request.dry_run,
-        force: request.force,
-        analysisNames: [...new Set(request.specs.map((spec) => spec.analysis_name))],
-        nextJob: 0,
-        inFlight: [],
-        counts: { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 },
-        failures: [],
-        dryRunOutputs: [],
-        startedAt,
-        runs: 1,
-      };
-      phase = 'running';
-    }
+    if (!state) state = await firstRun(input, dispatchId);
+    phase = 'running';
     const current = state;
     const limit = input.continueAsNewAfter ?? CONTINUE_AS_NEW_AFTER;
     let startedThisRun = 0;
+    const jobsLeft = () => current.nextJob < current.plan.jobs && !current.stopReason;
+    const mayStart = () => jobsLeft() && !current.paused && running.size < current.numParallelWorkers;
 
     for (;;) {
-      const room = current.numParallelWorkers - running.size;
-      const toStart = Math.min(room, current.plan.jobs - current.nextJob, limit - startedThisRun);
+      const toStart = mayStart() ? Math.min(current.numParallelWorkers - running.size, current.plan.jobs - current.nextJob, limit - startedThisRun) : 0;
       if (toStart > 0) {
         const indexes = Array.from({ length: toStart }, (_, i) => current.nextJob + i);
         current.nextJob += toStart;
         startedThisRun += toStart;
-        await Promise.all(indexes.map((jobIndex) => startJob(jobIndex)));
+        await Promise.all(indexes.map((jobIndex) => startJob(current, jobIndex)));
       }
-      if (current.nextJob >= current.plan.jobs && running.size === 0) break;
-      if (startedThisRun >= limit && current.nextJob < current.plan.jobs) break;
+      if (!jobsLeft() && running.size === 0) break;
+      if (startedThisRun >= limit && jobsLeft()) break;
+      if (current.stopReason) phase = 'draining';
       // Wake only when there is something to do: a free slot with jobs left, or the end.
-      await condition(
-        () =>
-          (running.size < current.numParallelWorkers && current.nextJob < current.plan.jobs) ||
-          (current.nextJob >= current.plan.jobs && running.size === 0),
-      );
+      await condition(() => mayStart() || (!jobsLeft() && running.size === 0));
     }
 
-    if (current.nextJob < current.plan.jobs) {
+    if (jobsLeft()) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
         dispatchId,
@@ -144,22 +175,25 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
         continueAsNewAfter: input.continueAsNewAfter,
       });
     }
-    if (current.counts.failed > 0) {
+    const failed = current.counts.failed;
+    if (failed > 0 && (current.stopReason || !tolerates(current.tolerance))) {
       phase = 'failed';
-      // The dispatch fails when a task failed, so the Web UI and `--wait` tell it at a glance;
-      // the details carry the same summary a success returns.
+      // The dispatch fails when a task failed beyond what it tolerates, so the Web UI and `--wait`
+      // tell it at a glance; the details carry the same summary a success returns.
       throw ApplicationFailure.create({
-        type: 'TasksFailed',
-        message: `${current.counts.failed} of ${current.plan.tasks_to_run} tasks failed`,
+        type: current.stopReason ? 'FailureThresholdExceeded' : 'TasksFailed',
+        message: current.stopReason
+          ? `${current.stopReason}; ${current.plan.jobs - current.nextJob} jobs were not started`
+          : `${failed} of ${current.plan.tasks_to_run} tasks failed`,
         nonRetryable: true,
         details: [progress()],
       });
     }
-    phase = 'completed';
+    phase = failed > 0 ? 'completed_with_failures' : 'completed';
     return progress();
   } catch (err) {
     if (!isCancellation(err)) {
-      if (phase !== 'failed') phase = 'failed';
+      phase = 'failed';
       throw err;
     }
     phase = 'cancelling';
@@ -175,10 +209,10 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     throw err;
   }
 
-  async function startJob(jobIndex: number): Promise<void> {
-    const current = state!;
+  async function startJob(current: DispatchState, jobIndex: number): Promise<void> {
     const workflowId = `${info.workflowId}-job-${jobIndex}`;
     running.set(jobIndex, workflowId);
+    const names = current.analysisNames.join(', ');
     await startChild(analysisJob, {
       workflowId,
       args: [
@@ -195,10 +229,54 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [
         { key: DispatchIdKey, value: dispatchId },
-        { key: AnalysisNameKey, value: current.analysisNames.join(', ') },
+        { key: AnalysisNameKey, value: names },
       ],
-      staticSummary: `job ${jobIndex + 1} of ${current.plan.jobs} · ${current.analysisNames.join(', ')}`,
+      staticSummary: `job ${jobIndex + 1} of ${current.plan.jobs} · ${names}`,
       staticDetails: `Dispatch ${dispatchId}: ${current.plan.tasks_to_run} tasks in ${current.plan.jobs} jobs`,
     });
   }
+}
+
+/** Plans a new dispatch, or replans what another dispatch left undone, into the run state. */
+async function firstRun(input: DispatchInput, dispatchId: string): Promise<DispatchState> {
+  const startedAt = Date.now();
+  const base = {
+    nextJob: 0,
+    inFlight: [],
+    counts: { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 },
+    failures: [],
+    dryRunOutputs: [],
+    startedAt,
+    runs: 1,
+    paused: false,
+  };
+  if (input.retryOf) {
+    const retry = input.retryOf;
+    upsertSearchAttributes([{ key: RetryOfKey, value: retry.dispatchId }]);
+    const plan: PlanSummary = await planRetry({ fromPlanId: retry.dispatchId, planId: dispatchId, tasksPerJob: retry.tasksPerJob });
+    return {
+      ...base,
+      plan,
+      numParallelWorkers: retry.numParallelWorkers,
+      tasksPerJob: retry.tasksPerJob,
+      dryRun: retry.dryRun,
+      force: retry.force,
+      tolerance: retry.tolerance,
+      analysisNames: retry.analysisNames,
+      retryOf: retry.dispatchId,
+    };
+  }
+  const request = input.request;
+  if (!request) throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
+  const plan = await planDispatch({ request, planId: dispatchId });
+  return {
+    ...base,
+    plan,
+    numParallelWorkers: request.num_parallel_workers,
+    tasksPerJob: request.tasks_per_job,
+    dryRun: request.dry_run,
+    force: request.force,
+    tolerance: { percent: request.tolerated_failure_percent, count: request.tolerated_failure_count },
+    analysisNames: [...new Set(request.specs.map((spec) => spec.analysis_name))],
+  };
 }

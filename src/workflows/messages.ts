@@ -30,7 +30,32 @@ export interface JobReport {
   dryRunOutputs: Array<{ hash: string; outputs: Record<string, unknown> }>;
 }
 
-export type DispatchPhase = 'planning' | 'running' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
+export type DispatchPhase =
+  | 'planning'
+  | 'running'
+  | 'draining'
+  | 'cancelling'
+  | 'completed'
+  | 'completed_with_failures'
+  | 'failed'
+  | 'cancelled';
+
+/** How many failed tasks a dispatch tolerates; none given means none tolerated. */
+export interface FailureTolerance {
+  percent?: number;
+  count?: number;
+}
+
+/** A dispatch that reruns what another one left undone, over that one's plan. */
+export interface RetryOf {
+  dispatchId: string;
+  numParallelWorkers: number;
+  tasksPerJob: number;
+  dryRun: boolean;
+  force: boolean;
+  analysisNames: string[];
+  tolerance: FailureTolerance;
+}
 
 export interface DispatchCounts {
   succeeded: number;
@@ -45,6 +70,12 @@ export interface DispatchCounts {
 export interface DispatchState {
   plan: PlanSummary;
   numParallelWorkers: number;
+  tasksPerJob: number;
+  tolerance: FailureTolerance;
+  paused: boolean;
+  /** Set once failures passed the tolerance: no new jobs start. */
+  stopReason?: string;
+  retryOf?: string;
   dryRun: boolean;
   force: boolean;
   analysisNames: string[];
@@ -61,6 +92,8 @@ export interface DispatchInput {
   dispatchId: string;
   /** First run only; later runs carry `state` instead. */
   request?: DispatchRequest;
+  /** First run of a retry dispatch: replan from the other dispatch's plan. */
+  retryOf?: RetryOf;
   state?: DispatchState;
   /** Children started per run before continuing as new; small values exercise it in tests. */
   continueAsNewAfter?: number;
@@ -71,6 +104,13 @@ export interface DispatchProgress {
   phase: DispatchPhase;
   plan?: PlanSummary;
   numParallelWorkers: number;
+  tasksPerJob: number;
+  dryRun: boolean;
+  force: boolean;
+  analysisNames: string[];
+  tolerance: FailureTolerance;
+  paused: boolean;
+  retryOf?: string;
   running: number;
   jobsStarted: number;
   counts: DispatchCounts;
@@ -88,5 +128,7 @@ export interface DispatchResult extends DispatchProgress {
 
 export const jobFinishedSignal = defineSignal<[JobReport]>('jobFinished');
 export const progressQuery = defineQuery<DispatchProgress>('progress');
+/** Changes `num_parallel_workers` of a running dispatch; answers the old and new value. */
 export const resizeUpdate = defineUpdate<{ previous: number; current: number }, [number]>('resize');
-export const pauseSignal = defineSignal<[boolean]>('pause');
+/** Stops (true) or resumes (false) the start of new jobs; running jobs go on. */
+export const pauseUpdate = defineUpdate<{ paused: boolean; running: number }, [boolean]>('pause');
