@@ -13,7 +13,10 @@ export function createS3(config: Config): S3Client {
 
 /** Connects with a short server-selection timeout so an unreachable database is an error in seconds. */
 export async function connectMongo(config: Config): Promise<MongoClient> {
-  const client = new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 5_000, appName: 'analysis-dispatch' });
+  const client = new MongoClient(config.MONGODB_URI, {
+    serverSelectionTimeoutMS: 5_000,
+    appName: 'analysis-dispatch',
+  });
   await client.connect();
   return client;
 }

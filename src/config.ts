@@ -6,7 +6,10 @@ const nonEmpty = z.string().trim().min(1);
 export const bucketPath = z
   .string()
   .trim()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'must be "bucket" or "bucket/prefix" (no s3:// scheme)')
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+    'must be "bucket" or "bucket/prefix" (no s3:// scheme)',
+  )
   .transform((value) => value.replace(/\/+$/, ''));
 
 const positiveInt = z.coerce.number().int().positive();
@@ -34,7 +37,12 @@ const schema = z.object({
   ANALYSIS_PASS_ENV: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
   ANALYSIS_WORK_DIR: nonEmpty.optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   /** Uploads run on each worker's own queue, with their own slots. */
@@ -53,7 +61,9 @@ export class ConfigError extends Error {
 
 /** Parses configuration once; a bad value names its variable (never its value, which may be a secret). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

@@ -54,12 +54,19 @@ export const createPlanActivities = (deps: PlanDeps) => {
      * The plan of a retry: the tasks of another dispatch's plan that have no record yet (they
      * failed, were cancelled or never started). Done tasks are not even planned.
      */
-    async planRetry(input: { fromPlanId: string; planId: string; tasksPerJob: number }): Promise<PlanSummary> {
+    async planRetry(input: {
+      fromPlanId: string;
+      planId: string;
+      tasksPerJob: number;
+    }): Promise<PlanSummary> {
       const context = Context.current();
       const tasks: Task[] = [];
       for await (const job of store.iterateJobs(input.fromPlanId)) tasks.push(...job.tasks);
       if (tasks.length === 0) {
-        throw nonRetryable(ErrorType.InvalidInput, `dispatch ${input.fromPlanId} has no stored plan to retry`);
+        throw nonRetryable(
+          ErrorType.InvalidInput,
+          `dispatch ${input.fromPlanId} has no stored plan to retry`,
+        );
       }
       context.heartbeat();
       // One streamed read of the analyses' records, not one lookup per task (see STACK.md).
@@ -69,7 +76,8 @@ export const createPlanActivities = (deps: PlanDeps) => {
       for await (const doc of cursor) recorded.add(String(doc._id));
       const undone = tasks.filter((task) => !recorded.has(task.hash));
       const jobs: Task[][] = [];
-      for (let i = 0; i < undone.length; i += input.tasksPerJob) jobs.push(undone.slice(i, i + input.tasksPerJob));
+      for (let i = 0; i < undone.length; i += input.tasksPerJob)
+        jobs.push(undone.slice(i, i + input.tasksPerJob));
       const { jobs_per_page } = await store.save(input.planId, jobs);
       return {
         plan_id: input.planId,

@@ -13,4 +13,3 @@ export function provenanceLookups(registryDir: string, commandRoot: string): Pro
     codeCommit: async (spec) => (await codeProvenance(codeDirOf(spec, registryDir, commandRoot))).commit,
   };
 }
-

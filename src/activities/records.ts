@@ -54,11 +54,19 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
      * Decides, for each task of a job, whether it runs: one read for all the job's records,
      * then a lock per task to run, so overlapping dispatches never run a task twice at once.
      */
-    async claimTasks(input: { tasks: Task[]; owner: string; force: boolean; dryRun: boolean }): Promise<ClaimStatus[]> {
+    async claimTasks(input: {
+      tasks: Task[];
+      owner: string;
+      force: boolean;
+      dryRun: boolean;
+    }): Promise<ClaimStatus[]> {
       const hashes = input.tasks.map((task) => task.hash);
       const existing = new Map<string, string | undefined>();
-      const found = records.find({ _id: { $in: hashes } } as object, { projection: { _id: 1, 'code.commit': 1 } });
-      for await (const doc of found) existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
+      const found = records.find({ _id: { $in: hashes } } as object, {
+        projection: { _id: 1, 'code.commit': 1 },
+      });
+      for await (const doc of found)
+        existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
       const statuses: ClaimStatus[] = [];
       for (const task of input.tasks) {
         if (existing.has(task.hash) && !input.force) {
@@ -75,7 +83,13 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
     },
 
     /** The commit point of a task: its record. Written once; `force` replaces it. */
-    async commitTask(input: { task: Task; run: RunResult; dispatchId: string; owner: string; force: boolean }): Promise<'written' | 'existed'> {
+    async commitTask(input: {
+      task: Task;
+      run: RunResult;
+      dispatchId: string;
+      owner: string;
+      force: boolean;
+    }): Promise<'written' | 'existed'> {
       const record = buildRecord(input.task, input.run, input.dispatchId);
       let outcome: 'written' | 'existed' = 'written';
       if (input.force) {

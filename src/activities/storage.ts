@@ -2,7 +2,12 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Url } from '../clients';
 import { buildRecord, METADATA_FILE, type RunResult } from '../records';
@@ -24,7 +29,9 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -38,7 +45,11 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
      * prefix by an earlier, interrupted attempt are removed first: without a record they are not
      * results, and a rerun may write a different set of files.
      */
-    async uploadResults(input: { task: Task; run: RunResult; dispatchId: string }): Promise<{ objects: number; bytes: number }> {
+    async uploadResults(input: {
+      task: Task;
+      run: RunResult;
+      dispatchId: string;
+    }): Promise<{ objects: number; bytes: number }> {
       const context = Context.current();
       const { bucket, key } = parseS3Url(input.task.location);
       const prefix = `${key.replace(/\/+$/, '')}/`;

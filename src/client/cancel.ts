@@ -7,17 +7,23 @@ import { dispatchHandle, isRunning, tryQuery } from './watch';
 export function registerCancel(program: Command): void {
   program
     .command('cancel')
-    .description('Cancel a dispatch and its running jobs (running analyses are stopped); waits until they have stopped.')
+    .description(
+      'Cancel a dispatch and its running jobs (running analyses are stopped); waits until they have stopped.',
+    )
     .argument('<dispatch_id>', 'the id printed by `dispatch`')
     .option('--json', 'print machine-readable JSON')
     .action((id: string, flags: { json?: boolean }) =>
       runCommand(async (session) => {
         const dispatchId = dispatchIdOf(id);
         const handle = dispatchHandle(await session.temporal(), dispatchId);
-        if (!(await isRunning(handle))) throw new ExitError(`dispatch ${dispatchId} is not running`, EXIT.failed);
+        if (!(await isRunning(handle)))
+          throw new ExitError(`dispatch ${dispatchId} is not running`, EXIT.failed);
         const before = await tryQuery(handle);
         await handle.cancel();
-        if (!flags.json) console.error(`cancelling ${dispatchId}: ${before?.running ?? 0} jobs running; waiting for them to stop...`);
+        if (!flags.json)
+          console.error(
+            `cancelling ${dispatchId}: ${before?.running ?? 0} jobs running; waiting for them to stop...`,
+          );
         let last = before;
         while (await isRunning(handle)) {
           last = (await tryQuery(handle)) ?? last;
@@ -25,8 +31,23 @@ export function registerCancel(program: Command): void {
         }
         const after = (await tryQuery(handle)) ?? last;
         const cancelled = after?.counts.cancelled ?? 0;
-        if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, jobs_cancelled: before?.running ?? 0, tasks_cancelled: cancelled, counts: after?.counts }, null, 2));
-        else console.log(`cancelled ${dispatchId}: ${before?.running ?? 0} running jobs stopped, ${cancelled} tasks cancelled; ${after?.counts.succeeded ?? 0} had succeeded`);
+        if (flags.json)
+          console.log(
+            JSON.stringify(
+              {
+                dispatch_id: dispatchId,
+                jobs_cancelled: before?.running ?? 0,
+                tasks_cancelled: cancelled,
+                counts: after?.counts,
+              },
+              null,
+              2,
+            ),
+          );
+        else
+          console.log(
+            `cancelled ${dispatchId}: ${before?.running ?? 0} running jobs stopped, ${cancelled} tasks cancelled; ${after?.counts.succeeded ?? 0} had succeeded`,
+          );
         return EXIT.ok;
       }),
     );

@@ -40,7 +40,11 @@ async function main(): Promise<void> {
   await buildProgram().parseAsync(normaliseFlags(process.argv));
 }
 
-if (require.main === module || process.argv[1]?.endsWith('analysis.js') || process.argv[1]?.endsWith('analysis')) {
+if (
+  require.main === module ||
+  process.argv[1]?.endsWith('analysis.js') ||
+  process.argv[1]?.endsWith('analysis')
+) {
   main().catch((err) => {
     process.exitCode = reportError(err);
   });

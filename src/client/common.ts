@@ -79,7 +79,10 @@ async function connectDatabase(config: Config): Promise<MongoClient> {
   try {
     return await connectMongo(config);
   } catch (err) {
-    throw new ExitError(`cannot reach the database at ${redactUri(config.MONGODB_URI)}: ${(err as Error).message}`, EXIT.failed);
+    throw new ExitError(
+      `cannot reach the database at ${redactUri(config.MONGODB_URI)}: ${(err as Error).message}`,
+      EXIT.failed,
+    );
   }
 }
 

@@ -16,7 +16,8 @@ async function update<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new ExitError(err.cause?.message ?? err.message, EXIT.input);
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new ExitError(err.cause?.message ?? err.message, EXIT.input);
     throw err;
   }
 }
@@ -24,14 +25,22 @@ async function update<T>(call: () => Promise<T>): Promise<T> {
 export function registerControl(program: Command): void {
   program
     .command('resize')
-    .description('Change num_parallel_workers of a running dispatch: raising takes effect at once, lowering as jobs finish.')
+    .description(
+      'Change num_parallel_workers of a running dispatch: raising takes effect at once, lowering as jobs finish.',
+    )
     .argument('<dispatch_id>')
-    .requiredOption('--num_parallel_workers <n>', 'the new number of jobs running at once (>= 1)', parsePositiveInt('--num_parallel_workers'))
+    .requiredOption(
+      '--num_parallel_workers <n>',
+      'the new number of jobs running at once (>= 1)',
+      parsePositiveInt('--num_parallel_workers'),
+    )
     .action((id: string, flags: { num_parallel_workers: number }) =>
       runCommand(async (session) => {
         const dispatchId = dispatchIdOf(id);
         const handle = await runningHandle(dispatchHandle(await session.temporal(), dispatchId), dispatchId);
-        const answer = await update(() => handle.executeUpdate(resizeUpdate, { args: [flags.num_parallel_workers] }));
+        const answer = await update(() =>
+          handle.executeUpdate(resizeUpdate, { args: [flags.num_parallel_workers] }),
+        );
         console.log(`dispatch ${dispatchId}: num_parallel_workers ${answer.previous} -> ${answer.current}`);
       }),
     );
@@ -42,23 +51,38 @@ export function registerControl(program: Command): void {
   ] as const) {
     program
       .command(name)
-      .description(paused ? 'Stop starting new jobs of a dispatch; running jobs finish.' : 'Start jobs of a paused dispatch again.')
+      .description(
+        paused
+          ? 'Stop starting new jobs of a dispatch; running jobs finish.'
+          : 'Start jobs of a paused dispatch again.',
+      )
       .argument('<dispatch_id>')
       .action((id: string) =>
         runCommand(async (session) => {
           const dispatchId = dispatchIdOf(id);
-          const handle = await runningHandle(dispatchHandle(await session.temporal(), dispatchId), dispatchId);
+          const handle = await runningHandle(
+            dispatchHandle(await session.temporal(), dispatchId),
+            dispatchId,
+          );
           const answer = await update(() => handle.executeUpdate(pauseUpdate, { args: [paused] }));
-          console.log(`dispatch ${dispatchId} ${paused ? 'paused' : 'resumed'}; ${answer.running} jobs running`);
+          console.log(
+            `dispatch ${dispatchId} ${paused ? 'paused' : 'resumed'}; ${answer.running} jobs running`,
+          );
         }),
       );
   }
 
   program
     .command('retry')
-    .description('Start a new dispatch over the plan of a finished one that runs only its tasks that failed or never ran.')
+    .description(
+      'Start a new dispatch over the plan of a finished one that runs only its tasks that failed or never ran.',
+    )
     .argument('<dispatch_id>', 'the finished dispatch')
-    .option('--num_parallel_workers <n>', 'jobs at once (default: as the first dispatch)', parsePositiveInt('--num_parallel_workers'))
+    .option(
+      '--num_parallel_workers <n>',
+      'jobs at once (default: as the first dispatch)',
+      parsePositiveInt('--num_parallel_workers'),
+    )
     .option('--wait', 'follow it with a progress bar and a summary')
     .option('--json', 'print machine-readable JSON')
     .action((id: string, flags: LaunchFlags & { num_parallel_workers?: number }) =>
@@ -66,9 +90,14 @@ export function registerControl(program: Command): void {
         const fromId = dispatchIdOf(id);
         const client = await session.temporal();
         const handle = dispatchHandle(client, fromId);
-        if (await isRunning(handle)) throw new ExitError(`dispatch ${fromId} is still running: wait for it or cancel it first`, EXIT.input);
+        if (await isRunning(handle))
+          throw new ExitError(
+            `dispatch ${fromId} is still running: wait for it or cancel it first`,
+            EXIT.input,
+          );
         const previous = (await outcomeOf(handle)).progress;
-        if (!previous?.plan) throw new ExitError(`dispatch ${fromId} never planned anything: nothing to retry`, EXIT.input);
+        if (!previous?.plan)
+          throw new ExitError(`dispatch ${fromId} never planned anything: nothing to retry`, EXIT.input);
         const names = previous.analysisNames;
         return launch(
           session,

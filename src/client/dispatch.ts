@@ -8,7 +8,9 @@ export function registerDispatch(program: Command): void {
   addDispatchOptions(
     program
       .command('dispatch')
-      .description('Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.'),
+      .description(
+        'Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.',
+      ),
   )
     .option('--wait', 'follow the dispatch with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON instead of text')

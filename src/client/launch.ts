@@ -28,7 +28,12 @@ export interface Launch {
  * and link at once, the plan when it is ready (or the reason it failed), then, with --wait, a
  * progress bar and the summary.
  */
-export async function launch(session: Session, client: Client, what: Launch, flags: LaunchFlags): Promise<number> {
+export async function launch(
+  session: Session,
+  client: Client,
+  what: Launch,
+  flags: LaunchFlags,
+): Promise<number> {
   const { config } = session;
   const dispatchId = what.input.dispatchId;
   const workflowId = dispatchWorkflowId(dispatchId);
@@ -64,11 +69,22 @@ export async function launch(session: Session, client: Client, what: Launch, fla
   if (planned.plan) for (const line of planLines(planned.plan)) say(line);
   if (flags.output_dir && planned.plan) {
     const store = createPlanStore((await session.mongo()).db(config.DOCDB_DATABASE));
-    const written = await writeOutputDir(flags.output_dir, store.iterateJobs(dispatchId), planned.numParallelWorkers);
+    const written = await writeOutputDir(
+      flags.output_dir,
+      store.iterateJobs(dispatchId),
+      planned.numParallelWorkers,
+    );
     say(`wrote ${written} task files under ${flags.output_dir}`);
   }
   if (!flags.wait) {
-    if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, workflow_id: workflowId, url, plan: planned.plan }, null, 2));
+    if (flags.json)
+      console.log(
+        JSON.stringify(
+          { dispatch_id: dispatchId, workflow_id: workflowId, url, plan: planned.plan },
+          null,
+          2,
+        ),
+      );
     else say(`follow it: npx analysis status ${dispatchId} --watch`);
     return EXIT.ok;
   }

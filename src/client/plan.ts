@@ -13,7 +13,9 @@ export function registerPlan(program: Command): void {
   addDispatchOptions(
     program
       .command('plan')
-      .description('Show what a dispatch with these flags would do (new / already done / changed code), running nothing.'),
+      .description(
+        'Show what a dispatch with these flags would do (new / already done / changed code), running nothing.',
+      ),
   )
     .option('--json', 'print the counts and the full task list as JSON')
     .action((flags: DispatchFlags & { json?: boolean }) =>
@@ -25,7 +27,10 @@ export function registerPlan(program: Command): void {
         try {
           const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
           const db = stores(mongo, config);
-          const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()));
+          const lookups = provenanceLookups(
+            registryDir,
+            resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
+          );
           const result = await planDispatch(
             {
               assets: db.assets,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { workflowUrl } from '../temporal';
-import { EXIT, runCommand } from './common';
+import { runCommand } from './common';
 import { dispatchIdOf, dispatchWorkflowId } from './ids';
 import { planLines, summaryTable } from './summary';
 import { dispatchHandle, exitCodeOf, follow, isRunning, outcomeOf, tryQuery, type Outcome } from './watch';
@@ -26,7 +26,13 @@ export function registerStatus(program: Command): void {
         const elapsed = progress ? (Date.now() - progress.startedAt) / 1000 : 0;
         const rate = progress && elapsed > 0 ? progress.tasksFinished / elapsed : 0;
         if (flags.json) {
-          console.log(JSON.stringify({ dispatch_id: dispatchId, url, elapsed_s: elapsed, tasks_per_s: rate, ...outcome }, null, 2));
+          console.log(
+            JSON.stringify(
+              { dispatch_id: dispatchId, url, elapsed_s: elapsed, tasks_per_s: rate, ...outcome },
+              null,
+              2,
+            ),
+          );
         } else {
           if (progress?.plan) for (const line of planLines(progress.plan)) console.log(line);
           if (progress) {

@@ -10,7 +10,8 @@ import { dispatchWorkflowId } from './ids';
 export type DispatchHandle = WorkflowHandle<typeof dispatch>;
 
 export interface Outcome {
-  status: 'completed' | 'completed_with_failures' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
+  status:
+    'completed' | 'completed_with_failures' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
   /** Summary of the run; absent when the dispatch failed before it planned anything. */
   progress?: DispatchProgress;
   error?: string;
@@ -31,17 +32,29 @@ function rootCause(err: unknown): Error | undefined {
 export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
   try {
     const result: DispatchResult = await handle.result();
-    return { status: result.phase === 'completed_with_failures' ? 'completed_with_failures' : 'completed', progress: result };
+    return {
+      status: result.phase === 'completed_with_failures' ? 'completed_with_failures' : 'completed',
+      progress: result,
+    };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     if (cause instanceof CancelledFailure) return { status: 'cancelled', progress: await tryQuery(handle) };
     if (cause instanceof ApplicationFailure) {
       const details = cause.details?.[0] as DispatchProgress | undefined;
-      return { status: 'failed', progress: details ?? (await tryQuery(handle)), error: cause.message, errorType: cause.type ?? undefined };
+      return {
+        status: 'failed',
+        progress: details ?? (await tryQuery(handle)),
+        error: cause.message,
+        errorType: cause.type ?? undefined,
+      };
     }
     const root = rootCause(cause);
-    const status = err.message.includes('terminated') ? 'terminated' : err.message.includes('timed out') ? 'timed_out' : 'failed';
+    const status = err.message.includes('terminated')
+      ? 'terminated'
+      : err.message.includes('timed out')
+        ? 'timed_out'
+        : 'failed';
     return {
       status,
       progress: await tryQuery(handle),
@@ -67,7 +80,10 @@ export async function isRunning(handle: DispatchHandle): Promise<boolean> {
  * Waits until planning is over (or the dispatch closed), telling the user when no worker seems
  * to pick the dispatch up.
  */
-export async function waitForPlan(handle: DispatchHandle, taskQueue: string): Promise<DispatchProgress | undefined> {
+export async function waitForPlan(
+  handle: DispatchHandle,
+  taskQueue: string,
+): Promise<DispatchProgress | undefined> {
   const started = Date.now();
   let warned = false;
   for (;;) {
@@ -84,8 +100,22 @@ export async function waitForPlan(handle: DispatchHandle, taskQueue: string): Pr
 }
 
 /** Follows a running dispatch with a progress bar (on a terminal) until it closes. */
-export async function follow(handle: DispatchHandle, options: { bar: boolean; intervalMs?: number }): Promise<Outcome> {
-  const bar = options.bar && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {value}/{total} tasks | {running} running | {failed} failed | {eta_formatted} left', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
+export async function follow(
+  handle: DispatchHandle,
+  options: { bar: boolean; intervalMs?: number },
+): Promise<Outcome> {
+  const bar =
+    options.bar && process.stderr.isTTY
+      ? new SingleBar(
+          {
+            format:
+              ' {bar} {value}/{total} tasks | {running} running | {failed} failed | {eta_formatted} left',
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          Presets.shades_classic,
+        )
+      : undefined;
   let lastLine = '';
   try {
     while (await isRunning(handle)) {

@@ -44,7 +44,10 @@ export function addDispatchOptions(cmd: Command): Command {
       '--tolerated_failure_percent <p>',
       'failed tasks tolerated, in percent of the tasks to run (0-100): within it the dispatch ends as completed with failures; past it, no new jobs start',
     )
-    .option('--tolerated_failure_count <n>', 'failed tasks tolerated, as a count (0 or more); with a percent too, the lower wins');
+    .option(
+      '--tolerated_failure_count <n>',
+      'failed tasks tolerated, as a count (0 or more); with a percent too, the lower wins',
+    );
 }
 
 /** What commander hands over; values arrive as strings, or as given by a programmatic caller. */
@@ -147,7 +150,9 @@ function fieldPath(value: string, flag: string): string {
 }
 
 /** `--tolerated_failure_percent` (0-100) and `--tolerated_failure_count` (0 or more). */
-function tolerance(options: DispatchFlags): Pick<DispatchRequest, 'tolerated_failure_percent' | 'tolerated_failure_count'> {
+function tolerance(
+  options: DispatchFlags,
+): Pick<DispatchRequest, 'tolerated_failure_percent' | 'tolerated_failure_count'> {
   const percent = text(options, 'tolerated_failure_percent');
   const count = text(options, 'tolerated_failure_count');
   const result: Pick<DispatchRequest, 'tolerated_failure_percent' | 'tolerated_failure_count'> = {};
@@ -159,7 +164,8 @@ function tolerance(options: DispatchFlags): Pick<DispatchRequest, 'tolerated_fai
     result.tolerated_failure_percent = value;
   }
   if (count !== undefined) {
-    if (!/^\d+$/.test(count)) throw new InputError(`--tolerated_failure_count must be a whole number of 0 or more, got "${count}"`);
+    if (!/^\d+$/.test(count))
+      throw new InputError(`--tolerated_failure_count must be a whole number of 0 or more, got "${count}"`);
     result.tolerated_failure_count = Number(count);
   }
   return result;

@@ -13,10 +13,14 @@ const DROPPED = new Set(['taskToken', 'sdkComponent', 'isLocal', 'namespace', 'w
 export function installRuntimeLogging(level: string): void {
   if (Runtime._instance) return;
   const log = createLogger(level);
-  const temporalLevel = (level === 'silent' || level === 'fatal' ? 'ERROR' : level.toUpperCase()) as keyof typeof LEVELS;
+  const temporalLevel = (
+    level === 'silent' || level === 'fatal' ? 'ERROR' : level.toUpperCase()
+  ) as keyof typeof LEVELS;
   Runtime.install({
     logger: new DefaultLogger(temporalLevel in LEVELS ? temporalLevel : 'INFO', (entry: LogEntry) => {
-      const fields = Object.fromEntries(Object.entries(entry.meta ?? {}).filter(([key]) => !DROPPED.has(key)));
+      const fields = Object.fromEntries(
+        Object.entries(entry.meta ?? {}).filter(([key]) => !DROPPED.has(key)),
+      );
       log[LEVELS[entry.level]](fields, entry.message);
     }),
   });

@@ -54,7 +54,9 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     connection,
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(setup.workflowBundle
+      ? { workflowBundle: setup.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
     activities,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

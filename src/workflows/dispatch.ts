@@ -49,7 +49,8 @@ function allowedFailures(tolerance: FailureTolerance, tasks: number): number {
   return limits.length ? Math.min(...limits) : Infinity;
 }
 
-const tolerates = (tolerance: FailureTolerance): boolean => tolerance.count !== undefined || tolerance.percent !== undefined;
+const tolerates = (tolerance: FailureTolerance): boolean =>
+  tolerance.count !== undefined || tolerance.percent !== undefined;
 
 /**
  * The dispatch: plans once, then keeps a sliding window of at most `num_parallel_workers` job
@@ -78,8 +79,10 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     counts.failed += report.failed;
     counts.cancelled += report.cancelled;
     counts.jobsFinished++;
-    for (const failure of report.failures) if (state.failures.length < FAILURES_KEPT) state.failures.push(failure);
-    for (const output of report.dryRunOutputs) if (state.dryRunOutputs.length < 20) state.dryRunOutputs.push(output);
+    for (const failure of report.failures)
+      if (state.failures.length < FAILURES_KEPT) state.failures.push(failure);
+    for (const output of report.dryRunOutputs)
+      if (state.dryRunOutputs.length < 20) state.dryRunOutputs.push(output);
     const allowed = allowedFailures(state.tolerance, state.plan.tasks_to_run);
     if (!state.stopReason && counts.failed > allowed) {
       state.stopReason = `${counts.failed} tasks failed, more than the ${allowed} tolerated`;
@@ -87,13 +90,21 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
   });
 
   const progress = (): DispatchResult => {
-    const counts = state?.counts ?? { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 };
+    const counts = state?.counts ?? {
+      succeeded: 0,
+      skipped: 0,
+      changedCode: 0,
+      failed: 0,
+      cancelled: 0,
+      jobsFinished: 0,
+    };
     const request = input.request;
     return {
       dispatchId,
       phase,
       plan: state?.plan,
-      numParallelWorkers: state?.numParallelWorkers ?? request?.num_parallel_workers ?? input.retryOf?.numParallelWorkers ?? 0,
+      numParallelWorkers:
+        state?.numParallelWorkers ?? request?.num_parallel_workers ?? input.retryOf?.numParallelWorkers ?? 0,
       tasksPerJob: state?.tasksPerJob ?? request?.tasks_per_job ?? input.retryOf?.tasksPerJob ?? 1,
       dryRun: state?.dryRun ?? request?.dry_run ?? false,
       force: state?.force ?? request?.force ?? false,
@@ -104,7 +115,8 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       running: running.size,
       jobsStarted: state?.nextJob ?? 0,
       counts,
-      tasksFinished: counts.succeeded + counts.failed + counts.cancelled + counts.skipped + counts.changedCode,
+      tasksFinished:
+        counts.succeeded + counts.failed + counts.cancelled + counts.skipped + counts.changedCode,
       failures: state?.failures ?? [],
       startedAt: state?.startedAt ?? Date.now(),
       runs: state?.runs ?? 1,
@@ -125,7 +137,8 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     },
     {
       validator: (size) => {
-        if (!Number.isSafeInteger(size) || size < 1) throw new Error(`num_parallel_workers must be a whole number >= 1, got ${size}`);
+        if (!Number.isSafeInteger(size) || size < 1)
+          throw new Error(`num_parallel_workers must be a whole number >= 1, got ${size}`);
         if (!state) throw new Error('the dispatch is still planning; resize it once it runs');
       },
     },
@@ -153,7 +166,13 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     const mayStart = () => jobsLeft() && !current.paused && running.size < current.numParallelWorkers;
 
     for (;;) {
-      const toStart = mayStart() ? Math.min(current.numParallelWorkers - running.size, current.plan.jobs - current.nextJob, limit - startedThisRun) : 0;
+      const toStart = mayStart()
+        ? Math.min(
+            current.numParallelWorkers - running.size,
+            current.plan.jobs - current.nextJob,
+            limit - startedThisRun,
+          )
+        : 0;
       if (toStart > 0) {
         const indexes = Array.from({ length: toStart }, (_, i) => current.nextJob + i);
         current.nextJob += toStart;
@@ -171,7 +190,11 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
         dispatchId,
-        state: { ...current, inFlight: [...running].map(([jobIndex, workflowId]) => ({ jobIndex, workflowId })), runs: current.runs + 1 },
+        state: {
+          ...current,
+          inFlight: [...running].map(([jobIndex, workflowId]) => ({ jobIndex, workflowId })),
+          runs: current.runs + 1,
+        },
         continueAsNewAfter: input.continueAsNewAfter,
       });
     }
@@ -201,7 +224,11 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     // not reach them by itself: cancel each one still running and wait for its report.
     await CancellationScope.nonCancellable(async () => {
       await Promise.all(
-        [...running.values()].map((workflowId) => getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined)),
+        [...running.values()].map((workflowId) =>
+          getExternalWorkflowHandle(workflowId)
+            .cancel()
+            .catch(() => undefined),
+        ),
       );
       await condition(() => running.size === 0, CANCEL_GRACE);
     });
@@ -253,7 +280,11 @@ async function firstRun(input: DispatchInput, dispatchId: string): Promise<Dispa
   if (input.retryOf) {
     const retry = input.retryOf;
     upsertSearchAttributes([{ key: RetryOfKey, value: retry.dispatchId }]);
-    const plan: PlanSummary = await planRetry({ fromPlanId: retry.dispatchId, planId: dispatchId, tasksPerJob: retry.tasksPerJob });
+    const plan: PlanSummary = await planRetry({
+      fromPlanId: retry.dispatchId,
+      planId: dispatchId,
+      tasksPerJob: retry.tasksPerJob,
+    });
     return {
       ...base,
       plan,
@@ -267,7 +298,8 @@ async function firstRun(input: DispatchInput, dispatchId: string): Promise<Dispa
     };
   }
   const request = input.request;
-  if (!request) throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
+  if (!request)
+    throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
   const plan = await planDispatch({ request, planId: dispatchId });
   return {
     ...base,

@@ -59,7 +59,11 @@ function describeError(err: unknown): string {
 }
 
 function workerWasLost(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
+  );
 }
 
 /**
@@ -69,7 +73,16 @@ function workerWasLost(err: unknown): boolean {
  */
 export async function analysisJob(input: JobInput): Promise<JobReport> {
   const owner = workflowInfo().workflowId;
-  const report: JobReport = { jobIndex: input.jobIndex, succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, failures: [], dryRunOutputs: [] };
+  const report: JobReport = {
+    jobIndex: input.jobIndex,
+    succeeded: 0,
+    skipped: 0,
+    changedCode: 0,
+    failed: 0,
+    cancelled: 0,
+    failures: [],
+    dryRunOutputs: [],
+  };
   let tasks: Task[] = [];
   let finished = 0;
   try {
@@ -101,7 +114,8 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
     throw err;
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      if (tasks.length > 0 && !input.dryRun) await releaseTasks({ hashes: tasks.map((task) => task.hash), owner });
+      if (tasks.length > 0 && !input.dryRun)
+        await releaseTasks({ hashes: tasks.map((task) => task.hash), owner });
       await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
     });
   }
@@ -114,8 +128,11 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
     try {
       run = await runStep(task)({ task, dispatchId: input.dispatchId });
       if (input.dryRun) {
-        if (report.dryRunOutputs.length < FAILURE_SAMPLES) report.dryRunOutputs.push({ hash: task.hash, outputs: run.outputs });
-        await onWorker(run.workerQueue).discardResults({ workDir: run.workDir }).catch(() => undefined);
+        if (report.dryRunOutputs.length < FAILURE_SAMPLES)
+          report.dryRunOutputs.push({ hash: task.hash, outputs: run.outputs });
+        await onWorker(run.workerQueue)
+          .discardResults({ workDir: run.workDir })
+          .catch(() => undefined);
         report.succeeded++;
         return;
       }
@@ -130,7 +147,11 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         continue;
       }
       report.failed++;
-      const failure: TaskFailure = { hash: task.hash, asset_name: task.input.asset_name.join(','), error: describeError(err) };
+      const failure: TaskFailure = {
+        hash: task.hash,
+        asset_name: task.input.asset_name.join(','),
+        error: describeError(err),
+      };
       if (report.failures.length < FAILURE_SAMPLES) report.failures.push(failure);
       log.error('task failed', { ...failure });
       return;

@@ -9,7 +9,11 @@ export interface CliResult {
 }
 
 /** Runs `npx analysis ...` as a user would, through the package's bin script. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'analysis.js'), ...args], {
       cwd: options.cwd ?? ROOT,

@@ -12,7 +12,10 @@ export interface SeedOptions {
 
 /** Assets `asset_000..` in the test's catalogue, each with a few small files under its prefix. */
 export async function seedAssets(stack: TestStack, options: SeedOptions): Promise<string[]> {
-  const names = Array.from({ length: options.count }, (_, i) => `${options.namePrefix ?? 'asset'}_${String(i).padStart(4, '0')}`);
+  const names = Array.from(
+    { length: options.count },
+    (_, i) => `${options.namePrefix ?? 'asset'}_${String(i).padStart(4, '0')}`,
+  );
   const files = options.files ?? ['data/units.csv'];
   await stack.mongo
     .db(stack.config.ASSETS_DATABASE)
@@ -30,7 +33,13 @@ export async function seedAssets(stack: TestStack, options: SeedOptions): Promis
   await Promise.all(
     names.flatMap((name) =>
       files.map((file) =>
-        stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `data/${name}/${file}`, Body: `${name}:${file}\n` })),
+        stack.s3.send(
+          new PutObjectCommand({
+            Bucket: stack.bucket,
+            Key: `data/${name}/${file}`,
+            Body: `${name}:${file}\n`,
+          }),
+        ),
       ),
     ),
   );

@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  DeleteBucketCommand,
+} from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
@@ -34,7 +40,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Workflows bundled once per test process; every worker of the process reuses the bundle. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -64,7 +73,10 @@ export interface TestStack {
 /** A test's own databases, bucket and task queue on the shared local stack. */
 export async function testStack(label: string): Promise<TestStack> {
   ensureStack();
-  const name = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}${randomBytes(3).toString('hex')}`;
+  const name = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}${randomBytes(3).toString('hex')}`;
   const bucket = `t-${name}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -103,8 +115,14 @@ export async function testStack(label: string): Promise<TestStack> {
     async close() {
       for (const worker of workers) worker.shutdown();
       await Promise.allSettled(runs);
-      await mongo.db(config.ASSETS_DATABASE).dropDatabase().catch(() => undefined);
-      await mongo.db(config.DOCDB_DATABASE).dropDatabase().catch(() => undefined);
+      await mongo
+        .db(config.ASSETS_DATABASE)
+        .dropDatabase()
+        .catch(() => undefined);
+      await mongo
+        .db(config.DOCDB_DATABASE)
+        .dropDatabase()
+        .catch(() => undefined);
       await emptyBucket(s3, bucket).catch(() => undefined);
       await mongo.close();
       s3.destroy();
@@ -128,7 +146,9 @@ export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promi
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const item of page.Contents ?? []) keys.push(item.Key!);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

@@ -28,42 +28,119 @@ describe('bad input', () => {
 
   const query = '{"name": {"$regex": "^asset_"}}';
   const cases: Array<{ name: string; args: () => string[]; message: RegExp }> = [
-    { name: 'broken JSON query', args: () => ['--query', '{"name": ', '--analysis_spec', spec], message: /--query.*(JSON|file)/i },
-    { name: '$where deep in the query', args: () => ['--query', '{"$and": [{"a": 1}, {"$where": "1"}]}', '--analysis_spec', spec], message: /\$where/ },
-    { name: '$function in the query', args: () => ['--query', '{"x": {"$expr": {"$function": {}}}}', '--analysis_spec', spec], message: /\$function/ },
-    { name: 'query file that does not exist', args: () => ['--query', 'no-such-query.json', '--analysis_spec', spec], message: /no-such-query\.json/ },
-    { name: '--num_parallel_workers 0', args: () => ['--query', query, '--analysis_spec', spec, '--num_parallel_workers', '0'], message: /--num_parallel_workers/ },
-    { name: '--num_parallel_workers -2', args: () => ['--query', query, '--analysis_spec', spec, '--num_parallel_workers', '-2'], message: /num_parallel_workers/ },
-    { name: '--tasks_per_job 0', args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '0'], message: /--tasks_per_job/ },
-    { name: 'non-integer --tasks_per_job', args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '1.5'], message: /--tasks_per_job/ },
-    { name: 'unknown flag', args: () => ['--query', query, '--analysis_spec', spec, '--paralel', '3'], message: /unknown option/ },
+    {
+      name: 'broken JSON query',
+      args: () => ['--query', '{"name": ', '--analysis_spec', spec],
+      message: /--query.*(JSON|file)/i,
+    },
+    {
+      name: '$where deep in the query',
+      args: () => ['--query', '{"$and": [{"a": 1}, {"$where": "1"}]}', '--analysis_spec', spec],
+      message: /\$where/,
+    },
+    {
+      name: '$function in the query',
+      args: () => ['--query', '{"x": {"$expr": {"$function": {}}}}', '--analysis_spec', spec],
+      message: /\$function/,
+    },
+    {
+      name: 'query file that does not exist',
+      args: () => ['--query', 'no-such-query.json', '--analysis_spec', spec],
+      message: /no-such-query\.json/,
+    },
+    {
+      name: '--num_parallel_workers 0',
+      args: () => ['--query', query, '--analysis_spec', spec, '--num_parallel_workers', '0'],
+      message: /--num_parallel_workers/,
+    },
+    {
+      name: '--num_parallel_workers -2',
+      args: () => ['--query', query, '--analysis_spec', spec, '--num_parallel_workers', '-2'],
+      message: /num_parallel_workers/,
+    },
+    {
+      name: '--tasks_per_job 0',
+      args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '0'],
+      message: /--tasks_per_job/,
+    },
+    {
+      name: 'non-integer --tasks_per_job',
+      args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '1.5'],
+      message: /--tasks_per_job/,
+    },
+    {
+      name: 'unknown flag',
+      args: () => ['--query', query, '--analysis_spec', spec, '--paralel', '3'],
+      message: /unknown option/,
+    },
     {
       name: 'spec without a version',
-      args: () => ['--query', query, '--analysis_spec', writeSpec(dir, [{ analysis_name: 'Noop' }], 'noversion.json')],
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        writeSpec(dir, [{ analysis_name: 'Noop' }], 'noversion.json'),
+      ],
       message: /analysis_version/,
     },
     {
       name: 'spec that is not a list',
-      args: () => ['--query', query, '--analysis_spec', writeSpec(dir, { analysis_name: 'Noop' } as never, 'object.json')],
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        writeSpec(dir, { analysis_name: 'Noop' } as never, 'object.json'),
+      ],
       message: /list|array/i,
     },
-    { name: 'query matching nothing', args: () => ['--query', '{"name": "nobody"}', '--analysis_spec', spec], message: /matched no assets|no assets/i },
+    {
+      name: 'query matching nothing',
+      args: () => ['--query', '{"name": "nobody"}', '--analysis_spec', spec],
+      message: /matched no assets|no assets/i,
+    },
     {
       name: 'unknown TypeScript analysis',
-      args: () => ['--query', query, '--analysis_spec', writeSpec(dir, [{ analysis_name: 'Nope', analysis_version: '1' }], 'unknown.json')],
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        writeSpec(dir, [{ analysis_name: 'Nope', analysis_version: '1' }], 'unknown.json'),
+      ],
       message: /Nope/,
     },
     {
       name: 'invalid parameters for the schema',
-      args: () => ['--query', query, '--analysis_spec', writeSpec(dir, [{ analysis_name: 'Sleep', analysis_version: '1', analysis_parameters: { ms: 'long' } }], 'badparams.json')],
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        writeSpec(
+          dir,
+          [{ analysis_name: 'Sleep', analysis_version: '1', analysis_parameters: { ms: 'long' } }],
+          'badparams.json',
+        ),
+      ],
       message: /ms/,
     },
     {
       name: 'output bucket that does not exist',
-      args: () => ['--query', query, '--analysis_spec', writeSpec(dir, [{ analysis_name: 'Noop', analysis_version: '1', s3_output_bucket: 'no-such-bucket-here' }], 'nobucket.json')],
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        writeSpec(
+          dir,
+          [{ analysis_name: 'Noop', analysis_version: '1', s3_output_bucket: 'no-such-bucket-here' }],
+          'nobucket.json',
+        ),
+      ],
       message: /no-such-bucket-here/,
     },
-    { name: 'file extension matching nothing', args: () => ['--query', query, '--analysis_spec', spec, '--file_extension', '.zarr'], message: /\.zarr/ },
+    {
+      name: 'file extension matching nothing',
+      args: () => ['--query', query, '--analysis_spec', spec, '--file_extension', '.zarr'],
+      message: /\.zarr/,
+    },
     {
       name: 'CSV without an asset_id column',
       args: () => {

@@ -25,7 +25,8 @@ describe('dispatch control', () => {
   let stack: TestStack;
   let dir: string;
   let poisonParams: string;
-  const records = () => stack.mongo.db(stack.config.DOCDB_DATABASE).collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION);
+  const records = () =>
+    stack.mongo.db(stack.config.DOCDB_DATABASE).collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION);
 
   before(async () => {
     stack = await testStack('control');
@@ -36,18 +37,51 @@ describe('dispatch control', () => {
     await seedAssets(stack, { count: 16, namePrefix: 'sleepy' });
     // 4 assets x 4 parameter sets, one of which fails: 16 tasks, 4 poisoned (25%).
     poisonParams = join(dir, 'poison.json');
-    writeFileSync(poisonParams, JSON.stringify({ distributed_parameters: [{ fail: false, ms: 0 }, { fail: false, ms: 1 }, { fail: false, ms: 2 }, { fail: true }] }));
+    writeFileSync(
+      poisonParams,
+      JSON.stringify({
+        distributed_parameters: [
+          { fail: false, ms: 0 },
+          { fail: false, ms: 1 },
+          { fail: false, ms: 2 },
+          { fail: true },
+        ],
+      }),
+    );
   });
   after(async () => {
     delete process.env.FAIL_WHEN_FIXED;
     await stack?.close();
   });
 
-  const poisonSpec = (version: string) => writeSpec(dir, [{ analysis_name: 'Fail When', analysis_version: version, max_attempts: 1 }], `fail-${version}.json`);
-  const poisonArgs = (version: string) => ['--query', '{"name": {"$regex": "^poison_"}}', '--analysis_spec', poisonSpec(version), '--analysis_parameters', poisonParams];
+  const poisonSpec = (version: string) =>
+    writeSpec(
+      dir,
+      [{ analysis_name: 'Fail When', analysis_version: version, max_attempts: 1 }],
+      `fail-${version}.json`,
+    );
+  const poisonArgs = (version: string) => [
+    '--query',
+    '{"name": {"$regex": "^poison_"}}',
+    '--analysis_spec',
+    poisonSpec(version),
+    '--analysis_parameters',
+    poisonParams,
+  ];
 
   test('failures within --tolerated_failure_percent: completed with failures, exit 4, failures named', async () => {
-    const result = await runCli(['dispatch', ...poisonArgs('tolerated'), '--tolerated_failure_percent', '30', '--num_parallel_workers', '4', '--wait'], stack.env);
+    const result = await runCli(
+      [
+        'dispatch',
+        ...poisonArgs('tolerated'),
+        '--tolerated_failure_percent',
+        '30',
+        '--num_parallel_workers',
+        '4',
+        '--wait',
+      ],
+      stack.env,
+    );
     assert.equal(result.code, 4, result.stderr + result.stdout);
     assert.match(result.stdout, /completed_with_failures/);
     assert.match(result.stdout, /poisoned task/);
@@ -55,7 +89,19 @@ describe('dispatch control', () => {
   });
 
   test('failures past --tolerated_failure_count: stops starting jobs, fails with the reason', async () => {
-    const result = await runCli(['dispatch', ...poisonArgs('strict'), '--tolerated_failure_count', '0', '--num_parallel_workers', '1', '--wait', '--json'], stack.env);
+    const result = await runCli(
+      [
+        'dispatch',
+        ...poisonArgs('strict'),
+        '--tolerated_failure_count',
+        '0',
+        '--num_parallel_workers',
+        '1',
+        '--wait',
+        '--json',
+      ],
+      stack.env,
+    );
     assert.equal(result.code, 1, result.stderr);
     const outcome = JSON.parse(result.stdout);
     assert.equal(outcome.errorType, 'FailureThresholdExceeded');
@@ -65,7 +111,10 @@ describe('dispatch control', () => {
   });
 
   test('retry runs exactly the tasks that failed or never ran', async () => {
-    const first = await runCli(['dispatch', ...poisonArgs('retry'), '--num_parallel_workers', '4', '--wait', '--json'], stack.env);
+    const first = await runCli(
+      ['dispatch', ...poisonArgs('retry'), '--num_parallel_workers', '4', '--wait', '--json'],
+      stack.env,
+    );
     assert.equal(first.code, 1, first.stderr);
     const firstId = JSON.parse(first.stdout).dispatch_id as string;
     assert.equal(await records().countDocuments({ analysis_version: 'retry' }), 12);
@@ -77,7 +126,10 @@ describe('dispatch control', () => {
       const outcome = JSON.parse(retry.stdout);
       assert.equal(outcome.progress.plan.tasks_to_run, 4);
       assert.equal(outcome.progress.retryOf, firstId);
-      assert.equal(await records().countDocuments({ analysis_version: 'retry', dispatch_id: outcome.dispatch_id }), 4);
+      assert.equal(
+        await records().countDocuments({ analysis_version: 'retry', dispatch_id: outcome.dispatch_id }),
+        4,
+      );
       assert.equal(await records().countDocuments({ analysis_version: 'retry' }), 16);
     } finally {
       delete process.env.FAIL_WHEN_FIXED;
@@ -85,8 +137,24 @@ describe('dispatch control', () => {
   });
 
   test('resize raises and lowers the window of a running dispatch', async () => {
-    const spec = writeSpec(dir, [{ analysis_name: 'Sleep', analysis_version: 'resize', analysis_parameters: { ms: 1500 } }], 'sleep.json');
-    const started = await runCli(['dispatch', '--query', '{"name": {"$regex": "^sleepy_"}}', '--analysis_spec', spec, '--num_parallel_workers', '2', '--json'], stack.env);
+    const spec = writeSpec(
+      dir,
+      [{ analysis_name: 'Sleep', analysis_version: 'resize', analysis_parameters: { ms: 1500 } }],
+      'sleep.json',
+    );
+    const started = await runCli(
+      [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^sleepy_"}}',
+        '--analysis_spec',
+        spec,
+        '--num_parallel_workers',
+        '2',
+        '--json',
+      ],
+      stack.env,
+    );
     assert.equal(started.code, 0, started.stderr);
     const id = JSON.parse(started.stdout).dispatch_id as string;
     await delay(3000);
@@ -111,8 +179,24 @@ describe('dispatch control', () => {
   });
 
   test('pause stops new jobs while running ones finish; resume completes the dispatch', async () => {
-    const spec = writeSpec(dir, [{ analysis_name: 'Sleep', analysis_version: 'pause', analysis_parameters: { ms: 800 } }], 'pause.json');
-    const started = await runCli(['dispatch', '--query', '{"name": {"$regex": "^sleepy_"}}', '--analysis_spec', spec, '--num_parallel_workers', '2', '--json'], stack.env);
+    const spec = writeSpec(
+      dir,
+      [{ analysis_name: 'Sleep', analysis_version: 'pause', analysis_parameters: { ms: 800 } }],
+      'pause.json',
+    );
+    const started = await runCli(
+      [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^sleepy_"}}',
+        '--analysis_spec',
+        spec,
+        '--num_parallel_workers',
+        '2',
+        '--json',
+      ],
+      stack.env,
+    );
     const id = JSON.parse(started.stdout).dispatch_id as string;
     await delay(1500);
     const paused = await runCli(['pause', id], stack.env);
@@ -123,7 +207,11 @@ describe('dispatch control', () => {
     assert.equal(status.progress.paused, true);
     assert.equal(status.progress.running, 0);
     await delay(3000);
-    assert.equal(await records().countDocuments({ analysis_version: 'pause' }), heldAt, 'no task ran while paused');
+    assert.equal(
+      await records().countDocuments({ analysis_version: 'pause' }),
+      heldAt,
+      'no task ran while paused',
+    );
     assert.ok(heldAt < 16);
     const resumed = await runCli(['resume', id], stack.env);
     assert.equal(resumed.code, 0, resumed.stderr);

@@ -34,15 +34,32 @@ describe('dispatch', () => {
 
   test('runs every task once, uploads its files and writes one record each', async () => {
     await seedAssets(stack, { count: 6, files: ['data/units.csv', 'data/other.txt'] });
-    const spec = writeSpec(dir, [{ analysis_name: 'Noop', analysis_version: '1.0.0', analysis_parameters: { label: 'x' } }]);
+    const spec = writeSpec(dir, [
+      { analysis_name: 'Noop', analysis_version: '1.0.0', analysis_parameters: { label: 'x' } },
+    ]);
     const result = await runCli(
-      ['dispatch', '--query', '{"name": {"$regex": "^asset_"}}', '--file_extension', '.csv', '--analysis_spec', spec, '--num_parallel_workers', '3', '--wait'],
+      [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^asset_"}}',
+        '--file_extension',
+        '.csv',
+        '--analysis_spec',
+        spec,
+        '--num_parallel_workers',
+        '3',
+        '--wait',
+      ],
       stack.env,
     );
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /dispatch \d{8}-\d{6}-[0-9a-f]{4}/);
     assert.match(result.stdout, /http:\/\/localhost:8233\/namespaces\/default\/workflows\/dispatch-/);
-    const records = await stack.mongo.db(stack.config.DOCDB_DATABASE).collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION).find().toArray();
+    const records = await stack.mongo
+      .db(stack.config.DOCDB_DATABASE)
+      .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
+      .find()
+      .toArray();
     assert.equal(records.length, 6);
     for (const record of records) {
       assert.equal(record.analysis_name, 'Noop');
@@ -55,19 +72,48 @@ describe('dispatch', () => {
 
     // The same dispatch again finds everything done and runs nothing.
     const again = await runCli(
-      ['dispatch', '--query', '{"name": {"$regex": "^asset_"}}', '--file_extension', '.csv', '--analysis_spec', spec, '--wait'],
+      [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^asset_"}}',
+        '--file_extension',
+        '.csv',
+        '--analysis_spec',
+        spec,
+        '--wait',
+      ],
       stack.env,
     );
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /6 already done/);
-    assert.equal(await stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION).countDocuments(), 6);
+    assert.equal(
+      await stack.mongo
+        .db(stack.config.DOCDB_DATABASE)
+        .collection(stack.config.DOCDB_COLLECTION)
+        .countDocuments(),
+      6,
+    );
   });
 
   test('never runs more jobs at once than --num_parallel_workers, and continues as new', async () => {
     await seedAssets(stack, { count: 12, namePrefix: 'window', files: ['a.csv'] });
-    const spec = writeSpec(dir, [{ analysis_name: 'Sleep', analysis_version: '1', analysis_parameters: { ms: 600 } }], 'sleep.json');
+    const spec = writeSpec(
+      dir,
+      [{ analysis_name: 'Sleep', analysis_version: '1', analysis_parameters: { ms: 600 } }],
+      'sleep.json',
+    );
     const result = await runCli(
-      ['dispatch', '--query', '{"name": {"$regex": "^window_"}}', '--analysis_spec', spec, '--num_parallel_workers', '4', '--wait', '--json'],
+      [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^window_"}}',
+        '--analysis_spec',
+        spec,
+        '--num_parallel_workers',
+        '4',
+        '--wait',
+        '--json',
+      ],
       { ...stack.env, ANALYSIS_CONTINUE_AS_NEW_AFTER: '5' },
     );
     assert.equal(result.code, 0, result.stderr);
