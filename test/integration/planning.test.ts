@@ -179,8 +179,8 @@ after(async () => {
   s3?.destroy();
 });
 
-void describe('planning against the local stack', () => {
-  void test('selects by query: the original example, one task per asset without file discovery', () =>
+describe('planning against the local stack', () => {
+  test('selects by query: the original example, one task per asset without file discovery', () =>
     withFixture(async (f) => {
       const { summary, tasks } = await preview(
         f,
@@ -204,7 +204,7 @@ void describe('planning against the local stack', () => {
       assert.deepEqual(tasks[0]?.task.libraries, { zod: '4.6.7' });
     }));
 
-  void test('selects by CSV: ObjectId and string ids, ids that match nothing are warned about', () =>
+  test('selects by CSV: ObjectId and string ids, ids that match nothing are warned about', () =>
     withFixture(async (f) => {
       const assets = f.deps.assets;
       const named = await assets.find({}, { projection: { _id: 1 }, limit: 2, sort: { _id: 1 } }).toArray();
@@ -241,7 +241,7 @@ void describe('planning against the local stack', () => {
       assert.equal(viaName.summary.assets, 1);
     }));
 
-  void test('assets without a usable location are skipped and counted', () =>
+  test('assets without a usable location are skipped and counted', () =>
     withFixture(async (f) => {
       await f.deps.assets.insertMany([
         { _id: 'x1' as never, name: 'no_location' },
@@ -262,7 +262,7 @@ void describe('planning against the local stack', () => {
       );
     }));
 
-  void test('discovers files across many prefixes and past one listing page', () =>
+  test('discovers files across many prefixes and past one listing page', () =>
     withFixture(async (f) => {
       const big = `s3://${f.data}/big_asset`;
       await f.deps.assets.insertOne({ _id: 'big' as never, name: 'big_asset', location: big });
@@ -303,7 +303,7 @@ void describe('planning against the local stack', () => {
       assert.match(csv.summary.warnings.join('\n'), /big_asset has no file ending with "units.csv"/);
     }));
 
-  void test('an extension that matches nothing anywhere is an error; a missing data bucket names it', () =>
+  test('an extension that matches nothing anywhere is an error; a missing data bucket names it', () =>
     withFixture(async (f) => {
       await assert.rejects(
         preview(f, f.request('--query', '{}', '--file_extension', '.xyz')),
@@ -325,7 +325,7 @@ void describe('planning against the local stack', () => {
       );
     }));
 
-  void test('group_by puts all assets sharing the values in one task', () =>
+  test('group_by puts all assets sharing the values in one task', () =>
     withFixture(async (f) => {
       const { tasks } = await preview(f, f.request('--query', '{}', '--group_by', 'subject.subject_id'));
       assert.deepEqual(
@@ -351,7 +351,7 @@ void describe('planning against the local stack', () => {
       assert.equal(two.tasks[0]?.task.input.file_location.length, 12);
     }));
 
-  void test('existing records mark tasks done or changed_code, with one read; --force reruns them', () =>
+  test('existing records mark tasks done or changed_code, with one read; --force reruns them', () =>
     withFixture(async (f) => {
       const request = f.request('--query', behavior741213);
       const first = await preview(f, request);
@@ -382,7 +382,7 @@ void describe('planning against the local stack', () => {
       assert.equal(forced.summary.tasks_to_run, 6);
     }));
 
-  void test('the store saves jobs in pages and loads them back; a rerun replaces; delete removes', () =>
+  test('the store saves jobs in pages and loads them back; a rerun replaces; delete removes', () =>
     withFixture(async (f) => {
       const store = f.deps.store;
       // Values FerretDB cannot hold as BSON: nested arrays, and dotted keys (the group values).
@@ -460,7 +460,7 @@ void describe('planning against the local stack', () => {
       await assert.rejects(store.loadJob('plan-a', 0, 200), /not found/);
     }));
 
-  void test('bad input writes nothing to the store or the output bucket', () =>
+  test('bad input writes nothing to the store or the output bucket', () =>
     withFixture(async (f) => {
       const pages = f.analysisDb.collection(PLAN_COLLECTION);
       const spec = (entry: Record<string, unknown>) => {
@@ -507,7 +507,7 @@ void describe('planning against the local stack', () => {
       assert.equal(objects.KeyCount ?? 0, 0);
     }));
 
-  void test('timing: plan N demo assets with file discovery (printed, not asserted)', () =>
+  test('timing: plan N demo assets with file discovery (printed, not asserted)', () =>
     withFixture(async (f) => {
       const count = Number(process.env.PLANNING_BENCH_ASSETS ?? 500);
       const seeding = Date.now();

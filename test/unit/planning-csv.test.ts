@@ -14,13 +14,13 @@ function csv(name: string, text: string): string {
   return path;
 }
 
-void describe('readAssetIdsCsv', () => {
-  void test('reads the asset_id column, trimmed and de-duplicated, in order', () => {
+describe('readAssetIdsCsv', () => {
+  test('reads the asset_id column, trimmed and de-duplicated, in order', () => {
     const path = csv('ids.csv', '\ufeffname,asset_id\nx, b \ny,a\nz,b\nw,\n\n');
     assert.deepEqual(readAssetIdsCsv(path), ['b', 'a']);
   });
 
-  void test('a missing column names the file and the columns found', () => {
+  test('a missing column names the file and the columns found', () => {
     const path = csv('other.csv', 'id,name\n1,x\n');
     assert.throws(
       () => readAssetIdsCsv(path),
@@ -29,16 +29,16 @@ void describe('readAssetIdsCsv', () => {
     );
   });
 
-  void test('an empty column is an error', () => {
+  test('an empty column is an error', () => {
     assert.throws(() => readAssetIdsCsv(csv('blank.csv', 'asset_id,name\n,x\n ,y\n')), /column is empty/);
     assert.throws(() => readAssetIdsCsv(csv('header-only.csv', 'asset_id\n')), /column is empty/);
   });
 
-  void test('an empty file is an error', () => {
+  test('an empty file is an error', () => {
     assert.throws(() => readAssetIdsCsv(csv('empty.csv', '')), /is empty/);
   });
 
-  void test('a missing file is an InputError naming it', () => {
+  test('a missing file is an InputError naming it', () => {
     const path = join(dir, 'nope.csv');
     assert.throws(
       () => readAssetIdsCsv(path),

@@ -46,8 +46,8 @@ const expand = (overrides: Partial<ExpandInput['request']> = {}, withFiles = fal
   });
 };
 
-void describe('expandTasks', () => {
-  void test('one task per asset without file discovery, sorted by id', () => {
+describe('expandTasks', () => {
+  test('one task per asset without file discovery, sorted by id', () => {
     const { tasks } = expand();
     assert.deepEqual(
       tasks.map((task) => task.input.docdb_record_id),
@@ -61,7 +61,7 @@ void describe('expandTasks', () => {
     });
   });
 
-  void test('each task has its identity hash and output location', () => {
+  test('each task has its identity hash and output location', () => {
     for (const task of expand().tasks) {
       const { hash, location, group: _group, ...identity } = task;
       assert.equal(hash, identityHash(identity));
@@ -69,7 +69,7 @@ void describe('expandTasks', () => {
     }
   });
 
-  void test('split_files 1: one task per file; 0: one task per asset; assets without files are reported', () => {
+  test('split_files 1: one task per file; 0: one task per asset; assets without files are reported', () => {
     const split = expand({ file_extension: '.csv' }, true);
     assert.deepEqual(
       split.tasks.map((task) => task.input.file_location),
@@ -84,7 +84,7 @@ void describe('expandTasks', () => {
     );
   });
 
-  void test('N inputs x specs x M parameter sets, merged spec < fixed < distributed', () => {
+  test('N inputs x specs x M parameter sets, merged spec < fixed < distributed', () => {
     const { tasks } = expand({
       specs: [spec('A', { x: 'spec', y: 'spec', z: 'spec' }), spec('B')],
       fixed_parameters: { y: 'fixed', z: 'fixed' },
@@ -97,7 +97,7 @@ void describe('expandTasks', () => {
     assert.deepEqual(tasks[2]?.parameters, { y: 'fixed', z: 1 });
   });
 
-  void test('group_by: one task per distinct value, carrying every member and file', () => {
+  test('group_by: one task per distinct value, carrying every member and file', () => {
     const { tasks } = expand({ group_by: ['subject.subject_id'], file_extension: '.csv' }, true);
     assert.deepEqual(
       tasks.map((task) => [task.group, task.input.docdb_record_id, task.input.file_location]),
@@ -113,7 +113,7 @@ void describe('expandTasks', () => {
     );
   });
 
-  void test('the cap keeps the first tasks and reports the count before it', () => {
+  test('the cap keeps the first tasks and reports the count before it', () => {
     const capped = expand({
       distributed_parameters: [{ z: 1 }, { z: 2 }],
       max_number_of_tasks_dispatched: 4,
@@ -124,7 +124,7 @@ void describe('expandTasks', () => {
     assert.equal(expand({ max_number_of_tasks_dispatched: 3 }).capped_from, undefined);
   });
 
-  void test('deterministic: the same request in any input order plans the same tasks in the same order', () => {
+  test('deterministic: the same request in any input order plans the same tasks in the same order', () => {
     const first = expand({ file_extension: '.csv' }, true).tasks;
     const again = expandTasks({
       assets: [...assets].reverse(),
@@ -135,13 +135,13 @@ void describe('expandTasks', () => {
     assert.deepEqual(again, first);
   });
 
-  void test('the hash does not depend on parameter key order', () => {
+  test('the hash does not depend on parameter key order', () => {
     const one = expand({ fixed_parameters: { a: 1, b: { c: 2, d: 3 } } }).tasks[0]?.hash;
     const two = expand({ fixed_parameters: { b: { d: 3, c: 2 }, a: 1 } }).tasks[0]?.hash;
     assert.equal(one, two);
   });
 
-  void test('duplicate parameter sets plan one task', () => {
+  test('duplicate parameter sets plan one task', () => {
     const result = expand({ distributed_parameters: [{ z: 1 }, { z: 1 }] });
     assert.equal(result.tasks.length, 3);
     assert.match(result.warnings.join('\n'), /3 duplicate tasks/);
@@ -166,8 +166,8 @@ const params = (fixed: Record<string, unknown>, distributed: Record<string, unkn
   distributed_parameters: distributed,
 });
 
-void describe('parameterSets', () => {
-  void test('one set without distributed entries, one per entry otherwise', () => {
+describe('parameterSets', () => {
+  test('one set without distributed entries, one per entry otherwise', () => {
     assert.deepEqual(parameterSets(spec('A', { a: 1 }), params({ b: 2 })), [
       { source: 'fixed parameters', parameters: { a: 1, b: 2 } },
     ]);
@@ -178,13 +178,13 @@ void describe('parameterSets', () => {
   });
 });
 
-void describe('validateParameters', () => {
-  void test('accepts valid sets and skips command analyses', () => {
+describe('validateParameters', () => {
+  test('accepts valid sets and skips command analyses', () => {
     validateParameters([spec('Unit Yield', { isi_violations: 0.5 })], params({}), registry);
     validateParameters([{ ...spec('Anything'), command: ['python3', 'x.py'] }], params({}), registry);
   });
 
-  void test('an unknown TypeScript analysis lists the known ones', () => {
+  test('an unknown TypeScript analysis lists the known ones', () => {
     assert.throws(
       () => validateParameters([spec('Unit Yeild')], params({}), registry),
       (err: Error) =>
@@ -194,7 +194,7 @@ void describe('validateParameters', () => {
     );
   });
 
-  void test('an invalid set names the analysis, the entry and the field path', () => {
+  test('an invalid set names the analysis, the entry and the field path', () => {
     assert.throws(
       () =>
         validateParameters(

@@ -34,8 +34,8 @@ const rejects = (args: string[], ...parts: string[]) =>
     args.join(' '),
   );
 
-void describe('addDispatchOptions', () => {
-  void test('declares every flag in snake_case with help text', () => {
+describe('addDispatchOptions', () => {
+  test('declares every flag in snake_case with help text', () => {
     const cmd = addDispatchOptions(new Command('dispatch'));
     const flags = cmd.options.map((option) => option.long);
     for (const flag of [
@@ -59,7 +59,7 @@ void describe('addDispatchOptions', () => {
     assert.ok(cmd.options.every((option) => option.description.length > 10));
   });
 
-  void test('--analysis_spec is required', () => {
+  test('--analysis_spec is required', () => {
     const cmd = addDispatchOptions(
       new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
     );
@@ -67,8 +67,8 @@ void describe('addDispatchOptions', () => {
   });
 });
 
-void describe('buildDispatchRequest', () => {
-  void test('defaults', () => {
+describe('buildDispatchRequest', () => {
+  test('defaults', () => {
     assert.deepEqual(build('--query', '{"name": "x"}'), {
       query: { name: 'x' },
       asset_id_field: '_id',
@@ -93,7 +93,7 @@ void describe('buildDispatchRequest', () => {
     });
   });
 
-  void test('reads every flag', () => {
+  test('reads every flag', () => {
     const request = build(
       '--use_data_assets',
       '1',
@@ -134,11 +134,11 @@ void describe('buildDispatchRequest', () => {
     assert.equal(request.force, true);
   });
 
-  void test('an empty --file_extension means no file discovery', () => {
+  test('an empty --file_extension means no file discovery', () => {
     assert.equal(build('--query', '{}', '--file_extension', '').file_extension, undefined);
   });
 
-  void test('counts must be positive whole numbers, naming the flag', () => {
+  test('counts must be positive whole numbers, naming the flag', () => {
     for (const flag of ['--num_parallel_workers', '--tasks_per_job', '--max_number_of_tasks_dispatched']) {
       for (const value of ['0', '-2', '1.5', 'abc', '1e3', '']) {
         if (value === '') continue;
@@ -147,25 +147,25 @@ void describe('buildDispatchRequest', () => {
     }
   });
 
-  void test('0/1 flags accept only 0 or 1', () => {
+  test('0/1 flags accept only 0 or 1', () => {
     for (const flag of ['--split_files', '--dry_run', '--use_data_assets']) {
       rejects(['--query', '{}', flag, 'yes'], flag, 'must be 0 or 1');
     }
   });
 
-  void test('exactly one way of selecting assets', () => {
+  test('exactly one way of selecting assets', () => {
     rejects([], 'choose the assets');
     rejects(['--query', '{}', '--use_data_assets', '1', '--asset_csv', csvPath], 'not both');
     rejects(['--use_data_assets', '1'], '--asset_csv');
     rejects(['--query', '{}', '--asset_csv', csvPath], '--use_data_assets 1');
   });
 
-  void test('field paths are checked', () => {
+  test('field paths are checked', () => {
     rejects(['--query', '{}', '--group_by', 'subject..id'], '--group_by');
     rejects(['--query', '{}', '--asset_id_field', '$where'], '--asset_id_field');
   });
 
-  void test('file errors surface as InputErrors', () => {
+  test('file errors surface as InputErrors', () => {
     rejects(['--query', '{"$where": "1"}'], '$where');
     rejects(['--use_data_assets', '1', '--asset_csv', join(dir, 'none.csv')], 'none.csv');
     rejects(['--query', '{}', '--analysis_parameters', join(dir, 'none.json')], 'none.json');

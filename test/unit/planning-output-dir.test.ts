@@ -37,8 +37,8 @@ async function* jobs(count: number, perJob: number) {
   }
 }
 
-void describe('writeOutputDir', () => {
-  void test('writes every task round-robin over the worker folders, in the original shape', async () => {
+describe('writeOutputDir', () => {
+  test('writes every task round-robin over the worker folders, in the original shape', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'planning-output-'));
     assert.equal(await writeOutputDir(dir, jobs(7, 2), 3), 7);
     assert.deepEqual(readdirSync(dir).sort(), ['worker_0', 'worker_1', 'worker_2']);
@@ -65,7 +65,7 @@ void describe('writeOutputDir', () => {
     assert.equal(contents.find((content) => content.hash === 'h0').file_extension_locations, null);
   });
 
-  void test('no more folders than tasks', async () => {
+  test('no more folders than tasks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'planning-output-'));
     await writeOutputDir(dir, jobs(2, 1), 50);
     assert.deepEqual(readdirSync(dir).sort(), ['worker_0', 'worker_1']);

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { mapWithConcurrency } from '../../src/planning/pool';
 
-void describe('mapWithConcurrency', () => {
-  void test('keeps input order and never exceeds the limit', async () => {
+describe('mapWithConcurrency', () => {
+  test('keeps input order and never exceeds the limit', async () => {
     let running = 0;
     let most = 0;
     const results = await mapWithConcurrency([5, 1, 4, 2, 3, 0, 2], 3, async (delay, index) => {
@@ -18,7 +18,7 @@ void describe('mapWithConcurrency', () => {
     assert.equal(most, 3);
   });
 
-  void test('rethrows the first failure and starts nothing after it', async () => {
+  test('rethrows the first failure and starts nothing after it', async () => {
     const started: number[] = [];
     await assert.rejects(
       mapWithConcurrency([1, 2, 3, 4, 5], 1, async (n) => {
@@ -31,7 +31,7 @@ void describe('mapWithConcurrency', () => {
     assert.deepEqual(started, [1, 2]);
   });
 
-  void test('an empty list', async () => {
+  test('an empty list', async () => {
     assert.deepEqual(await mapWithConcurrency([], 4, async () => 1), []);
   });
 });

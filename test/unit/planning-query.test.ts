@@ -8,20 +8,20 @@ import { parseQuery } from '../../src/planning/query';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-query-'));
 
-void describe('parseQuery', () => {
-  void test('parses an inline JSON filter', () => {
+describe('parseQuery', () => {
+  test('parses an inline JSON filter', () => {
     assert.deepEqual(parseQuery('{"name": {"$regex": "^behavior_741213.*processed"}}'), {
       name: { $regex: '^behavior_741213.*processed' },
     });
   });
 
-  void test('reads a filter from a file when the text is not JSON', () => {
+  test('reads a filter from a file when the text is not JSON', () => {
     const path = join(dir, 'query.json');
     writeFileSync(path, '{"subject.subject_id": "741213"}');
     assert.deepEqual(parseQuery(path), { 'subject.subject_id': '741213' });
   });
 
-  void test('a file holding invalid JSON names the file', () => {
+  test('a file holding invalid JSON names the file', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"name": ');
     assert.throws(
@@ -30,7 +30,7 @@ void describe('parseQuery', () => {
     );
   });
 
-  void test('neither JSON nor a file: says so, with the parse position', () => {
+  test('neither JSON nor a file: says so, with the parse position', () => {
     assert.throws(
       () => parseQuery('{"name": oops}'),
       (err: Error) =>
@@ -40,13 +40,13 @@ void describe('parseQuery', () => {
     );
   });
 
-  void test('must be an object', () => {
+  test('must be an object', () => {
     for (const text of ['[1, 2]', '"name"', '42', 'null']) {
       assert.throws(() => parseQuery(text), /must be a JSON object/);
     }
   });
 
-  void test('refuses server-side JavaScript operators at any depth, naming operator and path', () => {
+  test('refuses server-side JavaScript operators at any depth, naming operator and path', () => {
     const cases: Array<[string, string, string]> = [
       ['{"$where": "this.a > 1"}', '$where', '$where'],
       ['{"$or": [{"a": 1}, {"$expr": {"$function": {"body": "x"}}}]}', '$function', '$or[1].$expr.$function'],
@@ -61,7 +61,7 @@ void describe('parseQuery', () => {
     }
   });
 
-  void test('operator names as values are not operators', () => {
+  test('operator names as values are not operators', () => {
     assert.deepEqual(parseQuery('{"note": "$where"}'), { note: '$where' });
   });
 });

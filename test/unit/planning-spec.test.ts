@@ -21,8 +21,8 @@ const rejects = (fn: () => unknown, ...parts: string[]) =>
     (err: Error) => err instanceof InputError && parts.every((part) => err.message.includes(part)),
   );
 
-void describe('loadSpecs', () => {
-  void test('applies defaults and the default bucket', () => {
+describe('loadSpecs', () => {
+  test('applies defaults and the default bucket', () => {
     const [spec] = loadSpecs(
       file([{ analysis_name: 'Unit Yield', analysis_version: 'v1' }]),
       'results/unit-yield/',
@@ -36,7 +36,7 @@ void describe('loadSpecs', () => {
     });
   });
 
-  void test('keeps every optional field', () => {
+  test('keeps every optional field', () => {
     const entry = {
       analysis_name: 'Lick rate',
       analysis_version: '0.1.0',
@@ -51,7 +51,7 @@ void describe('loadSpecs', () => {
     assert.deepEqual(loadSpecs(file([entry])), [entry]);
   });
 
-  void test('missing name or version names the entry index and the field', () => {
+  test('missing name or version names the entry index and the field', () => {
     const path = file([
       { analysis_name: 'A', analysis_version: 'v1' },
       { analysis_name: 'B' },
@@ -69,7 +69,7 @@ void describe('loadSpecs', () => {
     );
   });
 
-  void test('no bucket in the entry nor ANALYSIS_BUCKET is an error', () => {
+  test('no bucket in the entry nor ANALYSIS_BUCKET is an error', () => {
     rejects(
       () => loadSpecs(file([{ analysis_name: 'A', analysis_version: 'v1' }])),
       'entry 0 (A)',
@@ -77,7 +77,7 @@ void describe('loadSpecs', () => {
     );
   });
 
-  void test('refuses bad shapes and misspelt fields', () => {
+  test('refuses bad shapes and misspelt fields', () => {
     const base = { analysis_name: 'A', analysis_version: 'v1', s3_output_bucket: 'bucket' };
     rejects(() => loadSpecs(file([])), 'at least one');
     rejects(() => loadSpecs(file({ analysis_name: 'A' })), 'must be a JSON list');
@@ -95,15 +95,15 @@ void describe('loadSpecs', () => {
     rejects(() => loadSpecs(file([{ ...base, max_attempts: 0 }])), 'max_attempts');
   });
 
-  void test('a missing file or invalid JSON names the file', () => {
+  test('a missing file or invalid JSON names the file', () => {
     rejects(() => loadSpecs(join(dir, 'missing.json')), 'missing.json', 'does not exist');
     const path = file('[{"analysis_name": }]');
     rejects(() => loadSpecs(path), path, 'not valid JSON', 'line 1');
   });
 });
 
-void describe('loadParameters', () => {
-  void test('defaults both parts', () => {
+describe('loadParameters', () => {
+  test('defaults both parts', () => {
     assert.deepEqual(loadParameters(file({})), { fixed_parameters: {}, distributed_parameters: [] });
     assert.deepEqual(
       loadParameters(file({ fixed_parameters: { a: 1 }, distributed_parameters: [{ b: 1 }, { b: 2 }] })),
@@ -114,7 +114,7 @@ void describe('loadParameters', () => {
     );
   });
 
-  void test('distributed_parameters must be a list of objects', () => {
+  test('distributed_parameters must be a list of objects', () => {
     rejects(
       () => loadParameters(file({ distributed_parameters: { b: 1 } })),
       'distributed_parameters: must be a list',
@@ -122,11 +122,11 @@ void describe('loadParameters', () => {
     rejects(() => loadParameters(file({ distributed_parameters: [1] })), 'distributed_parameters[0]');
   });
 
-  void test('unknown top-level keys are errors', () => {
+  test('unknown top-level keys are errors', () => {
     rejects(() => loadParameters(file({ fixed_parameter: {} })), 'unknown field "fixed_parameter"');
   });
 
-  void test('a missing file or invalid JSON names the file', () => {
+  test('a missing file or invalid JSON names the file', () => {
     rejects(() => loadParameters(join(dir, 'absent.json')), '--analysis_parameters', 'absent.json');
     rejects(() => loadParameters(file('{')), '--analysis_parameters', 'not valid JSON');
   });
