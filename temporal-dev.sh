@@ -493,6 +493,7 @@ cmd_env() {
     printf '# Temporal Web UI: http://%s:%s\n' "$HOST" "$TEMPORAL_UI_PORT"
     printf 'export TEMPORAL_ADDRESS=%s:%s\n' "$HOST" "$TEMPORAL_PORT"
     printf 'export TEMPORAL_NAMESPACE=default\n'
+    printf 'export TEMPORAL_UI_URL=http://%s:%s\n' "$HOST" "$TEMPORAL_UI_PORT"
   fi
   skipped mongo || printf 'export MONGODB_URI=mongodb://%s:%s\n' "$HOST" "$MONGO_PORT"
   if ! skipped s3; then

@@ -9,6 +9,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# The Web UI check drives Debian's Chromium.
+scripts/install-browser.sh
+
 started_stack=0
 if ! ./temporal-dev.sh status >/dev/null 2>&1; then
   started_stack=1

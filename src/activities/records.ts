@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import { MongoServerError } from 'mongodb';
 import type { TaskLock } from '../clients';
+import { ErrorType, nonRetryable } from '../errors';
 import { buildRecord, type RunResult } from '../records';
 import type { AnalysisRecord, Task } from '../types';
 
@@ -17,6 +18,8 @@ export interface RecordDeps {
 }
 
 const DUPLICATE_KEY = 11000;
+/** Server answers about the document itself (bad value, type, size): retrying cannot help. */
+const REJECTED_DOCUMENT = new Set([2, 14, 10334, 17280]);
 
 function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
@@ -98,6 +101,9 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
         try {
           await records.insertOne(record as object);
         } catch (err) {
+          if (err instanceof MongoServerError && REJECTED_DOCUMENT.has(Number(err.code))) {
+            throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);
+          }
           // A retried commit whose first attempt landed: the record is already there.
           if (!isDuplicateKey(err)) throw err;
           outcome = 'existed';

@@ -31,7 +31,7 @@ export function registerDispatch(program: Command): void {
             input: { dispatchId: newDispatchId(), request },
             analysisNames: names,
             summary: `dispatch · ${names.join(', ')}${request.dry_run ? ' · dry run' : ''}`,
-            details: `Analyses: ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; ${request.num_parallel_workers} parallel jobs, ${request.tasks_per_job} tasks per job`,
+            details: `Analyses: ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; ${request.num_parallel_workers} parallel jobs, ${request.tasks_per_job} ${request.tasks_per_job === 1 ? 'task' : 'tasks'} per job`,
           },
           flags,
         );

@@ -8,6 +8,7 @@ import {
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -87,7 +88,19 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     if (!state.stopReason && counts.failed > allowed) {
       state.stopReason = `${counts.failed} tasks failed, more than the ${allowed} tolerated`;
     }
+    showProgress();
   });
+
+  /** The Web UI's "Current Details" of the dispatch: its counts, kept current. */
+  function showProgress(): void {
+    if (!state) return;
+    const { counts, plan } = state;
+    const finished =
+      counts.succeeded + counts.failed + counts.cancelled + counts.skipped + counts.changedCode;
+    setCurrentDetails(
+      `${finished} of ${plan.tasks_to_run} tasks finished: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped + counts.changedCode} skipped; ${running.size} of ${state.numParallelWorkers} jobs running${state.paused ? ' (paused)' : ''}`,
+    );
+  }
 
   const progress = (): DispatchResult => {
     const counts = state?.counts ?? {
@@ -133,6 +146,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     (size) => {
       const previous = state?.numParallelWorkers ?? 0;
       if (state) state.numParallelWorkers = size;
+      showProgress();
       return { previous, current: size };
     },
     {
@@ -147,6 +161,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     pauseUpdate,
     (paused) => {
       if (state) state.paused = paused;
+      showProgress();
       return { paused, running: running.size };
     },
     {
@@ -178,6 +193,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
         current.nextJob += toStart;
         startedThisRun += toStart;
         await Promise.all(indexes.map((jobIndex) => startJob(current, jobIndex)));
+        showProgress();
       }
       if (!jobsLeft() && running.size === 0) break;
       if (startedThisRun >= limit && jobsLeft()) break;

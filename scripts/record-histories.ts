@@ -1,0 +1,96 @@
+/**
+ * Records the histories the replay test feeds back to the workflow code: a dispatch (its first
+ * run, which plans, and a continued run) and a job, from a small real dispatch on the local stack.
+ * Rerun after an intended, replay-breaking workflow change (and say so in the commit):
+ *   eval "$(./temporal-dev.sh env)"; npx tsx scripts/record-histories.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seedAssets } from '../test/helpers/data';
+import { ROOT, testStack } from '../test/helpers/stack';
+import { newDispatchId, dispatchWorkflowId } from '../src/client/ids';
+import { dispatch } from '../src/workflows/dispatch';
+
+const OUT = join(ROOT, 'test', 'histories');
+
+/** Workflow id of each saved history: workflow code derives child ids from its own. */
+const ids: Record<string, string> = {};
+
+/** The Temporal CLI's JSON export, the format the SDK's replayer reads. */
+function save(file: string, workflowId: string, runId?: string): void {
+  ids[file] = workflowId;
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--output',
+    'json',
+    '--address',
+    process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+  ];
+  if (runId) args.push('--run-id', runId);
+  writeFileSync(join(OUT, file), execFileSync(join(ROOT, '.dev', 'venv', 'bin', 'temporal'), args));
+}
+
+async function main(): Promise<void> {
+  const stack = await testStack('histories');
+  try {
+    await stack.startWorker({ ANALYSIS_MODULES_DIR: join(ROOT, 'test', 'fixtures', 'analyses') });
+    await seedAssets(stack, { count: 3 });
+    const dispatchId = newDispatchId();
+    const workflowId = dispatchWorkflowId(dispatchId);
+    const handle = await stack.client.workflow.start(dispatch, {
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [
+        {
+          dispatchId,
+          continueAsNewAfter: 2,
+          request: {
+            query: { name: { $regex: '^asset_' } },
+            asset_id_field: '_id',
+            split_files: true,
+            group_by: [],
+            specs: [
+              {
+                analysis_name: 'Fail When',
+                analysis_version: '1',
+                analysis_libraries: [],
+                analysis_parameters: {},
+                s3_output_bucket: stack.bucket,
+                max_attempts: 1,
+              },
+            ],
+            fixed_parameters: {},
+            distributed_parameters: [{ fail: false }, { fail: true }],
+            tasks_per_job: 1,
+            num_parallel_workers: 2,
+            dry_run: false,
+            force: false,
+            tolerated_failure_count: 3,
+          },
+        },
+      ],
+    });
+    const result = await handle.result();
+    console.log(
+      `dispatch ${dispatchId}: ${result.phase}, ${result.counts.succeeded} succeeded, ${result.counts.failed} failed, ${result.runs} runs`,
+    );
+    const firstRunId = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    save('dispatch-first-run.json', workflowId, firstRunId);
+    save('dispatch-last-run.json', workflowId);
+    save('job-0.json', `${workflowId}-job-0`);
+    save('job-1.json', `${workflowId}-job-1`);
+    writeFileSync(join(OUT, 'workflow-ids.json'), JSON.stringify(ids, null, 2) + '\n');
+    console.log(`histories written to ${OUT}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
