@@ -61,7 +61,7 @@ export async function createSchedule(session: Session, options: CreateOptions): 
       );
     }
     // The client turns the server's "Invalid schedule spec" into a TypeError with its reason.
-    if (err instanceof TypeError && !(err.message ?? '').includes('undefined')) {
+    if (err instanceof TypeError) {
       throw new InputError(
         `the server refused the schedule's timing (${options.timing.text}): ${err.message}`,
       );

@@ -1,10 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { workflowUrl } from '../temporal';
 import { EXIT, ExitError, runCommand, type Session } from './common';
-import { dispatchIdOf, dispatchWorkflowId } from './ids';
+import { dispatchIdOf } from './ids';
 import { createSchedule } from './schedule-create';
 import { checkScheduleId, scheduledWorkflowId, scheduleTiming } from './schedule-spec';
 import {
@@ -15,8 +13,7 @@ import {
   scheduleRow,
   scheduleUrl,
 } from './schedule-view';
-import { summaryTable } from './summary';
-import { dispatchHandle, follow } from './watch';
+import { trigger } from './schedule-trigger';
 
 type Flags = { json?: boolean; note?: string; wait?: boolean };
 type CreateFlags = DispatchFlags & {
@@ -140,13 +137,13 @@ export function registerSchedule(program: Command): void {
       }),
     );
 
-  for (const [name, verb] of [
-    ['pause', 'Pause'],
-    ['unpause', 'Unpause'],
+  for (const [name, description] of [
+    ['pause', 'Stop the scheduled runs until unpaused; a run already started goes on, trigger still works.'],
+    ['unpause', 'Resume the scheduled runs of a paused schedule.'],
   ] as const) {
     schedule
       .command(name)
-      .description(`${verb} a schedule; runs already started are not affected.`)
+      .description(description)
       .argument('<schedule_id>')
       .option('--note <text>', 'why, shown with the schedule')
       .action((id: string, flags: Flags) =>
@@ -183,71 +180,4 @@ export function registerSchedule(program: Command): void {
           console.log(`still running: ${dispatchIdOf(action.workflow.workflowId)}`);
       }),
     );
-}
-
-const TRIGGER_TIMEOUT_MS = 30_000;
-
-/**
- * Triggers with the schedule's own overlap policy (the client would default to ALLOW_ALL) and
- * waits until the schedule has started the run, or skipped it, so the user learns its dispatch id.
- */
-async function trigger(
-  handle: ScheduleHandle,
-  client: Client,
-  session: Session,
-  flags: Flags,
-): Promise<number> {
-  const before = await handle.describe();
-  const seen = new Set(before.info.recentActions.map((action) => action.action.workflow.workflowId));
-  await handle.trigger(before.policies.overlap);
-  const deadline = Date.now() + TRIGGER_TIMEOUT_MS;
-  for (;;) {
-    const now = await handle.describe();
-    const started = now.info.recentActions.find((action) => !seen.has(action.action.workflow.workflowId));
-    if (started) return followRun(client, session, started.action.workflow.workflowId, flags);
-    if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
-      const running = now.info.runningActions.map((action) => dispatchIdOf(action.workflow.workflowId));
-      if (flags.json)
-        console.log(JSON.stringify({ schedule_id: handle.scheduleId, skipped: true, running }, null, 2));
-      else
-        console.log(
-          `skipped: the previous run is still going (${running.join(', ') || 'unknown'}); overlap policy ${now.policies.overlap}`,
-        );
-      return EXIT.ok;
-    }
-    if (Date.now() > deadline)
-      throw new ExitError(
-        `schedule ${handle.scheduleId} did not start a run within ${TRIGGER_TIMEOUT_MS / 1000} s`,
-        EXIT.failed,
-      );
-    await delay(250);
-  }
-}
-
-async function followRun(
-  client: Client,
-  session: Session,
-  workflowId: string,
-  flags: Flags,
-): Promise<number> {
-  const dispatchId = dispatchIdOf(workflowId);
-  const url = workflowUrl(session.config, dispatchWorkflowId(dispatchId));
-  if (!flags.wait) {
-    if (flags.json)
-      console.log(JSON.stringify({ dispatch_id: dispatchId, workflow_id: workflowId, url }, null, 2));
-    else
-      console.log(
-        `dispatch ${dispatchId}\nweb ui   ${url}\nfollow it: npx analysis status ${dispatchId} --watch`,
-      );
-    return EXIT.ok;
-  }
-  if (!flags.json) console.log(`dispatch ${dispatchId}\nweb ui   ${url}`);
-  const outcome = await follow(dispatchHandle(client, dispatchId), { bar: !flags.json });
-  if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
-  else console.log(summaryTable(outcome));
-  return outcome.status === 'completed'
-    ? EXIT.ok
-    : outcome.status === 'cancelled'
-      ? EXIT.cancelled
-      : EXIT.failed;
 }
