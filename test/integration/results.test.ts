@@ -12,7 +12,7 @@ import type { AnalysisRecord } from '../../src/types';
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
 const QUERY = '{"name": {"$regex": "^asset_"}}';
 
-void describe('results', () => {
+describe('results', () => {
   let stack: TestStack;
   let dir: string;
   let sleepDispatch: string;
@@ -60,7 +60,7 @@ void describe('results', () => {
   });
   after(async () => stack?.close());
 
-  void test('filters by analysis name and version, asset name and dispatch id', async () => {
+  test('filters by analysis name and version, asset name and dispatch id', async () => {
     assert.deepEqual(
       (await json()).map((r) => r._id),
       all.map((r) => r._id),
@@ -79,7 +79,7 @@ void describe('results', () => {
     assert.deepEqual(await json('--analysis_name', 'Nothing'), []);
   });
 
-  void test('pages by cursor and by page number, with a next hint', async () => {
+  test('pages by cursor and by page number, with a next hint', async () => {
     const first = await results('--limit', '4', '--json');
     const page1 = JSON.parse(first.stdout) as AnalysisRecord[];
     assert.equal(page1.length, 4);
@@ -101,7 +101,7 @@ void describe('results', () => {
     assert.match(past.stderr, /past the last record/);
   });
 
-  void test('prints a table and a CSV that quotes properly', async () => {
+  test('prints a table and a CSV that quotes properly', async () => {
     const table = await results('--limit', '5');
     assert.equal(table.code, 0, table.stderr);
     assert.ok(table.stdout.includes(all[0]!._id.slice(0, 12)));
@@ -119,7 +119,7 @@ void describe('results', () => {
     assert.equal(sleep.dispatch_id, sleepDispatch);
   });
 
-  void test('downloads the result files of one record, or of every listed record', async () => {
+  test('downloads the result files of one record, or of every listed record', async () => {
     const target = mkdtempSync(join(tmpdir(), 'results-dl-'));
     const record = all.find((r) => r.analysis_name === 'Noop')!;
     const one = await results('--download', target, '--hash', record._id.slice(0, 16));
@@ -138,7 +138,7 @@ void describe('results', () => {
     assert.equal(readdirSync(target).length, 4);
   });
 
-  void test('refuses bad flags with a clear message', async () => {
+  test('refuses bad flags with a clear message', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--json', '--csv'], /--json or --csv/],
       [['--page', '2', '--after', 'abc'], /--page or --after/],

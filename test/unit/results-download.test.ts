@@ -31,8 +31,8 @@ function fakeBucket(objects: Record<string, string>): S3Client {
 
 const record = (id: string) => ({ _id: id, location: `s3://bucket/results/${id}` }) as AnalysisRecord;
 
-void describe('results-download', () => {
-  void test('safeTarget keeps keys inside the folder and refuses the rest', () => {
+describe('results-download', () => {
+  test('safeTarget keeps keys inside the folder and refuses the rest', () => {
     assert.equal(safeTarget('/out/h', 'a/b.txt'), '/out/h/a/b.txt');
     assert.equal(safeTarget('/out/h', 'a/../b.txt'), '/out/h/b.txt');
     assert.equal(safeTarget('/out/h', '../x'), undefined);
@@ -42,7 +42,7 @@ void describe('results-download', () => {
     assert.equal(safeTarget('/out/h', '.'), undefined);
   });
 
-  void test('downloadRecord keeps relative paths and refuses keys that would escape', async () => {
+  test('downloadRecord keeps relative paths and refuses keys that would escape', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'results-download-'));
     const s3 = fakeBucket({
       'results/h1/metadata.nd.json': '{}',
@@ -58,7 +58,7 @@ void describe('results-download', () => {
     assert.ok(!existsSync(join(dir, 'h1', 'other.txt')));
   });
 
-  void test('downloadRecord refuses a record id that is not a folder name', async () => {
+  test('downloadRecord refuses a record id that is not a folder name', async () => {
     await assert.rejects(
       downloadRecord(fakeBucket({}), record('../up'), '/tmp/x'),
       /not usable as a folder name/,

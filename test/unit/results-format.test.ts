@@ -29,25 +29,25 @@ const record: AnalysisRecord = {
   finished_at: '2026-01-01T00:00:01.000Z',
 };
 
-void describe('results-format', () => {
-  void test('outputsSummary shows key=value pairs, rounded and cut to fit a cell', () => {
+describe('results-format', () => {
+  test('outputsSummary shows key=value pairs, rounded and cut to fit a cell', () => {
     assert.equal(outputsSummary(record.outputs), 'units=12 ratio=0.1235 tags=["x"]');
     assert.equal(outputsSummary({ long: 'x'.repeat(100) }, 10), 'long=xxxx…');
     assert.equal(outputsSummary(undefined), '');
   });
 
-  void test('assetsSummary names two assets and counts the rest', () => {
+  test('assetsSummary names two assets and counts the rest', () => {
     assert.equal(assetsSummary(['a']), 'a');
     assert.equal(assetsSummary(['a', 'b', 'c', 'd']), 'a, b +2 more');
   });
 
-  void test('resultsTable shows the hash prefix and the summary columns', () => {
+  test('resultsTable shows the hash prefix and the summary columns', () => {
     const table = resultsTable([record]);
     assert.match(table, /│ abababababab │/, 'a 12-character prefix of the hash in the first column');
     assert.match(table, /one, two \+1 more/);
   });
 
-  void test('csvField quotes commas, quotes and line breaks only', () => {
+  test('csvField quotes commas, quotes and line breaks only', () => {
     assert.equal(csvField('plain'), 'plain');
     assert.equal(csvField('a,b'), '"a,b"');
     assert.equal(csvField('say "hi"'), '"say ""hi"""');
@@ -55,7 +55,7 @@ void describe('results-format', () => {
     assert.equal(csvField(undefined), '');
   });
 
-  void test('csvRecord round-trips through a CSV parser', () => {
+  test('csvRecord round-trips through a CSV parser', () => {
     const [row] = parse(`${csvHeader()}\n${csvRecord(record)}\n`, { columns: true }) as Array<
       Record<string, string>
     >;
