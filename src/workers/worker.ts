@@ -61,6 +61,9 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: 500,
+    // Cancellation reaches an activity with the answer to its heartbeat; the default throttle
+    // (80% of the heartbeat timeout) would leave a cancelled analysis running for most of a minute.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   const own = await Worker.create({
     connection,
