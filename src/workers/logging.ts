@@ -18,6 +18,8 @@ export function installRuntimeLogging(level: string): void {
   ) as keyof typeof LEVELS;
   Runtime.install({
     logger: new DefaultLogger(temporalLevel in LEVELS ? temporalLevel : 'INFO', (entry: LogEntry) => {
+      // Each worker's own queue serves activities only, by design.
+      if (entry.message.startsWith('No workflows registered')) return;
       const fields = Object.fromEntries(
         Object.entries(entry.meta ?? {}).filter(([key]) => !DROPPED.has(key)),
       );

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -130,5 +130,26 @@ describe('dispatch', () => {
     const peak = maxOverlap(records.map((r) => [Date.parse(r.started_at), Date.parse(r.finished_at)]));
     assert.ok(peak <= 4, `at most 4 jobs at once, saw ${peak}`);
     assert.ok(peak >= 2, `jobs ran in parallel (peak ${peak})`);
+  });
+
+  test('overlapping dispatches of the same tasks run each task once, never twice at once', async () => {
+    await seedAssets(stack, { count: 4, namePrefix: 'overlap', files: ['a.csv'] });
+    const runLog = join(dir, 'runs.log');
+    process.env.RUN_LOG = runLog;
+    try {
+      const spec = writeSpec(dir, [{ analysis_name: 'Counted', analysis_version: '1', analysis_parameters: { ms: 1500 } }], 'counted.json');
+      const args = ['dispatch', '--query', '{"name": {"$regex": "^overlap_"}}', '--analysis_spec', spec, '--num_parallel_workers', '4', '--wait', '--json'];
+      const [first, second] = await Promise.all([runCli(args, stack.env), runCli(args, stack.env)]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(second.code, 0, second.stderr);
+      const lines = readFileSync(runLog, 'utf8').trim().split('\n');
+      const starts = lines.filter((line) => line.startsWith('start ')).map((line) => line.split(' ')[1]);
+      assert.equal(starts.length, 4, `each of the 4 tasks ran once: ${lines.join(' | ')}`);
+      assert.equal(new Set(starts).size, 4);
+      const records = await stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION).countDocuments({ analysis_name: 'Counted' });
+      assert.equal(records, 4);
+    } finally {
+      delete process.env.RUN_LOG;
+    }
   });
 });
