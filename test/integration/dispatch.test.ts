@@ -54,7 +54,10 @@ describe('dispatch', () => {
     );
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /dispatch \d{8}-\d{6}-[0-9a-f]{4}/);
-    assert.match(result.stdout, /http:\/\/(localhost|127\.0\.0\.1):8233\/namespaces\/default\/workflows\/dispatch-/);
+    assert.match(
+      result.stdout,
+      /http:\/\/(localhost|127\.0\.0\.1):8233\/namespaces\/default\/workflows\/dispatch-/,
+    );
     const records = await stack.mongo
       .db(stack.config.DOCDB_DATABASE)
       .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
@@ -137,8 +140,22 @@ describe('dispatch', () => {
     const runLog = join(dir, 'runs.log');
     process.env.RUN_LOG = runLog;
     try {
-      const spec = writeSpec(dir, [{ analysis_name: 'Counted', analysis_version: '1', analysis_parameters: { ms: 1500 } }], 'counted.json');
-      const args = ['dispatch', '--query', '{"name": {"$regex": "^overlap_"}}', '--analysis_spec', spec, '--num_parallel_workers', '4', '--wait', '--json'];
+      const spec = writeSpec(
+        dir,
+        [{ analysis_name: 'Counted', analysis_version: '1', analysis_parameters: { ms: 1500 } }],
+        'counted.json',
+      );
+      const args = [
+        'dispatch',
+        '--query',
+        '{"name": {"$regex": "^overlap_"}}',
+        '--analysis_spec',
+        spec,
+        '--num_parallel_workers',
+        '4',
+        '--wait',
+        '--json',
+      ];
       const [first, second] = await Promise.all([runCli(args, stack.env), runCli(args, stack.env)]);
       assert.equal(first.code, 0, first.stderr);
       assert.equal(second.code, 0, second.stderr);
@@ -146,7 +163,10 @@ describe('dispatch', () => {
       const starts = lines.filter((line) => line.startsWith('start ')).map((line) => line.split(' ')[1]);
       assert.equal(starts.length, 4, `each of the 4 tasks ran once: ${lines.join(' | ')}`);
       assert.equal(new Set(starts).size, 4);
-      const records = await stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION).countDocuments({ analysis_name: 'Counted' });
+      const records = await stack.mongo
+        .db(stack.config.DOCDB_DATABASE)
+        .collection(stack.config.DOCDB_COLLECTION)
+        .countDocuments({ analysis_name: 'Counted' });
       assert.equal(records, 4);
     } finally {
       delete process.env.RUN_LOG;
