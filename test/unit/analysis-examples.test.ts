@@ -154,7 +154,13 @@ void describe('analyses (shipped examples)', () => {
       /exited with code 64[^]*bin_size_s: must be greater than 0/,
     );
     await assert.rejects(
-      run(makeTask(spec, { parameters: {}, input: { ...input, file_location: [] } }), {}),
+      run(
+        makeTask(
+          { ...spec, download_inputs: true },
+          { parameters: {}, input: { ...input, file_location: [] } },
+        ),
+        {},
+      ),
       /no lick files in the inputs/,
     );
   });

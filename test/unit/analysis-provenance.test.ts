@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
@@ -79,7 +80,9 @@ void describe('analysis/provenance', () => {
 
   void test('libraryVersions reads npm packages, asks python, and admits what it cannot know', async () => {
     const root = projectRoot();
-    const zodVersion = (await import('zod/package.json')).default.version;
+    const zodVersion = (
+      JSON.parse(readFileSync(require.resolve('zod/package.json'), 'utf8')) as { version: string }
+    ).version;
     assert.deepEqual(
       await libraryVersions(spec({ analysis_libraries: ['zod', 'no-such-package-xyz'] }), root),
       {

@@ -74,11 +74,9 @@ void describe('analysis/registry', () => {
     assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), [
       'Unit Yield',
     ]);
-    assert.deepEqual((await loadRegistry(join(root, 'test/fixtures/analyses'))).names(), [
-      'Always Fails',
-      'Noop',
-      'Sleep',
-    ]);
+    const fixtures = (await loadRegistry(join(root, 'test/fixtures/analyses'))).names();
+    for (const name of ['Always Fails', 'Noop', 'Sleep'])
+      assert.ok(fixtures.includes(name), `${name} in ${fixtures.join(', ')}`);
   });
 
   void test('loadRegistry refuses two analyses with the same name, naming both files', async () => {
