@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
-import { MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type { TaskLock } from '../clients';
 import { ErrorType, nonRetryable } from '../errors';
 import { buildRecord, type RunResult } from '../records';
@@ -52,10 +52,38 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
     return taken.modifiedCount === 1;
   }
 
+  /**
+   * Takes the locks of many tasks with one unordered insert: one round trip for a whole job, where
+   * a lock per task cost one each (FerretDB: ~35 ms apiece, 3.5 s for a job of 100). Only the
+   * tasks whose lock already exists go through `claim`, one by one, to look at its owner.
+   */
+  async function claimAll(hashes: string[], owner: string): Promise<Set<string>> {
+    const conflicts: string[] = [];
+    if (hashes.length > 0) {
+      const since = new Date();
+      try {
+        await locks.insertMany(
+          hashes.map((hash) => ({ _id: hash, owner, since })),
+          { ordered: false },
+        );
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) throw err;
+        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        if (errors.length === 0 || errors.some((error) => error.code !== DUPLICATE_KEY)) throw err;
+        for (const error of errors) conflicts.push(hashes[error.index]!);
+      }
+    }
+    const conflicted = new Set(conflicts);
+    const taken = new Set(hashes.filter((hash) => !conflicted.has(hash)));
+    for (const hash of conflicts) if (await claim(hash, owner)) taken.add(hash);
+    return taken;
+  }
+
   return {
     /**
      * Decides, for each task of a job, whether it runs: one read for all the job's records,
-     * then a lock per task to run, so overlapping dispatches never run a task twice at once.
+     * then one insert of the locks of the tasks to run, so overlapping dispatches never run a
+     * task twice at once.
      */
     async claimTasks(input: {
       tasks: Task[];
@@ -70,6 +98,10 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
       });
       for await (const doc of found)
         existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
+      const toLock = input.dryRun
+        ? []
+        : input.tasks.filter((task) => input.force || !existing.has(task.hash)).map((task) => task.hash);
+      const locked = await claimAll(toLock, input.owner);
       const statuses: ClaimStatus[] = [];
       for (const task of input.tasks) {
         if (existing.has(task.hash) && !input.force) {
@@ -79,7 +111,7 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
         } else if (input.dryRun) {
           statuses.push('run');
         } else {
-          statuses.push((await claim(task.hash, input.owner)) ? 'run' : 'busy');
+          statuses.push(locked.has(task.hash) ? 'run' : 'busy');
         }
       }
       return statuses;
