@@ -48,6 +48,15 @@ const schema = z.object({
   /** Uploads run on each worker's own queue, with their own slots. */
   WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(40),
+  /** Default per-attempt time limit of an analysis run, when its specification gives none. */
+  ANALYSIS_TIMEOUT: nonEmpty
+    .regex(
+      /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
+      'must be a duration like "2 hours" or "30m"',
+    )
+    .default('2 hours'),
+  /** Default attempts of an analysis run, when its specification gives none. */
+  ANALYSIS_MAX_ATTEMPTS: positiveInt.default(3),
   /** Jobs a dispatch run starts before continuing as new (default 400); tests lower it. */
   ANALYSIS_CONTINUE_AS_NEW_AFTER: positiveInt.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

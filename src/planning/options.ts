@@ -97,7 +97,12 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     : { query: parseQuery(queryText as string) };
   const specPath = text(options, 'analysis_spec');
   if (specPath === undefined) throw new InputError('--analysis_spec FILE is required');
-  const specs = loadSpecs(specPath, config.ANALYSIS_BUCKET);
+  // Workers' defaults for the run step, written into each spec so every task carries its policy.
+  const specs = loadSpecs(specPath, config.ANALYSIS_BUCKET).map((spec) => ({
+    ...spec,
+    timeout: spec.timeout ?? config.ANALYSIS_TIMEOUT,
+    max_attempts: spec.max_attempts ?? config.ANALYSIS_MAX_ATTEMPTS,
+  }));
   const parametersPath = text(options, 'analysis_parameters');
   const parameters = parametersPath === undefined ? undefined : loadParameters(parametersPath);
 
