@@ -1,5 +1,4 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { Config } from './config';
 
@@ -13,14 +12,6 @@ export async function connectClient(): Promise<Client> {
   const { connectionOptions, namespace } = temporalSettings();
   const connection = await Connection.connect(connectionOptions);
   return new Client({ connection, namespace });
-}
-
-export async function connectWorkerConnection(): Promise<{
-  connection: NativeConnection;
-  namespace: string;
-}> {
-  const { connectionOptions, namespace } = temporalSettings();
-  return { connection: await NativeConnection.connect(connectionOptions), namespace };
 }
 
 /** Web UI link of a workflow; TEMPORAL_UI_URL overrides the local dev server's default. */

@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { connectMongo, createS3, stores } from '../clients';
 import type { Config } from '../config';
-import { connectWorkerConnection } from '../temporal';
+import { connectWorkerConnection } from './connection';
 import { installRuntimeLogging } from './logging';
 
 export interface WorkerHandle {
