@@ -143,7 +143,10 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (run && workerWasLost(err) && attempt < WORKER_LOSSES_TOLERATED) {
-        log.warn('worker holding the results is gone; running the task again', { dispatch_id: input.dispatchId, task: task.hash });
+        log.warn('worker holding the results is gone; running the task again', {
+          dispatch_id: input.dispatchId,
+          task: task.hash,
+        });
         continue;
       }
       report.failed++;
@@ -153,7 +156,12 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         error: describeError(err),
       };
       if (report.failures.length < FAILURE_SAMPLES) report.failures.push(failure);
-      log.error('task failed', { dispatch_id: input.dispatchId, task: failure.hash, asset_name: failure.asset_name, error: failure.error });
+      log.error('task failed', {
+        dispatch_id: input.dispatchId,
+        task: failure.hash,
+        asset_name: failure.asset_name,
+        error: failure.error,
+      });
       return;
     }
   }
