@@ -54,10 +54,8 @@ describe('dispatch', () => {
     );
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /dispatch \d{8}-\d{6}-[0-9a-f]{4}/);
-    assert.match(
-      result.stdout,
-      /http:\/\/(localhost|127\.0\.0\.1):8233\/namespaces\/default\/workflows\/dispatch-/,
-    );
+    const ui = stack.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
+    assert.ok(result.stdout.includes(`web ui   ${ui}/namespaces/default/workflows/dispatch-`), result.stdout);
     const records = await stack.mongo
       .db(stack.config.DOCDB_DATABASE)
       .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
