@@ -81,6 +81,8 @@ describe('buildDispatchRequest', () => {
           analysis_libraries: [],
           analysis_parameters: {},
           s3_output_bucket: 'results',
+          timeout: '2 hours',
+          max_attempts: 3,
         },
       ],
       fixed_parameters: {},
