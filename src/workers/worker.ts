@@ -3,10 +3,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { connectMongo, createS3, stores } from '../clients';
-import type { Config } from '../config';
+import { redactUri, type Config } from '../config';
 import { connectWorkerConnection } from './connection';
 import { installRuntimeLogging } from './logging';
 
@@ -31,7 +32,15 @@ export interface WorkerSetup {
 export async function createWorker(config: Config, setup: WorkerSetup = {}): Promise<WorkerHandle> {
   installRuntimeLogging(config.LOG_LEVEL);
   const { connection, namespace } = await connectWorkerConnection();
-  const mongo = await connectMongo(config);
+  let mongo: MongoClient;
+  try {
+    mongo = await connectMongo(config);
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    // The driver's own message names only a host and port: say which server it is, without the password.
+    const where = redactUri(config.MONGODB_URI);
+    throw new Error(`cannot reach the database at ${where}: ${(err as Error).message}`, { cause: err });
+  }
   const s3 = createS3(config);
   const registryDir = setup.analysesDir ?? resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
   const registry = await loadRegistry(registryDir);
