@@ -18,7 +18,11 @@ export async function checkOutputBuckets(s3: S3Client, specs: AnalysisSpec[]): P
       if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchBucket') {
         throw new InputError(`output bucket ${bucket} (s3_output_bucket) does not exist`);
       }
-      throw err;
+      // Still a plain (retryable) error: S3 may be back in a moment. The SDK's own message, such as
+      // "connect ECONNREFUSED 127.0.0.1:7070", does not say which service it could not reach.
+      throw new Error(`cannot reach S3 to check output bucket ${bucket}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }
