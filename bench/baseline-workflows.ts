@@ -1,0 +1,46 @@
+import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// Types only: workflow code runs in Temporal's sandbox and must not load the activities' module.
+import type { BaselineActivities } from './baseline-activities';
+
+const { noop } = proxyActivities<BaselineActivities>({ startToCloseTimeout: '1 minute' });
+
+export interface BaselineProgress {
+  running: number;
+  started: number;
+  completed: number;
+}
+
+/** Sampled like the dispatch's `progress` query, so both sides bear the same monitoring load. */
+export const baselineProgressQuery = defineQuery<BaselineProgress>('baselineProgress');
+
+/** Four activities that do nothing: the cost Temporal itself puts on one unit of work. */
+export async function baselineChild(): Promise<void> {
+  for (let step = 0; step < 4; step++) await noop();
+}
+
+export interface BaselineInput {
+  children: number;
+  window: number;
+}
+
+/**
+ * The raw baseline of P1: a bare parent keeping `window` children in flight until `children`
+ * have completed. No planning, no database, no storage, no continue-as-new: what the server and
+ * the SDK do on their own.
+ */
+export async function baselineParent(input: BaselineInput): Promise<number> {
+  const { workflowId } = workflowInfo();
+  let started = 0;
+  let completed = 0;
+  setHandler(baselineProgressQuery, () => ({ running: started - completed, started, completed }));
+  // Each lane waits for its own child only, so a slot is refilled as soon as its child closes.
+  const lane = async () => {
+    while (started < input.children) {
+      const index = started++;
+      await executeChild(baselineChild, { workflowId: `${workflowId}-child-${index}` });
+      completed++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(input.window, input.children) }, lane));
+  return completed;
+}

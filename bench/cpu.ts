@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './stack';
+
+const TICKS_PER_SECOND = 100;
+
+/** Pids of the local stack's servers, as `./temporal-dev.sh status` reports them. */
+export function stackPids(): Record<string, number> {
+  const text = execFileSync(join(ROOT, 'temporal-dev.sh'), ['status'], { encoding: 'utf8' });
+  const pids: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\s+(\w+)\s.*\bpid (\d+)/.exec(line.trim());
+    if (match) pids[match[2]!] = Number(match[3]);
+  }
+  return pids;
+}
+
+/** User plus system CPU seconds a process has used so far (0 once it is gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces, sit after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU seconds of the whole machine, every process included (other engineers' too). */
+export function machineBusySeconds(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const values = (cpu ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  const total = values.reduce((sum, value) => sum + value, 0);
+  return (total - idle) / TICKS_PER_SECOND;
+}
+
+export type CpuUse = Record<string, number>;
+
+/**
+ * CPU seconds spent by each named process (and by the machine as a whole) between start and stop:
+ * a cost per unit of work that other engineers' load disturbs far less than wall-clock rates.
+ */
+export function cpuMeter(pids: Record<string, number>): () => CpuUse {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const machineBefore = machineBusySeconds();
+  const wallBefore = performance.now();
+  return () => {
+    const use: CpuUse = {};
+    for (const [name, pid] of Object.entries(pids)) use[name] = cpuSeconds(pid) - (before[name] ?? 0);
+    use.machine = machineBusySeconds() - machineBefore;
+    use.wall = (performance.now() - wallBefore) / 1000;
+    return use;
+  };
+}

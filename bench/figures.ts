@@ -1,0 +1,290 @@
+import type { WindowLoss } from './histories';
+import type { MachineFacts } from './machine';
+import type { BaselineSummary, DispatchSummary } from './p1-throughput';
+import type { ConcurrencyResult } from './p2-concurrency';
+import type { ScaleResult } from './p3-scale';
+import type { PlanningResult } from './p4-planning';
+import type { DiscoveryResult } from './p5-discovery';
+import { ratioFigure, type Figure } from './report';
+import type { BenchPlan } from './run';
+import type { BenchNames } from './stack';
+
+/** Everything bench/results.json holds. */
+export interface Results {
+  plan: BenchPlan;
+  phases: string[];
+  names: BenchNames;
+  machine?: MachineFacts;
+  startedAt?: string;
+  durationSeconds?: number;
+  p1?: { baseline: BaselineSummary; single: DispatchSummary; batched: DispatchSummary };
+  p3?: ScaleResult;
+  p4?: PlanningResult;
+  p5?: DiscoveryResult;
+  workers?: Record<string, { peakRss: number }>;
+  figures?: Figure[];
+}
+
+const MIB = 2 ** 20;
+
+function concurrencyFigures(label: string, result: ConcurrencyResult): Figure[] {
+  const figures: Figure[] = [
+    {
+      id: 'P2',
+      name: `max running jobs, progress query (${label})`,
+      value: result.maxRunning,
+      unit: 'jobs',
+      baseline: result.window,
+      baselineUnit: 'window',
+      target: '<= window',
+      met: result.maxRunning <= result.window,
+    },
+  ];
+  if (result.maxRunningVisibility !== undefined) {
+    figures.push({
+      id: 'P2',
+      name: `max running jobs, visibility count (${label})`,
+      value: result.maxRunningVisibility,
+      unit: 'jobs',
+      baseline: result.window,
+      baselineUnit: 'window',
+      target: '<= window',
+      met: result.maxRunningVisibility <= result.window,
+      note: 'the visibility store is eventually consistent: it lags the workflows',
+    });
+  }
+  if (result.meanRunning !== undefined) {
+    figures.push(
+      ratioFigure(
+        {
+          id: 'P2',
+          name: `time-weighted mean running, steady state (${label})`,
+          value: result.meanRunning,
+          unit: 'jobs',
+          baseline: result.window,
+          baselineUnit: 'window',
+          target: '>= 0.95x',
+        },
+        0.95,
+      ),
+    );
+  }
+  return figures;
+}
+
+/** The raw baseline's own window, sampled the same way: what a bare sliding window achieves here. */
+function baselineWindow(baseline: BaselineSummary): Figure[] {
+  const means = baseline.runs.flatMap((run) =>
+    run.concurrency.meanRunning === undefined ? [] : [run.concurrency.meanRunning],
+  );
+  if (means.length === 0) return [];
+  const mean = means.reduce((sum, value) => sum + value, 0) / means.length;
+  const window = baseline.runs[0]?.window ?? 0;
+  return [
+    {
+      id: 'P2',
+      name: 'time-weighted mean running children, steady state (raw baseline)',
+      value: mean,
+      unit: 'children',
+      baseline: window,
+      baselineUnit: 'window',
+      ratio: mean / window,
+      target: 'info',
+    },
+  ];
+}
+
+/** From the histories: the share of the window left idle, and how long a freed slot waits to be refilled. */
+function lossFigures(label: string, ours: WindowLoss, baseline: WindowLoss): Figure[] {
+  const share = (loss: WindowLoss, part: number) =>
+    loss.slotSeconds > 0 ? (100 * part) / loss.slotSeconds : 0;
+  return [
+    {
+      id: 'P2',
+      name: `window idle until the last start, from histories (${label})`,
+      value: share(ours, ours.idleSlotSeconds),
+      unit: '%',
+      baseline: share(baseline, baseline.idleSlotSeconds),
+      target: 'info',
+    },
+    {
+      id: 'P2',
+      name: `mean wait of a freed slot for its next start, from histories (${label})`,
+      value: ours.refills ? ours.refillSeconds / ours.refills : 0,
+      unit: 's',
+      baseline: baseline.refills ? baseline.refillSeconds / baseline.refills : 0,
+      target: 'info',
+    },
+  ];
+}
+
+/** The table: every figure beside its same-run baseline and its target. */
+export function buildFigures(results: Results): Figure[] {
+  const figures: Figure[] = [];
+  const { p1, p3, p4, p5 } = results;
+  if (p1) {
+    const base = p1.baseline.childrenPerSecond;
+    figures.push(
+      ratioFigure(
+        {
+          id: 'P1',
+          name: `throughput, ${p1.single.tasks} tasks, 1 task/job, window ${p1.single.window}`,
+          value: p1.single.jobsPerSecond,
+          unit: 'jobs/s',
+          baseline: base,
+          baselineUnit: 'children/s',
+          target: '>= 0.9x',
+        },
+        0.9,
+      ),
+      ratioFigure(
+        {
+          id: 'P1',
+          name: `throughput, ${p1.batched.tasks} tasks, ${p1.batched.tasksPerJob} tasks/job`,
+          value: p1.batched.tasksPerSecond,
+          unit: 'tasks/s',
+          baseline: base,
+          baselineUnit: 'children/s',
+          target: '>= 5x',
+        },
+        5,
+      ),
+      {
+        id: 'P1',
+        name: 'history events per task, 1 task/job (vs per baseline child)',
+        value: p1.single.eventsPerTask,
+        unit: 'events',
+        baseline: p1.baseline.eventsPerChild,
+        ratio: p1.single.eventsPerTask / p1.baseline.eventsPerChild,
+        target: 'info',
+      },
+      {
+        id: 'P1',
+        name: `history events per task, ${p1.batched.tasksPerJob} tasks/job (vs per baseline child)`,
+        value: p1.batched.eventsPerTask,
+        unit: 'events',
+        baseline: p1.baseline.eventsPerChild,
+        ratio: p1.batched.eventsPerTask / p1.baseline.eventsPerChild,
+        target: 'info',
+      },
+      {
+        id: 'P1',
+        name: 'Temporal server CPU per task, 1 task/job (vs per baseline child)',
+        value: p1.single.cpuMsPerTask.temporal ?? 0,
+        unit: 'ms',
+        baseline: p1.baseline.cpuMsPerChild.temporal ?? 0,
+        ratio: (p1.single.cpuMsPerTask.temporal ?? 0) / (p1.baseline.cpuMsPerChild.temporal ?? 1),
+        target: 'info',
+      },
+      ...concurrencyFigures('1 task/job', p1.single.concurrency),
+      ...baselineWindow(p1.baseline),
+      ...lossFigures('1 task/job', p1.single.histories.windowLoss, p1.baseline.windowLoss),
+      ...concurrencyFigures(`${p1.batched.tasksPerJob} tasks/job`, p1.batched.concurrency),
+    );
+  }
+  if (p3) {
+    figures.push(
+      {
+        id: 'P3',
+        name: `dispatch of ${p3.dispatch.tasks} tasks, ${p3.tasksPerJob} tasks/job (100,000 in ${p3.hoursFor100k.toFixed(1)} h at this rate)`,
+        value: p3.dispatch.tasksPerSecond,
+        unit: 'tasks/s',
+        target: '100,000 in budget',
+        met: p3.dispatch.tasks >= 100_000,
+      },
+      {
+        id: 'P3',
+        name: `largest history (dispatch runs ${p3.dispatchRunEvents.join(', ')}; jobs up to ${p3.maxJobEvents})`,
+        value: p3.maxEvents,
+        unit: 'events',
+        baseline: 10_000,
+        baselineUnit: 'limit',
+        target: '<= 10,000',
+        met: p3.maxEvents <= 10_000,
+      },
+      {
+        id: 'P3',
+        name: 'largest payload in any sampled history',
+        value: p3.maxPayloadBytes / 1024,
+        unit: 'KB',
+        baseline: 512,
+        baselineUnit: 'KB limit',
+        target: '<= 512 KB',
+        met: p3.maxPayloadBytes <= 512 * 1024,
+      },
+      {
+        id: 'P3',
+        name: 'dispatch worker peak RSS (VmHWM, whole life)',
+        value: p3.workerPeakRss / MIB,
+        unit: 'MiB',
+        baseline: 300,
+        baselineUnit: 'MiB limit',
+        target: '< 300 MiB',
+        met: p3.workerPeakRss < 300 * MIB,
+      },
+      {
+        id: 'P3',
+        name: 'dispatch worker RSS: after start (bundling) / highest during P3',
+        value: p3.workerPeakRssDuringRun / MIB,
+        unit: 'MiB',
+        baseline: p3.workerRssAtStart / MIB,
+        baselineUnit: 'MiB at start',
+        target: 'info',
+      },
+      ...concurrencyFigures(`${p3.tasksPerJob} tasks/job`, p3.dispatch.concurrency),
+    );
+  }
+  if (p4) {
+    figures.push(
+      ratioFigure(
+        {
+          id: 'P4',
+          name: `planning from ${p4.records.toLocaleString('en-US')} asset records vs raw cursor`,
+          value: p4.planRecordsPerSecond,
+          unit: 'records/s',
+          baseline: p4.cursorRecordsPerSecond,
+          target: '>= 0.8x',
+        },
+        0.8,
+      ),
+    );
+  }
+  if (p5) {
+    figures.push(
+      ratioFigure(
+        {
+          id: 'P5',
+          name: `discovery over ${p5.prefixes.toLocaleString('en-US')} prefixes vs one after another`,
+          value: p5.discoverPrefixesPerSecond,
+          unit: 'prefixes/s',
+          baseline: p5.sequentialPrefixesPerSecond,
+          target: '>= 10x',
+        },
+        10,
+      ),
+      ratioFigure(
+        {
+          id: 'P5',
+          name: `discovery vs raw parallel ListObjectsV2 (${p5.concurrency} at once)`,
+          value: p5.discoverPrefixesPerSecond,
+          unit: 'prefixes/s',
+          baseline: p5.rawPrefixesPerSecond,
+          target: '>= 0.8x',
+        },
+        0.8,
+      ),
+    );
+    if (p5.latency) {
+      figures.push({
+        id: 'P5',
+        name: `same, ${p5.latency.ms} ms added per request (remote S3) vs one after another`,
+        value: p5.latency.discoverPrefixesPerSecond,
+        unit: 'prefixes/s',
+        baseline: p5.latency.sequentialPrefixesPerSecond,
+        ratio: p5.latency.speedupVsSequential,
+        target: 'info',
+      });
+    }
+  }
+  return figures;
+}

@@ -1,0 +1,278 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchContext } from './context';
+import { stackPids } from './cpu';
+import { buildFigures, type Results } from './figures';
+import { machineFacts } from './machine';
+import { measureBaseline, measureDispatch, summarizeBaselines, type MeasuredBaseline } from './p1-throughput';
+import { benchPlanning } from './p4-planning';
+import { benchDiscovery } from './p5-discovery';
+import { benchScale } from './p3-scale';
+import { startWorkerProcess, type WorkerProcess } from './processes';
+import { renderMarkdown, renderTable } from './report';
+import { benchNames, deleteWorkflows, ensureStack, openStack, ROOT, withLatency } from './stack';
+
+/** Sizes of one run. The full run fits 30 minutes on a 2-core machine; --quick a few. */
+export interface BenchPlan {
+  mode: 'quick' | 'full';
+  minutes: number;
+  window: number;
+  baselineChildren: number;
+  singleTasks: number;
+  batchedTasks: number;
+  batchedTasksPerJob: number;
+  scaleTasksPerJob: number;
+  scaleMinTasks: number;
+  scaleMaxTasks: number;
+  scaleMaxSeconds: number;
+  planningRecords: number;
+  planningRounds: number;
+  prefixes: number;
+  sequentialPrefixes: number;
+  discoveryRounds: number;
+  latencyMs: number;
+  latencyPrefixes: number;
+  latencySequentialPrefixes: number;
+}
+
+const QUICK: BenchPlan = {
+  mode: 'quick',
+  minutes: 12,
+  // Smaller than the full run's, so that the batched dispatch's 20 jobs still slide through it.
+  window: 10,
+  baselineChildren: 100,
+  singleTasks: 200,
+  batchedTasks: 400,
+  batchedTasksPerJob: 20,
+  scaleTasksPerJob: 100,
+  scaleMinTasks: 500,
+  scaleMaxTasks: 2_000,
+  scaleMaxSeconds: 120,
+  planningRecords: 10_000,
+  planningRounds: 2,
+  prefixes: 1_000,
+  sequentialPrefixes: 1_000,
+  discoveryRounds: 2,
+  latencyMs: 20,
+  latencyPrefixes: 500,
+  latencySequentialPrefixes: 100,
+};
+
+const FULL: BenchPlan = {
+  mode: 'full',
+  minutes: 29,
+  window: 20,
+  baselineChildren: 150,
+  singleTasks: 300,
+  batchedTasks: 1_000,
+  batchedTasksPerJob: 20,
+  scaleTasksPerJob: 100,
+  scaleMinTasks: 1_000,
+  scaleMaxTasks: 100_000,
+  scaleMaxSeconds: 25 * 60,
+  planningRecords: 100_000,
+  planningRounds: 2,
+  prefixes: 10_000,
+  sequentialPrefixes: 2_000,
+  discoveryRounds: 1,
+  latencyMs: 20,
+  latencyPrefixes: 2_000,
+  latencySequentialPrefixes: 200,
+};
+
+/** The share of the batched P1 rate that P3 is sized for. */
+const SCALE_RATE_SHARE = 0.6;
+/** Time kept after P3 for its histories, the results and the cleanup. */
+const RESERVE_SECONDS = 150;
+const PHASES = ['p1', 'p3', 'p4', 'p5'] as const;
+
+function log(message: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
+    },
+  });
+  const plan = values.quick ? QUICK : FULL;
+  const only = values.only ? values.only.split(',').map((phase) => phase.trim().toLowerCase()) : [...PHASES];
+  const want = (phase: (typeof PHASES)[number]) => only.includes(phase);
+  const started = performance.now();
+  const startedAt = new Date();
+  const deadline = started + plan.minutes * 60_000;
+
+  ensureStack();
+  const names = benchNames();
+  const stack = await openStack(names);
+  const dir = join(ROOT, 'test-output', 'bench', names.id);
+  mkdirSync(dir, { recursive: true });
+  log(
+    `${plan.mode} run ${names.id}: queues ${names.taskQueue}, ${names.baselineQueue}; databases bench_${names.id}_*`,
+  );
+  const workers: WorkerProcess[] = [];
+  const results: Results = { plan, phases: only, names };
+  try {
+    results.machine = await machineFacts(stack.client, stack.mongo);
+    log('starting the dispatch worker (npx analysis worker) and the baseline worker');
+    const [dispatchWorker, baselineWorker] = await Promise.all([
+      startWorkerProcess(stack.client, {
+        name: 'dispatch-worker',
+        args: [join(ROOT, 'bin', 'analysis.js'), 'worker'],
+        env: stack.env,
+        taskQueue: names.taskQueue,
+        logDir: dir,
+      }),
+      startWorkerProcess(stack.client, {
+        name: 'baseline-worker',
+        args: ['--require', 'tsx/cjs', join(ROOT, 'bench', 'baseline-worker.ts')],
+        env: { ...stack.env, BENCH_TASK_QUEUE: names.baselineQueue },
+        taskQueue: names.baselineQueue,
+        logDir: dir,
+      }),
+    ]);
+    workers.push(dispatchWorker, baselineWorker);
+    const workerRssAtStart = (await dispatchWorker.memory()).peakRss;
+    const ctx: BenchContext = {
+      stack,
+      dir,
+      pids: { ...stackPids(), worker: dispatchWorker.pid, baselineWorker: baselineWorker.pid },
+      deadline,
+      sampleMs: 200,
+    };
+
+    if (want('p4')) {
+      log(`P4 planning: ${plan.planningRecords} asset records`);
+      results.p4 = await benchPlanning({
+        db: stack.mongo.db(names.planDb),
+        s3: stack.s3,
+        config: stack.config,
+        bucket: names.bucket,
+        dir,
+        records: plan.planningRecords,
+        rounds: plan.planningRounds,
+        withStore: true,
+      });
+    }
+    if (want('p5')) {
+      log(`P5 discovery: ${plan.prefixes} asset prefixes`);
+      const slow = withLatency(stack.config, plan.latencyMs);
+      try {
+        results.p5 = await benchDiscovery({
+          s3: stack.s3,
+          bucket: names.discoveryBucket,
+          prefixes: plan.prefixes,
+          sequentialPrefixes: plan.sequentialPrefixes,
+          concurrency: 32,
+          rounds: plan.discoveryRounds,
+          latency: {
+            s3: slow,
+            ms: plan.latencyMs,
+            prefixes: plan.latencyPrefixes,
+            sequentialPrefixes: plan.latencySequentialPrefixes,
+          },
+        });
+      } finally {
+        slow.destroy();
+      }
+    }
+    if (want('p1')) {
+      const baselines: MeasuredBaseline[] = [];
+      log(`P1 baseline (1/2): ${plan.baselineChildren} children, window ${plan.window}`);
+      baselines.push(
+        await measureBaseline(ctx, { children: plan.baselineChildren, window: plan.window, label: 'a' }),
+      );
+      log(`P1 dispatch: ${plan.singleTasks} tasks, 1 per job, window ${plan.window}`);
+      const single = await measureDispatch(ctx, {
+        set: 'p1',
+        tasks: plan.singleTasks,
+        tasksPerJob: 1,
+        window: plan.window,
+      });
+      log(
+        `P1 dispatch: ${plan.batchedTasks} tasks, ${plan.batchedTasksPerJob} per job, window ${plan.window}`,
+      );
+      const batched = await measureDispatch(ctx, {
+        set: 'p1b',
+        tasks: plan.batchedTasks,
+        tasksPerJob: plan.batchedTasksPerJob,
+        window: plan.window,
+      });
+      log(`P1 baseline (2/2): ${plan.baselineChildren} children, window ${plan.window}`);
+      baselines.push(
+        await measureBaseline(ctx, { children: plan.baselineChildren, window: plan.window, label: 'b' }),
+      );
+      results.p1 = {
+        baseline: await summarizeBaselines(ctx, baselines),
+        single: single.summary,
+        batched: batched.summary,
+      };
+    }
+    if (want('p3')) {
+      // The largest dispatch that fits the time left, at the rate the batched dispatch reached.
+      const left = (deadline - performance.now()) / 1000 - RESERVE_SECONDS;
+      const budget = Math.min(plan.scaleMaxSeconds, Math.max(60, left));
+      // Discounted: its jobs of 100 meet a larger records collection and busier database than P1's
+      // (measured: 3.7 tasks/s against P1's 5.3 on the same machine), and the others' load varies.
+      const rate = SCALE_RATE_SHARE * (results.p1?.batched.tasksPerSecond ?? 2);
+      const tasks = Math.min(
+        plan.scaleMaxTasks,
+        Math.max(
+          plan.scaleMinTasks,
+          Math.floor((rate * budget) / plan.scaleTasksPerJob) * plan.scaleTasksPerJob,
+        ),
+      );
+      log(
+        `P3 scale: ${tasks} tasks, ${plan.scaleTasksPerJob} per job (${Math.round(budget)} s at ${rate.toFixed(2)} tasks/s)`,
+      );
+      results.p3 = await benchScale(ctx, dispatchWorker, {
+        tasks,
+        tasksPerJob: plan.scaleTasksPerJob,
+        window: plan.window,
+        budgetSeconds: budget,
+        workerRssAtStart,
+      });
+    }
+    results.workers = {};
+    for (const worker of workers) {
+      const { peakRss } = await worker.memory();
+      results.workers[worker.name] = { peakRss };
+    }
+  } finally {
+    log('stopping workers and cleaning up');
+    await Promise.allSettled(workers.map((worker) => worker.stop()));
+    if (!values.keep) {
+      await deleteWorkflows(stack.client, [names.taskQueue, names.baselineQueue]).catch((err: Error) =>
+        log(`workflows kept: ${err.message}`),
+      );
+      await stack.close();
+    } else {
+      log(
+        `kept: databases bench_${names.id}_*, buckets bench-${names.id}-*, workflows on ${names.taskQueue}*`,
+      );
+    }
+  }
+
+  if (results.machine)
+    results.machine.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
+  results.startedAt = startedAt.toISOString();
+  results.durationSeconds = (performance.now() - started) / 1000;
+  results.figures = buildFigures(results);
+  writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTable(results.figures));
+  console.log(
+    `\n${plan.mode} run in ${(results.durationSeconds / 60).toFixed(1)} min; results in ${values.out}`,
+  );
+  if (process.env.BENCH_MARKDOWN) console.log(`\n${renderMarkdown(results.figures)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
