@@ -7,7 +7,7 @@ import { checkSleepWriteResults } from './helpers/results';
 import { outage, stackUp, type Server } from './helpers/servers';
 import { COMMANDS, faultSetup, type FaultSetup } from './helpers/setup';
 
-const ASSETS = 20;
+const ASSETS = 16;
 const KS = [0, 1, 2];
 const TASKS = ASSETS * KS.length;
 const OUTAGE_MS = 30_000;
@@ -45,7 +45,7 @@ describe('server outages mid-dispatch', () => {
       },
     ]);
     const parameters = setup.writeJson(`${version}-parameters.json`, {
-      fixed_parameters: { ms: 400 },
+      fixed_parameters: { ms: 300 },
       distributed_parameters: KS.map((k) => ({ k, parts: partsOf(k) })),
     });
     const dispatch = await startDispatch(
@@ -58,7 +58,7 @@ describe('server outages mid-dispatch', () => {
         '--analysis_parameters',
         parameters,
         '--tasks_per_job',
-        '2',
+        '3',
         '--num_parallel_workers',
         '6',
       ],

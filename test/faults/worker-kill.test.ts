@@ -47,7 +47,7 @@ describe('worker kill -9', () => {
         '--analysis_parameters',
         parameters,
         '--tasks_per_job',
-        '5',
+        '10',
         '--num_parallel_workers',
         '10',
       ],

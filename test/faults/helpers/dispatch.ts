@@ -42,11 +42,14 @@ export async function startDispatch(
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  // Settles only once the watchdog below is stopped and idle, so that nothing of it outlives the test.
+  let stopWatchdog = async (): Promise<void> => undefined;
   const cli = new Promise<CliResult & { ms: number }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      void stopWatchdog().then(() => resolve({ code, stdout, stderr, ms }));
     });
   });
   let ended = false;
@@ -74,17 +77,20 @@ export async function startDispatch(
   // A dispatch whose workflow task keeps failing (a nondeterminism error, say) never ends by
   // itself: stop the CLI and say why, instead of waiting for the test's own time limit.
   let stuck: string | undefined;
+  let tick: Promise<void> = Promise.resolve();
   const watchdog = setInterval(() => {
-    void (async () => {
+    tick = (async () => {
       await progress();
       if (!queryError || !/Workflow Task in failed state/i.test(queryError.message)) return;
       if (Date.now() - queryError.since < STUCK_AFTER_MS) return;
       stuck = `workflow task of ${workflowId} failing for ${STUCK_AFTER_MS / 1000} s: ${await lastTaskFailure(handle)}`;
-      clearInterval(watchdog);
       child.kill('SIGKILL');
     })();
   }, 5_000);
-  void cli.then(() => clearInterval(watchdog));
+  stopWatchdog = async () => {
+    clearInterval(watchdog);
+    await tick;
+  };
   return {
     id,
     workflowId,
