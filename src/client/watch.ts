@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SingleBar, Presets } from 'cli-progress';
 import type { dispatch } from '../workflows/dispatch';
@@ -76,6 +76,41 @@ export async function isRunning(handle: DispatchHandle): Promise<boolean> {
   return (await handle.describe()).status.name === 'RUNNING';
 }
 
+/** gRPC codes of a server that is down or restarting: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED. */
+const SERVER_DOWN = new Set([14, 4]);
+
+function serverDown(err: unknown): boolean {
+  return (
+    err instanceof ServiceError && SERVER_DOWN.has((err.cause as { code?: number } | undefined)?.code ?? -1)
+  );
+}
+
+/**
+ * Calls `call` again until the Temporal server answers. For the long watches (`--wait`, `status
+ * --watch`): the dispatch goes on through a server restart, so the one watching it should too,
+ * instead of exiting with "Failed to describe workflow" once the client's own retries run out.
+ */
+async function throughOutages<T>(call: () => Promise<T>): Promise<T> {
+  let since: number | undefined;
+  for (;;) {
+    try {
+      const result = await call();
+      if (since !== undefined)
+        console.error(`Temporal server reachable again after ${Math.round((Date.now() - since) / 1000)} s`);
+      return result;
+    } catch (err) {
+      if (!serverDown(err)) throw err;
+      if (since === undefined) {
+        since = Date.now();
+        console.error(
+          `Temporal server unreachable (${rootCause(err)?.message ?? String(err)}); still watching, Ctrl-C stops watching (the dispatch goes on)`,
+        );
+      }
+      await delay(2_000);
+    }
+  }
+}
+
 /**
  * Waits until planning is over (or the dispatch closed), telling the user when no worker seems
  * to pick the dispatch up.
@@ -87,10 +122,11 @@ export async function waitForPlan(
   const started = Date.now();
   let warned = false;
   for (;;) {
-    if (!(await isRunning(handle))) return undefined;
+    if (!(await throughOutages(() => isRunning(handle)))) return undefined;
     const progress = await tryQuery(handle);
     // A query can land just after the dispatch closed; the closed path reads its real outcome.
-    if (progress && progress.phase !== 'planning') return (await isRunning(handle)) ? progress : undefined;
+    if (progress && progress.phase !== 'planning')
+      return (await throughOutages(() => isRunning(handle))) ? progress : undefined;
     if (!progress && !warned && Date.now() - started > 10_000) {
       console.error(`still waiting: is a worker running on task queue "${taskQueue}"? (npx analysis worker)`);
       warned = true;
@@ -118,7 +154,7 @@ export async function follow(
       : undefined;
   let lastLine = '';
   try {
-    while (await isRunning(handle)) {
+    while (await throughOutages(() => isRunning(handle))) {
       const progress = await tryQuery(handle);
       if (progress?.plan) {
         const payload = { running: progress.running, failed: progress.counts.failed };
@@ -136,7 +172,7 @@ export async function follow(
   } finally {
     bar?.stop();
   }
-  return outcomeOf(handle);
+  return throughOutages(() => outcomeOf(handle));
 }
 
 /** The exit code that tells how a dispatch ended. */
