@@ -177,10 +177,16 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     const current = state;
     const limit = input.continueAsNewAfter ?? CONTINUE_AS_NEW_AFTER;
     let startedThisRun = 0;
+    let startsPending = 0;
+    let startError: unknown;
     const jobsLeft = () => current.nextJob < current.plan.jobs && !current.stopReason;
     const mayStart = () => jobsLeft() && !current.paused && running.size < current.numParallelWorkers;
 
+    // The loop never waits for the server to confirm the starts it asked for: what it starts
+    // depends only on the reports it has seen, however the events happened to be batched into
+    // workflow tasks, so a replay (on another worker, after a crash) takes the same decisions.
     for (;;) {
+      if (startError !== undefined) throw startError;
       const toStart = mayStart()
         ? Math.min(
             current.numParallelWorkers - running.size,
@@ -188,19 +194,29 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
             limit - startedThisRun,
           )
         : 0;
-      if (toStart > 0) {
-        const indexes = Array.from({ length: toStart }, (_, i) => current.nextJob + i);
-        current.nextJob += toStart;
-        startedThisRun += toStart;
-        await Promise.all(indexes.map((jobIndex) => startJob(current, jobIndex)));
-        showProgress();
+      for (let i = 0; i < toStart; i++) {
+        const jobIndex = current.nextJob++;
+        startedThisRun++;
+        startsPending++;
+        startJob(current, jobIndex)
+          .catch((err: unknown) => {
+            // A job that never started will never report: stop counting it as running.
+            running.delete(jobIndex);
+            startError ??= err;
+          })
+          .finally(() => startsPending--);
       }
+      if (toStart > 0) showProgress();
       if (!jobsLeft() && running.size === 0) break;
       if (startedThisRun >= limit && jobsLeft()) break;
       if (current.stopReason) phase = 'draining';
-      // Wake only when there is something to do: a free slot with jobs left, or the end.
-      await condition(() => mayStart() || (!jobsLeft() && running.size === 0));
+      // Wake only when there is something to do: a free slot with jobs left, the end, or a job
+      // that could not be started.
+      await condition(() => startError !== undefined || mayStart() || (!jobsLeft() && running.size === 0));
     }
+    // Continue-as-new or finish only once every start asked for is confirmed (or refused).
+    await condition(() => startsPending === 0);
+    if (startError !== undefined) throw startError;
 
     if (jobsLeft()) {
       await condition(allHandlersFinished);

@@ -20,28 +20,23 @@ import { ROOT } from '../helpers/stack';
  * and its starts fall behind the recorded ones at event 141. Replaying the history cut after
  * event 105 shows the three-start decision; cut after 115, the six-start one.
  *
- * With the dispatch loop not waiting for start confirmations, the commands it issues depend only
- * on the reports it has seen, however they were batched, and this history replays: the stuck
- * dispatch resumes once its workers run that code.
+ * The dispatch loop no longer waits for start confirmations, so the commands it issues depend
+ * only on the reports it has seen, however they were batched into workflow tasks; this history
+ * replays, and a dispatch stuck this way resumes once its workers run the current code. It runs
+ * with the unit tests, so a change that brings the old behaviour back fails every test run.
  */
 describe('replay of a dispatch stuck after a worker kill', () => {
-  test(
-    'the stuck history replays on the current workflow code',
-    {
-      todo: 'fails until the dispatch loop stops awaiting child start confirmations (reported with a patch)',
-    },
-    async () => {
-      const history = JSON.parse(
-        readFileSync(
-          join(ROOT, 'test', 'fixtures', 'histories', 'dispatch-nondeterminism-after-worker-kill.json'),
-          'utf8',
-        ),
-      );
-      await Worker.runReplayHistory(
-        { workflowsPath: require.resolve('../../src/workflows'), replayName: 'stuck-after-worker-kill' },
-        history,
-        'dispatch-20261122-110635-4bfc',
-      );
-    },
-  );
+  test('the stuck history replays on the current workflow code', async () => {
+    const history = JSON.parse(
+      readFileSync(
+        join(ROOT, 'test', 'fixtures', 'histories', 'dispatch-nondeterminism-after-worker-kill.json'),
+        'utf8',
+      ),
+    );
+    await Worker.runReplayHistory(
+      { workflowsPath: require.resolve('../../src/workflows'), replayName: 'stuck-after-worker-kill' },
+      history,
+      'dispatch-20261122-110635-4bfc',
+    );
+  });
 });
