@@ -1,11 +1,12 @@
 /**
  * Records the histories the replay test feeds back to the workflow code: a dispatch (its first
  * run, which plans, and a continued run) and a job, from a small real dispatch on the local stack.
- * Rerun after an intended, replay-breaking workflow change (and say so in the commit):
- *   eval "$(./temporal-dev.sh env)"; npx tsx scripts/record-histories.ts
+ * Record a new set after a workflow change, under a label of its own, and keep the older sets: the
+ * replay test then proves the current code still replays histories of every version in use.
+ *   eval "$(./temporal-dev.sh env)"; npx tsx scripts/record-histories.ts v3
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedAssets } from '../test/helpers/data';
 import { ROOT, testStack } from '../test/helpers/stack';
@@ -13,12 +14,24 @@ import { newDispatchId, dispatchWorkflowId } from '../src/client/ids';
 import { dispatch } from '../src/workflows/dispatch';
 
 const OUT = join(ROOT, 'test', 'histories');
+const IDS = join(OUT, 'workflow-ids.json');
+const label = process.argv[2] ?? '';
+if (!/^[a-z0-9][a-z0-9.-]*$/i.test(label)) {
+  console.error(
+    'usage: record-histories.ts <label>   (e.g. v3: files are saved as v3-dispatch-*.json, v3-job-*.json)',
+  );
+  process.exit(2);
+}
 
-/** Workflow id of each saved history: workflow code derives child ids from its own. */
-const ids: Record<string, string> = {};
+/** Workflow id of each saved history (workflow code derives child ids from its own), all sets. */
+const ids: Record<string, string> = existsSync(IDS)
+  ? (JSON.parse(readFileSync(IDS, 'utf8')) as Record<string, string>)
+  : {};
 
 /** The Temporal CLI's JSON export, the format the SDK's replayer reads. */
-function save(file: string, workflowId: string, runId?: string): void {
+function save(name: string, workflowId: string, runId?: string): void {
+  const file = `${label}-${name}`;
+  if (existsSync(join(OUT, file))) throw new Error(`${file} exists: record under a new label`);
   ids[file] = workflowId;
   const args = [
     'workflow',
@@ -83,7 +96,7 @@ async function main(): Promise<void> {
     save('dispatch-last-run.json', workflowId);
     save('job-0.json', `${workflowId}-job-0`);
     save('job-1.json', `${workflowId}-job-1`);
-    writeFileSync(join(OUT, 'workflow-ids.json'), JSON.stringify(ids, null, 2) + '\n');
+    writeFileSync(IDS, JSON.stringify(ids, null, 2) + '\n');
     console.log(`histories written to ${OUT}`);
   } finally {
     await stack.close();

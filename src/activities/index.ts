@@ -23,13 +23,20 @@ export interface ActivityDeps {
 /** Every activity of the system, built once per worker over its clients. */
 export function createActivities(deps: ActivityDeps) {
   const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
+  const plan = createPlanActivities({
+    stores: deps.stores,
+    s3: deps.s3,
+    registry: deps.registry,
+    ...lookups,
+  });
   return {
-    ...createPlanActivities({ stores: deps.stores, s3: deps.s3, registry: deps.registry, ...lookups }),
+    ...plan,
     ...createRecordActivities({
       records: deps.stores.records,
       locks: deps.stores.locks,
       temporal: deps.temporal,
       codeCommit: (task) => lookups.codeCommit(task.analysis),
+      loadJob: plan.loadJob,
     }),
     ...createRunActivities(deps),
     ...createStorageActivities({ s3: deps.s3 }),

@@ -15,6 +15,8 @@ export interface RecordDeps {
   /** Asks Temporal whether a lock's owner still runs; a lock of a closed workflow is stale. */
   temporal: () => Client;
   codeCommit: (task: Task) => Promise<string | undefined>;
+  /** A job's tasks, from the stored plan. */
+  loadJob: (input: { planId: string; jobIndex: number; jobsPerPage: number }) => Promise<Task[]>;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -25,7 +27,7 @@ function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 }
 
-export const createRecordActivities = ({ records, locks, temporal, codeCommit }: RecordDeps) => {
+export const createRecordActivities = ({ records, locks, temporal, codeCommit, loadJob }: RecordDeps) => {
   async function ownerIsRunning(owner: string): Promise<boolean> {
     try {
       const description = await temporal().workflow.getHandle(owner).describe();
@@ -79,42 +81,66 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit }:
     return taken;
   }
 
+  /**
+   * Decides, for each task of a job, whether it runs: one read for all the job's records,
+   * then one insert of the locks of the tasks to run, so overlapping dispatches never run a
+   * task twice at once.
+   */
+  async function claimTasks(input: {
+    tasks: Task[];
+    owner: string;
+    force: boolean;
+    dryRun: boolean;
+  }): Promise<ClaimStatus[]> {
+    const hashes = input.tasks.map((task) => task.hash);
+    const existing = new Map<string, string | undefined>();
+    const found = records.find({ _id: { $in: hashes } } as object, {
+      projection: { _id: 1, 'code.commit': 1 },
+    });
+    for await (const doc of found)
+      existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
+    const toLock = input.dryRun
+      ? []
+      : input.tasks.filter((task) => input.force || !existing.has(task.hash)).map((task) => task.hash);
+    const locked = await claimAll(toLock, input.owner);
+    const statuses: ClaimStatus[] = [];
+    for (const task of input.tasks) {
+      if (existing.has(task.hash) && !input.force) {
+        const recorded = existing.get(task.hash);
+        const current = await codeCommit(task);
+        statuses.push(recorded && current && recorded !== current ? 'changed_code' : 'done');
+      } else if (input.dryRun) {
+        statuses.push('run');
+      } else {
+        statuses.push(locked.has(task.hash) ? 'run' : 'busy');
+      }
+    }
+    return statuses;
+  }
+
   return {
+    claimTasks,
+
     /**
-     * Decides, for each task of a job, whether it runs: one read for all the job's records,
-     * then one insert of the locks of the tasks to run, so overlapping dispatches never run a
-     * task twice at once.
+     * A job's first step: loads its tasks from the stored plan and claims them, in one activity,
+     * so a job of one task costs one round trip before its analysis runs, not two.
      */
-    async claimTasks(input: {
-      tasks: Task[];
+    async openJob(input: {
+      planId: string;
+      jobIndex: number;
+      jobsPerPage: number;
       owner: string;
       force: boolean;
       dryRun: boolean;
-    }): Promise<ClaimStatus[]> {
-      const hashes = input.tasks.map((task) => task.hash);
-      const existing = new Map<string, string | undefined>();
-      const found = records.find({ _id: { $in: hashes } } as object, {
-        projection: { _id: 1, 'code.commit': 1 },
+    }): Promise<{ tasks: Task[]; statuses: ClaimStatus[] }> {
+      const tasks = await loadJob(input);
+      const statuses = await claimTasks({
+        tasks,
+        owner: input.owner,
+        force: input.force,
+        dryRun: input.dryRun,
       });
-      for await (const doc of found)
-        existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
-      const toLock = input.dryRun
-        ? []
-        : input.tasks.filter((task) => input.force || !existing.has(task.hash)).map((task) => task.hash);
-      const locked = await claimAll(toLock, input.owner);
-      const statuses: ClaimStatus[] = [];
-      for (const task of input.tasks) {
-        if (existing.has(task.hash) && !input.force) {
-          const recorded = existing.get(task.hash);
-          const current = await codeCommit(task);
-          statuses.push(recorded && current && recorded !== current ? 'changed_code' : 'done');
-        } else if (input.dryRun) {
-          statuses.push('run');
-        } else {
-          statuses.push(locked.has(task.hash) ? 'run' : 'busy');
-        }
-      }
-      return statuses;
+      return { tasks, statuses };
     },
 
     /** The commit point of a task: its record. Written once; `force` replaces it. */

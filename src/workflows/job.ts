@@ -4,6 +4,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   sleep,
   TimeoutFailure,
@@ -13,13 +14,14 @@ import {
 import { TimeoutType } from '@temporalio/common';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import type { ClaimStatus } from '../activities/records';
 import type { RunResult } from '../records';
 import type { Task } from '../types';
 import { AnalysisNameKey } from './search-attributes';
 import { jobFinishedSignal, type JobInput, type JobReport, type TaskFailure } from './messages';
 
 /** Short database and plan steps: retried until the database answers again. */
-const { loadJob, claimTasks, commitTask, releaseTasks } = proxyActivities<Activities>({
+const { openJob, loadJob, claimTasks, commitTask, releaseTasks } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '20 seconds', backoffCoefficient: 2 },
 });
@@ -85,26 +87,55 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   };
   let tasks: Task[] = [];
   let finished = 0;
+  // Jobs started before this change loaded and claimed in two steps and released every lock at
+  // the end; their histories replay that way.
+  const oneStepOpen = patched('job-opens-in-one-step');
+  // Locks this job holds: taken by a claim, given back by the task's commit.
+  const held = new Set<string>();
+  const committed = new Set<string>();
+  let completed = false;
   try {
-    tasks = await loadJob({ planId: input.planId, jobIndex: input.jobIndex, jobsPerPage: input.jobsPerPage });
+    let first: ClaimStatus[] | undefined;
+    if (oneStepOpen) {
+      ({ tasks, statuses: first } = await openJob({
+        planId: input.planId,
+        jobIndex: input.jobIndex,
+        jobsPerPage: input.jobsPerPage,
+        owner,
+        force: input.force,
+        dryRun: input.dryRun,
+      }));
+    } else {
+      tasks = await loadJob({
+        planId: input.planId,
+        jobIndex: input.jobIndex,
+        jobsPerPage: input.jobsPerPage,
+      });
+    }
     const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
     upsertSearchAttributes([{ key: AnalysisNameKey, value: names.join(', ') }]);
     let pending = tasks;
     while (pending.length > 0) {
-      const statuses = await claimTasks({ tasks: pending, owner, force: input.force, dryRun: input.dryRun });
+      const statuses =
+        first ?? (await claimTasks({ tasks: pending, owner, force: input.force, dryRun: input.dryRun }));
+      first = undefined;
       const busy: Task[] = [];
       for (const [i, task] of pending.entries()) {
         const status = statuses[i];
         if (status === 'busy') busy.push(task);
         else if (status === 'done') report.skipped++;
         else if (status === 'changed_code') report.changedCode++;
-        else await runOne(task, input, owner, report);
+        else {
+          if (!input.dryRun) held.add(task.hash);
+          if (await runOne(task, input, owner, report)) committed.add(task.hash);
+        }
         if (status !== 'busy') finished++;
       }
       pending = busy;
       // Another dispatch is running these tasks right now: wait for it, then look again.
       if (pending.length > 0) await sleep(BUSY_RETRY);
     }
+    completed = true;
   } catch (err) {
     if (isCancellation(err)) report.cancelled = tasks.length - finished;
     else {
@@ -114,15 +145,23 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
     throw err;
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      if (tasks.length > 0 && !input.dryRun)
-        await releaseTasks({ hashes: tasks.map((task) => task.hash), owner });
+      // A job that ran to its end gives back the locks of its failed tasks (a commit released the
+      // others); one that was stopped part-way may hold locks it never heard of, so it gives back
+      // every task's lock it did not commit (only locks it owns are touched).
+      const release = !oneStepOpen
+        ? tasks.map((task) => task.hash)
+        : completed
+          ? [...held].filter((hash) => !committed.has(hash))
+          : tasks.map((task) => task.hash).filter((hash) => !committed.has(hash));
+      if (release.length > 0 && !input.dryRun) await releaseTasks({ hashes: release, owner });
       await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
     });
   }
   return report;
 }
 
-async function runOne(task: Task, input: JobInput, owner: string, report: JobReport): Promise<void> {
+/** Runs one task to its record; true when the record was committed (which releases its lock). */
+async function runOne(task: Task, input: JobInput, owner: string, report: JobReport): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
@@ -134,12 +173,12 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
           .discardResults({ workDir: run.workDir })
           .catch(() => undefined);
         report.succeeded++;
-        return;
+        return false;
       }
       await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
       await commitTask({ task, run, dispatchId: input.dispatchId, owner, force: input.force });
       report.succeeded++;
-      return;
+      return true;
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (run && workerWasLost(err) && attempt < WORKER_LOSSES_TOLERATED) {
@@ -162,7 +201,7 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         asset_name: failure.asset_name,
         error: failure.error,
       });
-      return;
+      return false;
     }
   }
 }

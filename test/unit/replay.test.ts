@@ -16,8 +16,8 @@ describe('replay of saved histories', () => {
   const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && file in ids);
 
   test('there are saved histories of a dispatch and of a job', () => {
-    assert.ok(files.some((file) => file.startsWith('dispatch-')));
-    assert.ok(files.some((file) => file.startsWith('job-')));
+    assert.ok(files.some((file) => file.includes('dispatch-')));
+    assert.ok(files.some((file) => file.includes('job-')));
   });
 
   for (const file of files) {
