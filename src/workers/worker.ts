@@ -8,6 +8,7 @@ import { createActivities } from '../activities';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { connectMongo, createS3, stores } from '../clients';
 import { redactUri, type Config } from '../config';
+import { buildWorkflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
 import { installRuntimeLogging } from './logging';
 
@@ -20,7 +21,10 @@ export interface WorkerHandle {
 }
 
 export interface WorkerSetup {
-  /** Prebuilt workflow bundle (tests build it once); otherwise the workflows folder is bundled. */
+  /**
+   * Prebuilt workflow bundle (tests build it once); otherwise the workflows folder is bundled in a
+   * child process, so the bundler's memory is not kept by the worker.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   analysesDir?: string;
 }
@@ -31,6 +35,9 @@ export interface WorkerSetup {
  */
 export async function createWorker(config: Config, setup: WorkerSetup = {}): Promise<WorkerHandle> {
   installRuntimeLogging(config.LOG_LEVEL);
+  // Bundled while the connections are made; awaited where the worker needs it.
+  const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : buildWorkflowBundle();
+  bundling.catch(() => undefined);
   const { connection, namespace } = await connectWorkerConnection();
   let mongo: MongoClient;
   try {
@@ -63,9 +70,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     connection,
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(setup.workflowBundle
-      ? { workflowBundle: setup.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: await bundling,
     activities,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
