@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ErrorType, nonRetryable } from '../errors';
@@ -45,8 +47,19 @@ export function cancellationError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new CancelledFailure('Analysis cancelled');
 }
 
-// Programs run in their own process group (so their children die with them); make sure an exiting
-// worker does not leave them running.
+/**
+ * Every program runs under this watchdog, which leads the program's process group (so the
+ * program's children die with it) and stops that group when the worker dies, even of SIGKILL.
+ */
+const WATCHDOG = join(__dirname, 'command-watchdog.mjs');
+
+/** What the watchdog reports over its IPC channel. */
+type WatchdogMessage =
+  | { type: 'started'; pid: number }
+  | { type: 'spawn-error'; code?: string; message: string }
+  | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null };
+
+// A worker that exits normally kills the groups at once, without the watchdogs' grace period.
 const runningGroups = new Set<number>();
 process.on('exit', () => {
   for (const pid of runningGroups) killGroup(pid, 'SIGKILL');
@@ -64,10 +77,15 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 /** A grandchild that outlives the program may hold its pipes open; do not wait on it for ever. */
 const PIPE_DRAIN_MS = 2000;
 
+/** How long after the watchdog's own SIGKILL the worker kills the group itself. */
+const WATCHDOG_SLACK_MS = 2000;
+
 /**
  * Runs a program without a shell and resolves when it exits 0. A non-zero exit is a retryable
  * failure carrying the stderr tail; a missing program is permanent; an abort sends SIGTERM to the
- * process group, then SIGKILL after the grace period, and rejects with a cancellation.
+ * process group, then SIGKILL after the grace period, and rejects with a cancellation. The program
+ * never outlives the worker: its watchdog stops it (SIGTERM, SIGKILL after the grace period) as
+ * soon as the worker is gone, however it died.
  */
 export async function runCommand(options: CommandOptions): Promise<CommandResult> {
   const { program, signal, heartbeat } = options;
@@ -77,12 +95,22 @@ export async function runCommand(options: CommandOptions): Promise<CommandResult
   const stdoutTail = new Tail();
   const stderrTail = new Tail();
   const started = Date.now();
-  const child = spawn(program, options.args, {
+  const killGraceMs = options.killGraceMs ?? 5000;
+  // The program inherits the watchdog's stdout and stderr, so its output comes straight here. The
+  // watchdog gets no environment: the program's own (NODE_OPTIONS, say) is not meant for it.
+  const child = spawn(process.execPath, [WATCHDOG], {
     cwd: options.cwd,
-    env: options.env,
-    shell: false,
+    env: {},
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  }) as ChildProcessByStdio<null, Readable, Readable>; // node's typings stop at three stdio entries
+  // A watchdog that died at once reports nothing; its exit says so below.
+  child.send({ program, args: options.args, env: options.env, killGraceMs }, () => undefined);
+  let programPid: number | undefined;
+  let report: WatchdogMessage | undefined;
+  child.on('message', (message: WatchdogMessage) => {
+    if (message.type === 'started') programPid = message.pid;
+    else report = message;
   });
   child.stdout.on('data', (chunk: Buffer) => stdoutTail.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => stderrTail.push(chunk));
@@ -94,14 +122,21 @@ export async function runCommand(options: CommandOptions): Promise<CommandResult
   const onAbort = () => {
     const pid = child.pid;
     if (pid === undefined || exited) return;
-    killGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => !exited && killGroup(pid, 'SIGKILL'), options.killGraceMs ?? 5000);
+    // The watchdog passes SIGTERM on to the whole group, exactly once to each process in it, and
+    // SIGKILLs the program after the grace period. Should it be unable to (stopped, wedged), the
+    // group gets SIGKILL from here a little later.
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // The watchdog is already gone, and its group with it.
+    }
+    killTimer = setTimeout(() => !exited && killGroup(pid, 'SIGKILL'), killGraceMs + WATCHDOG_SLACK_MS);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   const elapsed = () => Math.round((Date.now() - started) / 1000);
   heartbeat({ program, elapsed_s: 0 });
   const beat = setInterval(
-    () => heartbeat({ program, pid: child.pid, elapsed_s: elapsed() }),
+    () => heartbeat({ program, pid: programPid, elapsed_s: elapsed() }),
     options.heartbeatIntervalMs ?? 5000,
   );
   if (child.pid !== undefined) runningGroups.add(child.pid);
@@ -109,14 +144,23 @@ export async function runCommand(options: CommandOptions): Promise<CommandResult
   try {
     const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>(
       (resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) =>
-          resolve([exitCode, killedBy]),
+        // Node itself could not be started: a problem of this machine, not of the program.
+        child.once('error', (err) =>
+          reject(new Error(`Cannot start the command watchdog: ${err.message}`, { cause: err })),
         );
+        // The watchdog's report is the program's fate; without one (the watchdog itself was
+        // killed, with the whole group, say) the watchdog's own end is the best account there is.
+        child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
+          if (report?.type === 'spawn-error')
+            reject(Object.assign(new Error(report.message), { code: report.code }));
+          else if (report?.type === 'exit') resolve([report.code, report.signal]);
+          else resolve([exitCode, killedBy]);
+        });
         child.once('exit', () => {
           exited = true;
           // Whatever the program left in its group (daemons, a child that ignored SIGTERM) goes too.
-          // Done here, at once, while the group id cannot yet have been reused.
+          // The watchdog's last act does that already; this covers a watchdog that died first, and
+          // runs at once, while the group id cannot yet have been reused.
           if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
           setTimeout(() => {
             child.stdout.destroy();

@@ -13,6 +13,16 @@ import { recordsOf } from './helpers/results';
 import { alive } from './helpers/servers';
 import { COMMANDS, faultSetup, type FaultSetup } from './helpers/setup';
 
+/** A process's parent and process group, from /proc. */
+function processStat(pid: number): { parent: number; group: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [, parent, group] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return { parent: parent ?? 0, group: group ?? 0 };
+}
+
 const dispatchIdOf = (stdout: string): string => /^dispatch (\S+)$/m.exec(stdout)?.[1] ?? '';
 
 describe('poison and hanging tasks', () => {
@@ -161,57 +171,60 @@ describe('poison and hanging tasks', () => {
     });
   });
 
-  test(
-    'the command a worker was running does not outlive the worker when it is killed with SIGKILL',
-    {
-      todo: 'known gap: commands run in a process group of their own, and nothing stops them when their worker dies without running its exit handlers; with a retry elsewhere the task then runs twice at once',
-    },
-    async (t) => {
-      const pidFile = join(setup.dir, 'orphan-pids.txt');
-      const victim = await setup.workers.start();
-      const result = await runCli(
-        [
-          'dispatch',
-          '--query',
-          '{"name": "hang_0000"}',
-          '--analysis_spec',
-          setup.writeJson('orphan.json', [
-            {
-              analysis_name: 'Hang',
-              analysis_version: 'orphan',
-              command: ['node', `${COMMANDS}/hang.mjs`, pidFile],
-              max_attempts: 1,
-            },
-          ]),
-          '--json',
-        ],
-        setup.env,
-      );
-      assert.equal(result.code, 0, result.stderr);
-      const dispatchId = JSON.parse(result.stdout).dispatch_id as string;
-      try {
-        const deadline = Date.now() + 60_000;
-        while (!existsSync(pidFile) && Date.now() < deadline) await delay(200);
-        const pid = Number(readFileSync(pidFile, 'utf8').trim().split('\n')[0]);
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const holder = setup.workers.all.find((worker) => worker.pid === parent);
-        assert.ok(holder, `the program's parent ${parent} is one of the test's workers`);
-        await holder.kill9();
-        await delay(3_000);
-        const orphaned = alive(pid);
-        if (orphaned) process.kill(-pid, 'SIGKILL');
-        reportFigures(t, { killed_worker: holder.pid, program: pid, program_outlived_worker: orphaned });
-        assert.ok(!orphaned, `program ${pid} still runs after its worker ${holder.pid} was killed`);
-      } finally {
-        // The task's only worker may be gone: end the dispatch and its job rather than wait.
-        for (const id of [`dispatch-${dispatchId}`, `dispatch-${dispatchId}-job-0`])
-          await setup.stack.client.workflow
-            .getHandle(id)
-            .terminate('fault test over')
-            .catch(() => undefined);
-        await victim.stop();
-      }
-    },
-  );
+  test('the command a worker was running does not outlive the worker when it is killed with SIGKILL', async (t) => {
+    const pidFile = join(setup.dir, 'orphan-pids.txt');
+    const victim = await setup.workers.start();
+    const result = await runCli(
+      [
+        'dispatch',
+        '--query',
+        '{"name": "hang_0000"}',
+        '--analysis_spec',
+        setup.writeJson('orphan.json', [
+          {
+            analysis_name: 'Hang',
+            analysis_version: 'orphan',
+            command: ['node', `${COMMANDS}/hang.mjs`, pidFile],
+            max_attempts: 1,
+          },
+        ]),
+        '--json',
+      ],
+      setup.env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const dispatchId = JSON.parse(result.stdout).dispatch_id as string;
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) await delay(200);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim().split('\n')[0]);
+      const { group } = processStat(pid);
+      // The program runs under a watchdog that the worker started: the worker is an ancestor.
+      const ancestors: number[] = [];
+      for (let ancestor = processStat(pid).parent; ancestor > 1; ancestor = processStat(ancestor).parent)
+        ancestors.push(ancestor);
+      const holder = setup.workers.all.find((worker) => ancestors.includes(worker.pid));
+      assert.ok(holder, `an ancestor of the program (${ancestors.join(', ')}) is one of the test's workers`);
+      await holder.kill9();
+      const killed = Date.now();
+      while (alive(pid) && Date.now() - killed < 3_000) await delay(50);
+      const orphaned = alive(pid);
+      if (orphaned) process.kill(-group, 'SIGKILL');
+      reportFigures(t, {
+        killed_worker: holder.pid,
+        program: pid,
+        program_outlived_worker: orphaned,
+        program_gone_after_ms: orphaned ? null : Date.now() - killed,
+      });
+      assert.ok(!orphaned, `program ${pid} still runs 3 s after its worker ${holder.pid} was killed`);
+    } finally {
+      // The task's only worker may be gone: end the dispatch and its job rather than wait.
+      for (const id of [`dispatch-${dispatchId}`, `dispatch-${dispatchId}-job-0`])
+        await setup.stack.client.workflow
+          .getHandle(id)
+          .terminate('fault test over')
+          .catch(() => undefined);
+      await victim.stop();
+    }
+  });
 });
