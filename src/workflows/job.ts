@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -20,10 +21,23 @@ import type { Task } from '../types';
 import { AnalysisNameKey } from './search-attributes';
 import { jobFinishedSignal, type JobInput, type JobReport, type TaskFailure } from './messages';
 
+const databaseRetry = { initialInterval: '1 second', maximumInterval: '20 seconds', backoffCoefficient: 2 };
+
 /** Short database and plan steps: retried until the database answers again. */
-const { openJob, loadJob, claimTasks, commitTask, releaseTasks } = proxyActivities<Activities>({
+const { loadJob, claimTasks, commitTask, releaseTasks } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '20 seconds', backoffCoefficient: 2 },
+  retry: databaseRetry,
+});
+
+/**
+ * The same short database steps as local activities: run by the worker that runs the job's
+ * workflow task and recorded as a marker, with no task queue round trip. They are retried like
+ * the others (past a minute, between workflow tasks, on timers) and are idempotent: a claim by the
+ * same owner holds, a commit of an existing record counts as done.
+ */
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: databaseRetry,
 });
 
 const BUSY_RETRY = '15 seconds';
@@ -87,17 +101,18 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   };
   let tasks: Task[] = [];
   let finished = 0;
-  // Jobs started before this change loaded and claimed in two steps and released every lock at
-  // the end; their histories replay that way.
-  const oneStepOpen = patched('job-opens-in-one-step');
+  // Jobs started before this change ran loadJob and claimTasks, commits and releases as activities,
+  // released every lock at the end and always set their search attribute; their histories replay
+  // that way. Now: one local openJob, local commits, releases only of locks still held.
+  const localSteps = patched('job-local-database-steps');
   // Locks this job holds: taken by a claim, given back by the task's commit.
   const held = new Set<string>();
   const committed = new Set<string>();
   let completed = false;
   try {
     let first: ClaimStatus[] | undefined;
-    if (oneStepOpen) {
-      ({ tasks, statuses: first } = await openJob({
+    if (localSteps) {
+      ({ tasks, statuses: first } = await local.openJob({
         planId: input.planId,
         jobIndex: input.jobIndex,
         jobsPerPage: input.jobsPerPage,
@@ -113,7 +128,10 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
       });
     }
     const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
-    upsertSearchAttributes([{ key: AnalysisNameKey, value: names.join(', ') }]);
+    // The dispatch named the analyses of all its jobs; a job running fewer says which.
+    const started = workflowInfo().typedSearchAttributes.get(AnalysisNameKey);
+    if (!localSteps || started !== names.join(', '))
+      upsertSearchAttributes([{ key: AnalysisNameKey, value: names.join(', ') }]);
     let pending = tasks;
     while (pending.length > 0) {
       const statuses =
@@ -127,7 +145,7 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
         else if (status === 'changed_code') report.changedCode++;
         else {
           if (!input.dryRun) held.add(task.hash);
-          if (await runOne(task, input, owner, report)) committed.add(task.hash);
+          if (await runOne(task, input, owner, report, localSteps)) committed.add(task.hash);
         }
         if (status !== 'busy') finished++;
       }
@@ -148,12 +166,13 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
       // A job that ran to its end gives back the locks of its failed tasks (a commit released the
       // others); one that was stopped part-way may hold locks it never heard of, so it gives back
       // every task's lock it did not commit (only locks it owns are touched).
-      const release = !oneStepOpen
+      const release = !localSteps
         ? tasks.map((task) => task.hash)
         : completed
           ? [...held].filter((hash) => !committed.has(hash))
           : tasks.map((task) => task.hash).filter((hash) => !committed.has(hash));
-      if (release.length > 0 && !input.dryRun) await releaseTasks({ hashes: release, owner });
+      if (release.length > 0 && !input.dryRun)
+        await (localSteps ? local.releaseTasks : releaseTasks)({ hashes: release, owner });
       await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
     });
   }
@@ -161,7 +180,13 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
 }
 
 /** Runs one task to its record; true when the record was committed (which releases its lock). */
-async function runOne(task: Task, input: JobInput, owner: string, report: JobReport): Promise<boolean> {
+async function runOne(
+  task: Task,
+  input: JobInput,
+  owner: string,
+  report: JobReport,
+  localSteps: boolean,
+): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
@@ -176,7 +201,13 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         return false;
       }
       await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
-      await commitTask({ task, run, dispatchId: input.dispatchId, owner, force: input.force });
+      await (localSteps ? local.commitTask : commitTask)({
+        task,
+        run,
+        dispatchId: input.dispatchId,
+        owner,
+        force: input.force,
+      });
       report.succeeded++;
       return true;
     } catch (err) {
