@@ -98,6 +98,8 @@ async function main() {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      // Writes a V8 CPU profile of the dispatch worker (open it in Chrome DevTools or speedscope).
+      profile: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
     },
   });
@@ -124,7 +126,11 @@ async function main() {
     const [dispatchWorker, baselineWorker] = await Promise.all([
       startWorkerProcess(stack.client, {
         name: 'dispatch-worker',
-        args: [join(ROOT, 'bin', 'analysis.js'), 'worker'],
+        args: [
+          ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : []),
+          join(ROOT, 'bin', 'analysis.js'),
+          'worker',
+        ],
         env: stack.env,
         taskQueue: names.taskQueue,
         logDir: dir,
