@@ -61,8 +61,11 @@ export async function launch(
     const outcome = await outcomeOf(handle);
     if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
     else {
-      if (outcome.progress?.plan) for (const line of planLines(outcome.progress.plan)) say(line);
-      (outcome.status === 'completed' ? console.log : console.error)(summaryTable(outcome));
+      const plan = outcome.progress?.plan;
+      if (plan) for (const line of planLines(plan)) say(line);
+      // A dispatch that planned and ran (quickly) gets its summary where --wait prints it; one that
+      // failed in planning gets an error message.
+      (outcome.status === 'completed' || plan ? console.log : console.error)(summaryTable(outcome));
     }
     return exitCodeOf(outcome);
   }
