@@ -3,10 +3,23 @@ import { InputError } from '../errors';
 import { mapWithConcurrency } from './pool';
 import { parseS3Location, s3Url } from './s3-url';
 
+/** Prefixes walked one after another by one lane; lanes run side by side. */
+const PREFIXES_PER_RUN_MAX = 250;
+/** Keys asked for when the walk is in a sparse stretch, and when matches fill its pages. */
+const SPARSE_PAGE = 100;
+const DENSE_PAGE = 1000;
+
 /**
  * Files under each `s3://bucket/prefix` location whose key ends with `extension`, at any depth,
- * as sorted `s3://` URLs. Prefixes are listed side by side (the original dispatcher listed them one
- * after another, its known slowness); each listing follows its continuation tokens.
+ * as sorted `s3://` URLs.
+ *
+ * S3 lists keys in byte order, and the keys under one prefix are one contiguous stretch of that
+ * order. So, rather than one listing per asset (the original dispatcher listed them one after
+ * another; 10,000 assets cost 10,000 requests however few files each holds), the sorted prefixes
+ * of a bucket are split into runs, and each run is walked with one listing that starts at its first
+ * prefix and jumps (StartAfter) over stretches that belong to no selected asset. Assets that sit
+ * side by side in the bucket then share pages of up to 1,000 keys; scattered assets cost about one
+ * request each, as before. Runs are listed side by side.
  */
 export async function discoverFiles(
   s3: S3Client,
@@ -16,40 +29,121 @@ export async function discoverFiles(
   onListed: () => void = () => undefined,
 ): Promise<Map<string, string[]>> {
   const unique = [...new Set(locations)];
-  const found = await mapWithConcurrency(unique, concurrency, async (location) => {
-    const urls = await listMatching(s3, location, extension);
-    onListed();
-    return urls;
+  // Listing prefix ("key/") of each location, grouped by bucket.
+  const prefixOf = new Map<string, { bucket: string; prefix: string }>();
+  const byBucket = new Map<string, Set<string>>();
+  for (const location of unique) {
+    const parsed = parseS3Location(location);
+    if (!parsed) throw new InputError(`asset location ${location} is not s3://bucket/prefix`);
+    const prefix = `${parsed.prefix}/`;
+    prefixOf.set(location, { bucket: parsed.bucket, prefix });
+    const prefixes = byBucket.get(parsed.bucket) ?? new Set<string>();
+    prefixes.add(prefix);
+    byBucket.set(parsed.bucket, prefixes);
+  }
+
+  const runs: Array<{ bucket: string; prefixes: string[]; nested: boolean }> = [];
+  for (const [bucket, set] of byBucket) {
+    const sorted = [...set].sort(byteOrder);
+    // An asset inside another's prefix shares its keys: such buckets are listed prefix by prefix.
+    const nested = sorted.some((prefix, i) => i > 0 && prefix.startsWith(sorted[i - 1]!));
+    const size = nested
+      ? 1
+      : Math.min(PREFIXES_PER_RUN_MAX, Math.max(1, Math.ceil(sorted.length / (concurrency * 4))));
+    for (let i = 0; i < sorted.length; i += size)
+      runs.push({ bucket, prefixes: sorted.slice(i, i + size), nested });
+  }
+
+  const files = new Map<string, string[]>();
+  await mapWithConcurrency(runs, concurrency, async (run) => {
+    const found = await walk(s3, run.bucket, run.prefixes, extension, onListed);
+    for (const [prefix, keys] of found) files.set(`${run.bucket}\0${prefix}`, keys);
   });
-  return new Map(unique.map((location, index) => [location, found[index] ?? []]));
+  return new Map(
+    unique.map((location) => {
+      const { bucket, prefix } = prefixOf.get(location)!;
+      return [location, files.get(`${bucket}\0${prefix}`) ?? []];
+    }),
+  );
 }
 
-async function listMatching(s3: S3Client, location: string, extension: string): Promise<string[]> {
-  const parsed = parseS3Location(location);
-  if (!parsed) throw new InputError(`asset location ${location} is not s3://bucket/prefix`);
-  const { bucket, prefix } = parsed;
-  const urls: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await listPage(s3, bucket, `${prefix}/`, token);
-    for (const { Key } of page.Contents ?? []) {
+/** S3's order: UTF-8 bytes, which JavaScript's UTF-16 comparison differs from past U+FFFF. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * Walks the keys of sorted, non-nested `prefixes` of one bucket in as few listings as the layout
+ * allows, and returns each prefix's matching files as sorted URLs.
+ */
+async function walk(
+  s3: S3Client,
+  bucket: string,
+  prefixes: string[],
+  extension: string,
+  onListed: () => void,
+): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>(prefixes.map((prefix) => [prefix, []]));
+  // Listing within the run's common prefix stops the walk at the run's end of the bucket.
+  const within = commonPrefix(prefixes[0]!, prefixes[prefixes.length - 1]!);
+  let current = 0;
+  // Every key of prefixes[current] sorts after prefixes[current] itself (or is that folder marker).
+  let startAfter = prefixes[0]!;
+  let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
+  for (;;) {
+    const page = await listPage(s3, bucket, within, startAfter, pageSize, prefixes[current]!);
+    const keys = (page.Contents ?? []).map((item) => item.Key).filter((key): key is string => !!key);
+    let matched = 0;
+    for (const key of keys) {
+      // Past the current prefix's stretch: on to the prefix this key may belong to.
+      while (
+        current < prefixes.length &&
+        !key.startsWith(prefixes[current]!) &&
+        byteOrder(key, prefixes[current]!) > 0
+      ) {
+        current++;
+        onListed();
+      }
+      if (current === prefixes.length) break;
+      if (!key.startsWith(prefixes[current]!)) continue; // between selected prefixes
+      matched++;
       // A key ending in "/" is a folder marker, never a file.
-      if (Key && !Key.endsWith('/') && Key.endsWith(extension)) urls.push(s3Url(bucket, Key));
+      if (!key.endsWith('/') && key.endsWith(extension))
+        found.get(prefixes[current]!)!.push(s3Url(bucket, key));
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return urls.sort();
+    const last = keys[keys.length - 1];
+    if (current === prefixes.length || !page.IsTruncated || last === undefined) break;
+    // In a stretch of keys no selected asset owns: jump to the next selected prefix.
+    startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
+    pageSize = matched * 2 >= keys.length ? DENSE_PAGE : SPARSE_PAGE;
+  }
+  for (; current < prefixes.length; current++) onListed();
+  for (const urls of found.values()) urls.sort();
+  return found;
 }
 
-async function listPage(s3: S3Client, bucket: string, prefix: string, token: string | undefined) {
+function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, i);
+}
+
+async function listPage(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  startAfter: string,
+  maxKeys: number,
+  asset: string,
+) {
   try {
     return await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }),
     );
   } catch (err) {
     // A missing bucket will not appear on retry; anything else (throttling, network) might pass.
     if ((err as Error).name === 'NoSuchBucket') {
-      throw new InputError(`bucket ${bucket} (of asset location s3://${bucket}/${prefix}) does not exist`);
+      throw new InputError(`bucket ${bucket} (of asset location s3://${bucket}/${asset}) does not exist`);
     }
     throw err;
   }

@@ -262,6 +262,60 @@ describe('planning against the local stack', () => {
       );
     }));
 
+  test('walking a bucket finds exactly what listing each asset prefix on its own finds', () =>
+    withFixture(async (f) => {
+      // A layout with everything the walk must get right: neighbours that share pages, long
+      // stretches of keys no selected asset owns (more than a page), names that are string
+      // prefixes of others (w/a_1 and w/a_10), folder markers, deep keys, non-ASCII names whose
+      // UTF-8 order differs from JavaScript's, an asset with no files and one inside another.
+      const keys: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const asset = `w/a_${i}`;
+        keys.push(`${asset}/`, `${asset}/x.dat`, `${asset}/sub/y.dat`, `${asset}/notes.txt`);
+      }
+      for (let i = 0; i < 1200; i++) keys.push(`w/gap_${String(i).padStart(4, '0')}.dat`);
+      keys.push('w/\uff5e-bmp/z.dat', 'w/\u{1f600}-astral/z.dat', 'w/nest/outer.dat', 'w/nest/in/inner.dat');
+      await mapWithConcurrency(keys, 64, (Key) =>
+        s3.send(new PutObjectCommand({ Bucket: f.data, Key, Body: Key.endsWith('/') ? '' : 'x' })),
+      );
+      const selected = [
+        ...Array.from({ length: 300 }, (_, i) => i)
+          .filter((i) => i < 120 || i % 37 === 0)
+          .map((i) => `s3://${f.data}/w/a_${i}`),
+        `s3://${f.data}/w/a_1/`, // the same asset written with a trailing slash
+        `s3://${f.data}/w/\uff5e-bmp`,
+        `s3://${f.data}/w/\u{1f600}-astral`,
+        `s3://${f.data}/w/no-such-asset`,
+        `s3://${f.data}/w/gap_0999.dat`, // a file's own key is not a folder
+      ];
+      const oracle = async (location: string): Promise<string[]> => {
+        const prefix = `${location.slice(`s3://${f.data}/`.length).replace(/\/+$/, '')}/`;
+        const urls: string[] = [];
+        let token: string | undefined;
+        do {
+          const page = await s3.send(
+            new ListObjectsV2Command({ Bucket: f.data, Prefix: prefix, ContinuationToken: token }),
+          );
+          for (const { Key } of page.Contents ?? [])
+            if (Key && !Key.endsWith('/') && Key.endsWith('.dat')) urls.push(`s3://${f.data}/${Key}`);
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+        return urls.sort();
+      };
+      let listed = 0;
+      const walked = await discoverFiles(s3, selected, '.dat', 4, () => listed++);
+      for (const location of selected)
+        assert.deepEqual(walked.get(location), await oracle(location), location);
+      assert.equal(walked.get(`s3://${f.data}/w/a_1`)?.length, 2, "w/a_1 holds two .dat files, not w/a_10's");
+      assert.equal(walked.get(`s3://${f.data}/w/\u{1f600}-astral`)?.length, 1);
+      assert.equal(listed, selected.length - 1, 'progress once per distinct prefix');
+
+      const nested = [`s3://${f.data}/w/nest`, `s3://${f.data}/w/nest/in`];
+      const both = await discoverFiles(s3, nested, '.dat');
+      for (const location of nested) assert.deepEqual(both.get(location), await oracle(location), location);
+      assert.equal(both.get(nested[0]!)?.length, 2, "the outer asset also holds the inner one's file");
+    }));
+
   test('discovers files across many prefixes and past one listing page', () =>
     withFixture(async (f) => {
       const big = `s3://${f.data}/big_asset`;
