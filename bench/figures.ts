@@ -274,6 +274,21 @@ export function buildFigures(results: Results): Figure[] {
         0.8,
       ),
     );
+    if (p5.sparse) {
+      figures.push(
+        ratioFigure(
+          {
+            id: 'P5',
+            name: `same vs raw sweep, every tenth prefix only (${p5.sparse.prefixes.toLocaleString('en-US')}, scattered)`,
+            value: p5.sparse.discoverPrefixesPerSecond,
+            unit: 'prefixes/s',
+            baseline: p5.sparse.rawPrefixesPerSecond,
+            target: '>= 0.8x',
+          },
+          0.8,
+        ),
+      );
+    }
     if (p5.latency) {
       figures.push({
         id: 'P5',

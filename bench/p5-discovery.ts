@@ -19,6 +19,13 @@ export interface DiscoveryResult {
   speedupVsSequential: number;
   /** discover vs the raw parallel sweep, by rate. */
   ratioVsRaw: number;
+  /** Every tenth prefix only: assets scattered among others, where a walk cannot share pages. */
+  sparse: {
+    prefixes: number;
+    rawPrefixesPerSecond: number;
+    discoverPrefixesPerSecond: number;
+    ratioVsRaw: number;
+  };
   latency?: {
     ms: number;
     prefixes: number;
@@ -133,6 +140,28 @@ export async function benchDiscovery(options: {
     );
   }
   const rate = (count: number, seconds: number) => count / seconds;
+  const scattered = prefixes.filter((_, i) => i % 10 === 0);
+  const scatteredKeys = scattered.length + Math.ceil(scattered.length / 2);
+  let sparseRaw = Infinity;
+  let sparseDiscover = Infinity;
+  for (let round = 0; round < options.rounds; round++) {
+    sparseRaw = Math.min(
+      sparseRaw,
+      await timed(() => listRaw(s3, bucket, scattered, options.concurrency), scatteredKeys),
+    );
+    sparseDiscover = Math.min(
+      sparseDiscover,
+      await timed(async () => {
+        const files = await discoverFiles(
+          s3,
+          scattered.map((prefix) => `s3://${bucket}/${prefix}`),
+          '.csv',
+          options.concurrency,
+        );
+        return [...files.values()].reduce((sum, urls) => sum + urls.length, 0);
+      }, scattered.length),
+    );
+  }
   let latency: DiscoveryResult['latency'];
   if (options.latency) {
     const { s3: slow, ms, prefixes: count, sequentialPrefixes } = options.latency;
@@ -168,6 +197,12 @@ export async function benchDiscovery(options: {
     speedupVsSequential:
       rate(prefixes.length, discoverSeconds) / rate(sequentialSet.length, sequentialSeconds),
     ratioVsRaw: rate(prefixes.length, discoverSeconds) / rate(prefixes.length, rawSeconds),
+    sparse: {
+      prefixes: scattered.length,
+      rawPrefixesPerSecond: rate(scattered.length, sparseRaw),
+      discoverPrefixesPerSecond: rate(scattered.length, sparseDiscover),
+      ratioVsRaw: sparseRaw / sparseDiscover,
+    },
     ...(latency ? { latency } : {}),
   };
 }
