@@ -10,6 +10,8 @@ export enum ErrorType {
   AnalysisFailed = 'AnalysisFailed',
   UnsafeResults = 'UnsafeResults',
   WorkerGone = 'WorkerGone',
+  /** A run's files are gone from its worker before they were uploaded: the task runs again. */
+  ResultsLost = 'ResultsLost',
 }
 
 /** A mistake in what the user asked for: shown as is, exit code 2, nothing written. */

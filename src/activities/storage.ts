@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { access, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import {
   DeleteObjectCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Url } from '../clients';
+import { ErrorType, nonRetryable } from '../errors';
 import { buildRecord, METADATA_FILE, type RunResult } from '../records';
 import type { Task } from '../types';
 
@@ -25,17 +27,29 @@ async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<vo
 }
 
 export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
-  async function listKeys(bucket: string, prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+  async function listObjects(bucket: string, prefix: string): Promise<Array<{ key: string; size: number }>> {
+    const objects: Array<{ key: string; size: number }> = [];
     let token: string | undefined;
     do {
       const page = await s3.send(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
-      for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+      for (const item of page.Contents ?? [])
+        if (item.Key) objects.push({ key: item.Key, size: item.Size ?? 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys;
+    return objects;
+  }
+
+  /** An object's text, or undefined when there is no such object. */
+  async function readText(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await object.Body?.transformToString();
+    } catch (err) {
+      if ((err as Error).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
   }
 
   return {
@@ -53,16 +67,34 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
       const context = Context.current();
       const { bucket, key } = parseS3Url(input.task.location);
       const prefix = `${key.replace(/\/+$/, '')}/`;
-      const stale = await listKeys(bucket, prefix);
-      await inPool(stale, FILES_IN_PARALLEL, async (staleKey) => {
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: staleKey }));
-      });
       const resultsDir = join(input.run.workDir, 'results');
+      const metadata = JSON.stringify(buildRecord(input.task, input.run, input.dispatchId)) + '\n';
+      if (!(await exists(resultsDir))) {
+        // Only an attempt that uploaded everything removes the folder; its completion may have been
+        // lost on the way to the server (a server restart), and this is its retry. The copy of the
+        // record, uploaded last, tells whether that attempt finished.
+        if ((await readText(bucket, prefix + METADATA_FILE)) === metadata) {
+          const objects = await listObjects(bucket, prefix);
+          // Bytes of the results, as the first attempt counted them: the record's copy left out.
+          const results = objects.filter((object) => object.key !== prefix + METADATA_FILE);
+          return { objects: objects.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
+        }
+        throw nonRetryable(
+          ErrorType.ResultsLost,
+          `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
+        );
+      }
+      const stale = await listObjects(bucket, prefix);
+      await inPool(stale, FILES_IN_PARALLEL, async (object) => {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
+      });
       let bytes = 0;
       let done = 0;
       await inPool(input.run.files, FILES_IN_PARALLEL, async (file) => {
         const path = join(resultsDir, file);
-        bytes += (await stat(path)).size;
+        // Read before adding: `bytes += await ...` would add to a total read before the await.
+        const { size } = await stat(path);
+        bytes += size;
         const upload = new Upload({
           client: s3,
           params: { Bucket: bucket, Key: prefix + file, Body: createReadStream(path) },
@@ -73,12 +105,11 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
         await upload.done();
         context.heartbeat({ uploaded: ++done, of: input.run.files.length });
       });
-      const record = buildRecord(input.task, input.run, input.dispatchId);
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: prefix + METADATA_FILE,
-          Body: JSON.stringify(record) + '\n',
+          Body: metadata,
           ContentType: 'application/x-ndjson',
         }),
       );
@@ -92,6 +123,15 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
     },
   };
 };
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function abortOn(signal: AbortSignal): AbortController {
   const controller = new AbortController();

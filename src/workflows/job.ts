@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
@@ -74,11 +75,16 @@ function describeError(err: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
+/**
+ * The worker holding a run's files is gone (its queue is not polled), or the files are gone from
+ * it: the run has to be done again.
+ */
 function workerWasLost(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const { cause } = err;
   return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START
+    (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) ||
+    (cause instanceof ApplicationFailure && cause.type === 'ResultsLost')
   );
 }
 
@@ -213,7 +219,7 @@ async function runOne(
     } catch (err) {
       if (isCancellation(err)) throw err;
       if (run && workerWasLost(err) && attempt < WORKER_LOSSES_TOLERATED) {
-        log.warn('worker holding the results is gone; running the task again', {
+        log.warn('the worker holding the results, or the results, are gone; running the task again', {
           dispatch_id: input.dispatchId,
           task: task.hash,
         });
