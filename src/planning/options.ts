@@ -82,7 +82,12 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   const numbers = {
     max_number_of_tasks_dispatched:
       maxTasks === undefined ? undefined : positiveInteger(maxTasks, '--max_number_of_tasks_dispatched'),
-    tasks_per_job: positiveInteger(text(options, 'tasks_per_job') ?? '1', '--tasks_per_job'),
+    tasks_per_job: atMost(
+      positiveInteger(text(options, 'tasks_per_job') ?? '1', '--tasks_per_job'),
+      MAX_TASKS_PER_JOB,
+      '--tasks_per_job',
+      "a job's workflow history grows by about 13 events per task and must stay well under Temporal's limits",
+    ),
     num_parallel_workers: positiveInteger(
       text(options, 'num_parallel_workers') ?? '20',
       '--num_parallel_workers',
@@ -136,6 +141,14 @@ function binary(options: DispatchFlags, name: string, fallback: boolean): boolea
   if (value === '0') return false;
   if (value === '1') return true;
   throw new InputError(`--${name} must be 0 or 1, got "${value}"`);
+}
+
+/** A job of this many tasks has a history of about 6,500 events, under the 10,000 to stay below. */
+const MAX_TASKS_PER_JOB = 500;
+
+function atMost(value: number, max: number, flag: string, why: string): number {
+  if (value > max) throw new InputError(`${flag} must be at most ${max}, got ${value}: ${why}`);
+  return value;
 }
 
 function positiveInteger(value: string, flag: string): number {

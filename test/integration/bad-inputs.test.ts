@@ -64,6 +64,11 @@ describe('bad input', () => {
       message: /--tasks_per_job/,
     },
     {
+      name: '--tasks_per_job above the most a job history holds',
+      args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '501'],
+      message: /--tasks_per_job must be at most 500, got 501/,
+    },
+    {
       name: 'non-integer --tasks_per_job',
       args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job', '1.5'],
       message: /--tasks_per_job/,
