@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund
-fi
+scripts/install-node-modules.sh
 ./temporal-dev.sh up >/dev/null
 eval "$(./temporal-dev.sh env)"
 export ANALYSIS_BUCKET="${ANALYSIS_BUCKET:-analysis-results}"
@@ -26,6 +24,7 @@ else
 fi
 
 echo "== dispatching Unit Yield (TypeScript) and Lick Rate (Python) over subject 741213's behavior sessions" >&2
+# shellcheck disable=SC2016 # $regex is MongoDB's operator, not a shell expansion
 node bin/analysis.js dispatch \
   --query '{"name": {"$regex": "^behavior_741213.*processed"}}' \
   --file_extension "" --split_files 1 --num_parallel_workers 50 \
