@@ -5,7 +5,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: ./temporal-dev.sh <command>
+Usage: ./temporal-dev.sh <command> [ARG...]
 
 Starts, stops and reports the local development stack of this checkout:
   temporal  Temporal dev server (gRPC + Web UI), SQLite state in .dev/data/temporal.db
@@ -15,6 +15,9 @@ Starts, stops and reports the local development stack of this checkout:
 Commands:
   up           install what is missing, start what is not running, wait until all answer,
                then print the environment (same as `env`)
+  install [PART...]
+               install the missing parts (default: all not in DEV_SKIP) without starting
+               anything; PART is temporal, mongo|ferretdb or s3|versitygw
   down         stop the processes this checkout started (SIGTERM, then SIGKILL after a grace period)
   status       show each part with its address, pid and state; exits 1 if a part is down
   env          print `export` lines for the stack: eval "$(./temporal-dev.sh env)"
@@ -376,14 +379,36 @@ ensure_search_attributes() {
   done
 }
 
-cmd_up() {
+# One `up` or `install` at a time (where flock exists), so that two never install the same part
+# into the same folder. The servers must not inherit fd 9: see start_part.
+lock_checkout() {
   mkdir -p "$BIN" "$RUN" "$LOGS" "$DATA"
-  # One `up` at a time (where flock exists). The servers must not inherit fd 9: see start_part.
   exec 9>"$RUN/lock"
   if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
-    log "waiting for another ./temporal-dev.sh up of this checkout to finish ..."
-    flock -w 900 9 || die "another ./temporal-dev.sh up still holds $RUN/lock"
+    log "waiting for another ./temporal-dev.sh up or install of this checkout to finish ..."
+    flock -w 900 9 || die "another ./temporal-dev.sh up or install still holds $RUN/lock"
   fi
+}
+
+cmd_install() {
+  local name part parts=() missing=()
+  if (($#)); then
+    for name in "$@"; do
+      part=$(part_of_name "$name") || die "install: unknown part '$name' (use temporal, mongo, s3)"
+      parts+=("$part")
+    done
+  else
+    for part in "${PARTS[@]}"; do skipped "$part" || parts+=("$part"); done
+  fi
+  # Checked before taking the lock, so that an `up` busy starting servers does not hold this up.
+  for part in ${parts[@]+"${parts[@]}"}; do installed "$part" || missing+=("$part"); done
+  ((${#missing[@]})) || return 0
+  lock_checkout
+  install_missing "${missing[@]}"
+}
+
+cmd_up() {
+  lock_checkout
 
   local part pid port holder e to_start=() to_wait=() errors=()
   for part in "${PARTS[@]}"; do
@@ -526,6 +551,7 @@ cmd_logs() {
 
 case ${1:-} in
   up) cmd_up ;;
+  install) shift; cmd_install "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
