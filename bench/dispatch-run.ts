@@ -77,8 +77,8 @@ export async function runDispatch(options: DispatchRunOptions): Promise<Dispatch
       return {
         phase: progress.phase,
         running: progress.running,
-        started: progress.jobsStarted,
-        finished: progress.counts.jobsFinished,
+        started: progress.jobs_started,
+        finished: progress.counts.jobs_finished,
         jobs: progress.plan?.jobs ?? 0,
       };
     },

@@ -10,7 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedAssets } from '../test/helpers/data';
 import { ROOT, testStack } from '../test/helpers/stack';
-import { newDispatchId, dispatchWorkflowId } from '../src/client/ids';
+import { newDispatchId } from '../src/client/ids';
+import { dispatchWorkflowId } from '../src/workflow-ids';
 import { dispatch } from '../src/workflows/dispatch';
 
 const OUT = join(ROOT, 'test', 'histories');

@@ -9,9 +9,12 @@ export enum ErrorType {
   CommandNotFound = 'CommandNotFound',
   AnalysisFailed = 'AnalysisFailed',
   UnsafeResults = 'UnsafeResults',
-  WorkerGone = 'WorkerGone',
   /** A run's files are gone from its worker before they were uploaded: the task runs again. */
   ResultsLost = 'ResultsLost',
+  /** More tasks failed than the dispatch tolerates: it stopped starting jobs. */
+  FailureThresholdExceeded = 'FailureThresholdExceeded',
+  /** Tasks failed and the dispatch tolerates none. */
+  TasksFailed = 'TasksFailed',
 }
 
 /** A mistake in what the user asked for: shown as is, exit code 2, nothing written. */

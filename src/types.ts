@@ -54,8 +54,22 @@ export interface CodeProvenance {
   dirty?: boolean;
 }
 
+/**
+ * How a dispatch runs its jobs, as the user asked: carried by the request, by a retry, in the run
+ * state and in the progress answer, always in this one shape.
+ */
+export interface DispatchSettings {
+  num_parallel_workers: number;
+  tasks_per_job: number;
+  dry_run: boolean;
+  force: boolean;
+  /** Failed tasks tolerated, as a share of the tasks to run (0-100) or a count; none: none. */
+  tolerated_failure_percent?: number;
+  tolerated_failure_count?: number;
+}
+
 /** Everything a dispatch was asked to do; contents of the user's files, never paths or secrets. */
-export interface DispatchRequest {
+export interface DispatchRequest extends DispatchSettings {
   query?: Record<string, unknown>;
   asset_ids?: string[];
   asset_id_field: string;
@@ -66,13 +80,6 @@ export interface DispatchRequest {
   fixed_parameters: Record<string, unknown>;
   distributed_parameters: Record<string, unknown>[];
   max_number_of_tasks_dispatched?: number;
-  tasks_per_job: number;
-  num_parallel_workers: number;
-  dry_run: boolean;
-  force: boolean;
-  /** Failed tasks tolerated, as a share of the tasks to run (0-100) or a count. */
-  tolerated_failure_percent?: number;
-  tolerated_failure_count?: number;
 }
 
 /** What planning found; small and bounded, so it may live in workflow history. */

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { EXIT, ExitError, runCommand } from './common';
-import { dispatchIdOf } from './ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { dispatchHandle, isRunning, tryQuery } from './watch';
 
 export function registerCancel(program: Command): void {

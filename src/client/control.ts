@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { pauseUpdate, resizeUpdate } from '../workflows/messages';
 import { EXIT, ExitError, parsePositiveInt, runCommand } from './common';
-import { dispatchIdOf, newDispatchId } from './ids';
+import { newDispatchId } from './ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { launch, type LaunchFlags } from './launch';
 import { dispatchHandle, isRunning, outcomeOf, type DispatchHandle } from './watch';
 
@@ -98,22 +99,20 @@ export function registerControl(program: Command): void {
         const previous = (await outcomeOf(handle)).progress;
         if (!previous?.plan)
           throw new ExitError(`dispatch ${fromId} never planned anything: nothing to retry`, EXIT.input);
-        const names = previous.analysisNames;
+        const names = previous.analysis_names;
         return launch(
           session,
           client,
           {
             input: {
-              dispatchId: newDispatchId(),
-              retryOf: {
-                dispatchId: fromId,
-                numParallelWorkers: flags.num_parallel_workers ?? previous.numParallelWorkers,
-                tasksPerJob: previous.tasksPerJob,
-                dryRun: previous.dryRun,
-                force: previous.force,
-                analysisNames: names,
-                tolerance: previous.tolerance,
+              kind: 'retry',
+              dispatch_id: newDispatchId(),
+              retry_of: fromId,
+              settings: {
+                ...previous.settings,
+                num_parallel_workers: flags.num_parallel_workers ?? previous.settings.num_parallel_workers,
               },
+              analysis_names: names,
             },
             analysisNames: names,
             summary: `retry of ${fromId} · ${names.join(', ')}`,

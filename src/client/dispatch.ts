@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { runCommand } from './common';
+import { analysisNamesOf } from '../workflows/dispatch-rules';
 import { newDispatchId } from './ids';
 import { launch, type LaunchFlags } from './launch';
 
@@ -23,12 +24,12 @@ export function registerDispatch(program: Command): void {
       runCommand(async (session) => {
         const request = buildDispatchRequest(flags, session.config);
         const client = await session.temporal();
-        const names = [...new Set(request.specs.map((spec) => spec.analysis_name))];
+        const names = analysisNamesOf(request);
         return launch(
           session,
           client,
           {
-            input: { dispatchId: newDispatchId(), request },
+            input: { kind: 'new', dispatch_id: newDispatchId(), request },
             analysisNames: names,
             summary: `dispatch · ${names.join(', ')}${request.dry_run ? ' · dry run' : ''}`,
             details: `Analyses: ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; ${request.num_parallel_workers} parallel jobs, ${request.tasks_per_job} ${request.tasks_per_job === 1 ? 'task' : 'tasks'} per job`,

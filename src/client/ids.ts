@@ -5,10 +5,3 @@ export function newDispatchId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
-
-export const dispatchWorkflowId = (dispatchId: string): string => `dispatch-${dispatchId}`;
-
-/** Accepts a dispatch id or its workflow id. */
-export function dispatchIdOf(idOrWorkflowId: string): string {
-  return idOrWorkflowId.replace(/^dispatch-/, '');
-}

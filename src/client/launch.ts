@@ -6,7 +6,7 @@ import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-attributes';
 import { EXIT, type Session } from './common';
-import { dispatchWorkflowId } from './ids';
+import { dispatchWorkflowId } from '../workflow-ids';
 import { planLines, summaryTable } from './summary';
 import { exitCodeOf, follow, outcomeOf, waitForPlan } from './watch';
 
@@ -35,17 +35,17 @@ export async function launch(
   flags: LaunchFlags,
 ): Promise<number> {
   const { config } = session;
-  const dispatchId = what.input.dispatchId;
+  const dispatchId = what.input.dispatch_id;
   const workflowId = dispatchWorkflowId(dispatchId);
   const names = what.analysisNames.join(', ');
   const handle = await client.workflow.start(dispatch, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId,
-    args: [{ ...what.input, continueAsNewAfter: config.ANALYSIS_CONTINUE_AS_NEW_AFTER }],
+    args: [{ ...what.input, continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER }],
     typedSearchAttributes: [
       { key: DispatchIdKey, value: dispatchId },
       { key: AnalysisNameKey, value: names },
-      ...(what.input.retryOf ? [{ key: RetryOfKey, value: what.input.retryOf.dispatchId }] : []),
+      ...(what.input.kind === 'retry' ? [{ key: RetryOfKey, value: what.input.retry_of }] : []),
     ],
     staticSummary: what.summary,
     staticDetails: what.details,
@@ -75,7 +75,7 @@ export async function launch(
     const written = await writeOutputDir(
       flags.output_dir,
       store.iterateJobs(dispatchId),
-      planned.numParallelWorkers,
+      planned.settings.num_parallel_workers,
     );
     say(`wrote ${written} task files under ${flags.output_dir}`);
   }

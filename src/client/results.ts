@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { InputError } from '../errors';
 import type { AnalysisRecord } from '../types';
 import { EXIT, ExitError, parsePositiveInt, runCommand, type Session } from './common';
-import { dispatchIdOf } from './ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { downloadRecord, type Downloaded } from './results-download';
 import { csvHeader, csvRecord, resultsTable } from './results-format';
 import { cursorOfPage, fetchPage, findByHash, recordFilter, type RecordPage } from './results-query';

@@ -6,7 +6,9 @@ import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey } from '../workflows/search-attributes';
 import type { Session } from './common';
-import { scheduledWorkflowId, type Timing } from './schedule-spec';
+import { scheduledWorkflowId } from '../workflow-ids';
+import { type Timing } from './schedule-spec';
+import { analysisNamesOf } from '../workflows/dispatch-rules';
 
 export interface CreateOptions {
   scheduleId: string;
@@ -24,11 +26,12 @@ export interface CreateOptions {
  */
 export function scheduleOptions(options: CreateOptions, config: Config): ScheduleOptions {
   const { request, scheduleId } = options;
-  const names = [...new Set(request.specs.map((spec) => spec.analysis_name))].join(', ');
+  const names = analysisNamesOf(request).join(', ');
   const input: DispatchInput = {
-    dispatchId: '',
+    kind: 'new',
+    dispatch_id: '',
     request,
-    continueAsNewAfter: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
+    continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
   };
   return {
     scheduleId,

@@ -11,9 +11,6 @@ export function checkScheduleId(id: string): string {
   return id;
 }
 
-/** Workflow ids of scheduled runs start with this; Temporal appends the run's scheduled time. */
-export const scheduledWorkflowId = (scheduleId: string): string => `dispatch-sched-${scheduleId}`;
-
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** `90s`, `15m`, `1h30m`, `2d` to seconds. */

@@ -1,10 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, ScheduleHandle } from '@temporalio/client';
-import { workflowUrl } from '../temporal';
+import { webUiUrl } from '../temporal';
 import { EXIT, ExitError, type Session } from './common';
-import { dispatchIdOf, dispatchWorkflowId } from './ids';
-import { summaryTable } from './summary';
-import { dispatchHandle, follow } from './watch';
+import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
+import { dispatchHandle, watchDispatch } from './watch';
 
 export interface TriggerFlags {
   wait?: boolean;
@@ -34,7 +33,8 @@ export async function trigger(
   for (;;) {
     const now = await handle.describe();
     const started = now.info.recentActions.find((action) => !seen.has(action.action.workflow.workflowId));
-    if (started) return followRun(client, session, started.action.workflow.workflowId, flags);
+    if (started)
+      return followRun(client, session, started.action.workflow.workflowId, before.action.taskQueue, flags);
     if (now.info.numActionsSkippedOverlap > before.info.numActionsSkippedOverlap) {
       const running = now.info.runningActions.map((action) => dispatchIdOf(action.workflow.workflowId));
       const policy = now.policies.overlap;
@@ -55,10 +55,11 @@ async function followRun(
   client: Client,
   session: Session,
   workflowId: string,
+  taskQueue: string,
   flags: TriggerFlags,
 ): Promise<number> {
   const dispatchId = dispatchIdOf(workflowId);
-  const url = workflowUrl(session.config, dispatchWorkflowId(dispatchId));
+  const url = webUiUrl(session.config, 'workflows', dispatchWorkflowId(dispatchId));
   if (!flags.wait) {
     print(flags, { dispatch_id: dispatchId, workflow_id: workflowId, url }, [
       `dispatch ${dispatchId}`,
@@ -67,10 +68,6 @@ async function followRun(
     ]);
     return EXIT.ok;
   }
-  if (!flags.json) console.log(`dispatch ${dispatchId}\nweb ui   ${url}`);
-  const outcome = await follow(dispatchHandle(client, dispatchId), { bar: !flags.json });
-  if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
-  else console.log(summaryTable(outcome));
-  if (outcome.status === 'completed') return EXIT.ok;
-  return outcome.status === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+  const view = { dispatchId, url, json: flags.json === true };
+  return watchDispatch(dispatchHandle(client, dispatchId), taskQueue, view);
 }

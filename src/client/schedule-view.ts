@@ -8,8 +8,9 @@ import Table from 'cli-table3';
 import type { Config } from '../config';
 import { temporalSettings } from '../temporal';
 import type { DispatchInput } from '../workflows/messages';
-import { dispatchIdOf } from './ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { specText } from './schedule-spec';
+import { decodeDispatchInput, type LegacyDispatchInput } from '../workflows/dispatch-rules';
 
 export interface ScheduledRun {
   dispatch_id: string;
@@ -83,7 +84,9 @@ export function scheduleUrl(config: Config, scheduleId: string): string {
 
 /** What `describe --json` prints: the schedule, its dispatch request, and its recent runs. */
 export function describeView(description: ScheduleDescription, recent: ScheduledRun[], url: string) {
-  const input = description.action.args?.[0] as DispatchInput | undefined;
+  // Schedules created by earlier versions hold their input in an earlier shape.
+  const raw = description.action.args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
+  const input = raw && decodeDispatchInput(raw);
   return {
     schedule_id: description.scheduleId,
     spec: specText(description.spec, description.memo),
@@ -99,7 +102,7 @@ export function describeView(description: ScheduleDescription, recent: Scheduled
     running: description.info.runningActions.map((action) => dispatchIdOf(action.workflow.workflowId)),
     created_at: description.info.createdAt.toISOString(),
     recent_runs: recent,
-    request: input?.request,
+    request: input?.kind === 'new' ? input.request : undefined,
     url,
   };
 }

@@ -2,9 +2,10 @@ import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@tempor
 import type { Command } from 'commander';
 import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { EXIT, ExitError, runCommand, type Session } from './common';
-import { dispatchIdOf } from './ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { createSchedule } from './schedule-create';
-import { checkScheduleId, scheduledWorkflowId, scheduleTiming } from './schedule-spec';
+import { scheduledWorkflowId } from '../workflow-ids';
+import { checkScheduleId, scheduleTiming } from './schedule-spec';
 import {
   describeText,
   describeView,

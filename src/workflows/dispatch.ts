@@ -16,7 +16,19 @@ import {
 } from '@temporalio/workflow';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
-import type { PlanSummary } from '../types';
+import { dispatchIdOf, jobWorkflowId } from '../workflow-ids';
+import {
+  applyReport,
+  decodeDispatchInput,
+  detailsLine,
+  ending,
+  initialState,
+  jobsLeft,
+  jobsToStart,
+  progressView,
+  startOf,
+  type LegacyDispatchInput,
+} from './dispatch-rules';
 import { analysisJob } from './job';
 import {
   jobFinishedSignal,
@@ -27,7 +39,6 @@ import {
   type DispatchPhase,
   type DispatchResult,
   type DispatchState,
-  type FailureTolerance,
 } from './messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from './search-attributes';
 
@@ -39,113 +50,57 @@ const { planDispatch, planRetry } = proxyActivities<Activities>({
 });
 
 const CONTINUE_AS_NEW_AFTER = 400;
-const FAILURES_KEPT = 50;
 const CANCEL_GRACE = '10 minutes';
-
-/** Failures allowed before the dispatch stops starting jobs; Infinity when not limited. */
-function allowedFailures(tolerance: FailureTolerance, tasks: number): number {
-  const limits: number[] = [];
-  if (tolerance.count !== undefined) limits.push(tolerance.count);
-  if (tolerance.percent !== undefined) limits.push(Math.floor((tolerance.percent / 100) * tasks));
-  return limits.length ? Math.min(...limits) : Infinity;
-}
-
-const tolerates = (tolerance: FailureTolerance): boolean =>
-  tolerance.count !== undefined || tolerance.percent !== undefined;
 
 /**
  * The dispatch: plans once, then keeps a sliding window of at most `num_parallel_workers` job
  * workflows running. Jobs report back by signal; the dispatch continues as new after starting a
  * batch of jobs so its history stays bounded however many jobs there are.
  */
-export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
+export async function dispatch(raw: DispatchInput | LegacyDispatchInput): Promise<DispatchResult> {
+  const input = decodeDispatchInput(raw);
   const info = workflowInfo();
   // A schedule starts every run with the same input, so it cannot give each run its own id: an
   // empty id means "use the workflow id", which the schedule makes unique by appending the time.
-  const dispatchId = input.dispatchId || info.workflowId.replace(/^dispatch-/, '');
+  const dispatchId = input.dispatch_id || dispatchIdOf(info.workflowId);
   if (!info.typedSearchAttributes.get(DispatchIdKey)) {
     upsertSearchAttributes([{ key: DispatchIdKey, value: dispatchId }]);
   }
-  let phase: DispatchPhase = input.state ? 'running' : 'planning';
-  let state: DispatchState | undefined = input.state;
-  const running = new Map((state?.inFlight ?? []).map((job) => [job.jobIndex, job.workflowId]));
+  const start = startOf(input);
+  let state: DispatchState | undefined = input.kind === 'continued' ? input.state : undefined;
+  let phase: DispatchPhase = state ? 'running' : 'planning';
+  const running = new Map((state?.in_flight ?? []).map((job) => [job.job_index, job.workflow_id]));
+
+  const progress = (): DispatchResult =>
+    progressView({
+      dispatchId,
+      phase,
+      state,
+      start,
+      retryOf: input.kind === 'retry' ? input.retry_of : undefined,
+      running: running.size,
+      now: Date.now(),
+    });
+  const showProgress = () => state && setCurrentDetails(detailsLine(state, running.size));
+  const refuseWhilePlanning = (what: string): void => {
+    if (!state) throw new Error(`the dispatch is still planning; ${what} it once it runs`);
+  };
 
   setHandler(jobFinishedSignal, (report) => {
     // Reports of jobs this dispatch does not count as running (duplicates) change nothing.
     if (!state || !running.delete(report.jobIndex)) return;
-    const counts = state.counts;
-    counts.succeeded += report.succeeded;
-    counts.skipped += report.skipped;
-    counts.changedCode += report.changedCode;
-    counts.failed += report.failed;
-    counts.cancelled += report.cancelled;
-    counts.jobsFinished++;
-    for (const failure of report.failures)
-      if (state.failures.length < FAILURES_KEPT) state.failures.push(failure);
-    for (const output of report.dryRunOutputs)
-      if (state.dryRunOutputs.length < 20) state.dryRunOutputs.push(output);
-    const allowed = allowedFailures(state.tolerance, state.plan.tasks_to_run);
-    if (!state.stopReason && counts.failed > allowed) {
-      state.stopReason = `${counts.failed} tasks failed, more than the ${allowed} tolerated`;
-    }
+    applyReport(state, report);
     showProgress();
   });
-
-  /** The Web UI's "Current Details" of the dispatch: its counts, kept current. */
-  function showProgress(): void {
-    if (!state) return;
-    const { counts, plan } = state;
-    const finished =
-      counts.succeeded + counts.failed + counts.cancelled + counts.skipped + counts.changedCode;
-    setCurrentDetails(
-      `${finished} of ${plan.tasks_to_run} tasks finished: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped + counts.changedCode} skipped; ${running.size} of ${state.numParallelWorkers} jobs running${state.paused ? ' (paused)' : ''}`,
-    );
-  }
-
-  const progress = (): DispatchResult => {
-    const counts = state?.counts ?? {
-      succeeded: 0,
-      skipped: 0,
-      changedCode: 0,
-      failed: 0,
-      cancelled: 0,
-      jobsFinished: 0,
-    };
-    const request = input.request;
-    return {
-      dispatchId,
-      phase,
-      plan: state?.plan,
-      numParallelWorkers:
-        state?.numParallelWorkers ?? request?.num_parallel_workers ?? input.retryOf?.numParallelWorkers ?? 0,
-      tasksPerJob: state?.tasksPerJob ?? request?.tasks_per_job ?? input.retryOf?.tasksPerJob ?? 1,
-      dryRun: state?.dryRun ?? request?.dry_run ?? false,
-      force: state?.force ?? request?.force ?? false,
-      analysisNames: state?.analysisNames ?? [],
-      tolerance: state?.tolerance ?? {},
-      paused: state?.paused ?? false,
-      retryOf: state?.retryOf ?? input.retryOf?.dispatchId,
-      running: running.size,
-      jobsStarted: state?.nextJob ?? 0,
-      counts,
-      tasksFinished:
-        counts.succeeded + counts.failed + counts.cancelled + counts.skipped + counts.changedCode,
-      failures: state?.failures ?? [],
-      startedAt: state?.startedAt ?? Date.now(),
-      runs: state?.runs ?? 1,
-      ...(state?.stopReason ? { error: state.stopReason } : {}),
-      dryRunOutputs: state?.dryRunOutputs ?? [],
-    };
-  };
   setHandler(progressQuery, () => {
-    const { dryRunOutputs: _omitted, ...rest } = progress();
+    const { dry_run_outputs: _omitted, ...rest } = progress();
     return rest;
   });
   setHandler(
     resizeUpdate,
     (size) => {
-      const previous = state?.numParallelWorkers ?? 0;
-      if (state) state.numParallelWorkers = size;
+      const previous = state?.settings.num_parallel_workers ?? 0;
+      if (state) state.settings.num_parallel_workers = size;
       showProgress();
       return { previous, current: size };
     },
@@ -153,7 +108,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       validator: (size) => {
         if (!Number.isSafeInteger(size) || size < 1)
           throw new Error(`num_parallel_workers must be a whole number >= 1, got ${size}`);
-        if (!state) throw new Error('the dispatch is still planning; resize it once it runs');
+        refuseWhilePlanning('resize');
       },
     },
   );
@@ -164,38 +119,28 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       showProgress();
       return { paused, running: running.size };
     },
-    {
-      validator: (_paused: boolean) => {
-        if (!state) throw new Error('the dispatch is still planning; pause it once it runs');
-      },
-    },
+    { validator: (_paused: boolean) => refuseWhilePlanning('pause') },
   );
 
   try {
-    if (!state) state = await firstRun(input, dispatchId);
+    if (!state) state = await plan();
     phase = 'running';
     const current = state;
-    const limit = input.continueAsNewAfter ?? CONTINUE_AS_NEW_AFTER;
+    const limit = input.continue_as_new_after ?? CONTINUE_AS_NEW_AFTER;
     let startedThisRun = 0;
     let startsPending = 0;
     let startError: unknown;
-    const jobsLeft = () => current.nextJob < current.plan.jobs && !current.stopReason;
-    const mayStart = () => jobsLeft() && !current.paused && running.size < current.numParallelWorkers;
+    const toStart = () => jobsToStart(current, running.size, limit - startedThisRun);
+    const allDone = () => !jobsLeft(current) && running.size === 0;
 
     // The loop never waits for the server to confirm the starts it asked for: what it starts
     // depends only on the reports it has seen, however the events happened to be batched into
     // workflow tasks, so a replay (on another worker, after a crash) takes the same decisions.
     for (;;) {
       if (startError !== undefined) throw startError;
-      const toStart = mayStart()
-        ? Math.min(
-            current.numParallelWorkers - running.size,
-            current.plan.jobs - current.nextJob,
-            limit - startedThisRun,
-          )
-        : 0;
-      for (let i = 0; i < toStart; i++) {
-        const jobIndex = current.nextJob++;
+      const count = toStart();
+      for (let i = 0; i < count; i++) {
+        const jobIndex = current.next_job++;
         startedThisRun++;
         startsPending++;
         startJob(current, jobIndex)
@@ -206,45 +151,42 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
           })
           .finally(() => startsPending--);
       }
-      if (toStart > 0) showProgress();
-      if (!jobsLeft() && running.size === 0) break;
-      if (startedThisRun >= limit && jobsLeft()) break;
-      if (current.stopReason) phase = 'draining';
+      if (count > 0) showProgress();
+      if (allDone()) break;
+      if (startedThisRun >= limit && jobsLeft(current)) break;
+      if (current.stop_reason) phase = 'draining';
       // Wake only when there is something to do: a free slot with jobs left, the end, or a job
       // that could not be started.
-      await condition(() => startError !== undefined || mayStart() || (!jobsLeft() && running.size === 0));
+      await condition(() => startError !== undefined || toStart() > 0 || allDone());
     }
     // Continue-as-new or finish only once every start asked for is confirmed (or refused).
     await condition(() => startsPending === 0);
     if (startError !== undefined) throw startError;
 
-    if (jobsLeft()) {
+    if (jobsLeft(current)) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
-        dispatchId,
+        kind: 'continued',
+        dispatch_id: dispatchId,
         state: {
           ...current,
-          inFlight: [...running].map(([jobIndex, workflowId]) => ({ jobIndex, workflowId })),
+          in_flight: [...running].map(([job_index, workflow_id]) => ({ job_index, workflow_id })),
           runs: current.runs + 1,
         },
-        continueAsNewAfter: input.continueAsNewAfter,
+        continue_as_new_after: input.continue_as_new_after,
       });
     }
-    const failed = current.counts.failed;
-    if (failed > 0 && (current.stopReason || !tolerates(current.tolerance))) {
-      phase = 'failed';
-      // The dispatch fails when a task failed beyond what it tolerates, so the Web UI and `--wait`
-      // tell it at a glance; the details carry the same summary a success returns.
+    const end = ending(current);
+    phase = end.phase;
+    // The dispatch fails when a task failed beyond what it tolerates, so the Web UI and `--wait`
+    // tell it at a glance; the details carry the same summary a success returns.
+    if (end.phase === 'failed')
       throw ApplicationFailure.create({
-        type: current.stopReason ? 'FailureThresholdExceeded' : 'TasksFailed',
-        message: current.stopReason
-          ? `${current.stopReason}; ${current.plan.jobs - current.nextJob} jobs were not started`
-          : `${failed} of ${current.plan.tasks_to_run} tasks failed`,
+        type: end.type,
+        message: end.message,
         nonRetryable: true,
         details: [progress()],
       });
-    }
-    phase = failed > 0 ? 'completed_with_failures' : 'completed';
     return progress();
   } catch (err) {
     if (!isCancellation(err)) {
@@ -268,10 +210,26 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
     throw err;
   }
 
+  /** Plans a new dispatch, or replans what another dispatch left undone. */
+  async function plan(): Promise<DispatchState> {
+    const startedAt = Date.now();
+    if (input.kind === 'retry') {
+      upsertSearchAttributes([{ key: RetryOfKey, value: input.retry_of }]);
+      const summary = await planRetry({
+        fromPlanId: input.retry_of,
+        planId: dispatchId,
+        tasksPerJob: input.settings.tasks_per_job,
+      });
+      return initialState(summary, start, startedAt, input.retry_of);
+    }
+    if (input.kind !== 'new') throw new Error('a continued dispatch does not plan');
+    return initialState(await planDispatch({ request: input.request, planId: dispatchId }), start, startedAt);
+  }
+
   async function startJob(current: DispatchState, jobIndex: number): Promise<void> {
-    const workflowId = `${info.workflowId}-job-${jobIndex}`;
+    const workflowId = jobWorkflowId(info.workflowId, jobIndex);
     running.set(jobIndex, workflowId);
-    const names = current.analysisNames.join(', ');
+    const names = current.analysis_names.join(', ');
     await startChild(analysisJob, {
       workflowId,
       args: [
@@ -281,8 +239,8 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
           planId: dispatchId,
           jobIndex,
           jobsPerPage: current.plan.jobs_per_page,
-          dryRun: current.dryRun,
-          force: current.force,
+          dryRun: current.settings.dry_run,
+          force: current.settings.force,
         },
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -294,53 +252,4 @@ export async function dispatch(input: DispatchInput): Promise<DispatchResult> {
       staticDetails: `Dispatch ${dispatchId}: ${current.plan.tasks_to_run} tasks in ${current.plan.jobs} jobs`,
     });
   }
-}
-
-/** Plans a new dispatch, or replans what another dispatch left undone, into the run state. */
-async function firstRun(input: DispatchInput, dispatchId: string): Promise<DispatchState> {
-  const startedAt = Date.now();
-  const base = {
-    nextJob: 0,
-    inFlight: [],
-    counts: { succeeded: 0, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: 0 },
-    failures: [],
-    dryRunOutputs: [],
-    startedAt,
-    runs: 1,
-    paused: false,
-  };
-  if (input.retryOf) {
-    const retry = input.retryOf;
-    upsertSearchAttributes([{ key: RetryOfKey, value: retry.dispatchId }]);
-    const plan: PlanSummary = await planRetry({
-      fromPlanId: retry.dispatchId,
-      planId: dispatchId,
-      tasksPerJob: retry.tasksPerJob,
-    });
-    return {
-      ...base,
-      plan,
-      numParallelWorkers: retry.numParallelWorkers,
-      tasksPerJob: retry.tasksPerJob,
-      dryRun: retry.dryRun,
-      force: retry.force,
-      tolerance: retry.tolerance,
-      analysisNames: retry.analysisNames,
-      retryOf: retry.dispatchId,
-    };
-  }
-  const request = input.request;
-  if (!request)
-    throw ApplicationFailure.nonRetryable('dispatch started without a request or state', 'InvalidInput');
-  const plan = await planDispatch({ request, planId: dispatchId });
-  return {
-    ...base,
-    plan,
-    numParallelWorkers: request.num_parallel_workers,
-    tasksPerJob: request.tasks_per_job,
-    dryRun: request.dry_run,
-    force: request.force,
-    tolerance: { percent: request.tolerated_failure_percent, count: request.tolerated_failure_count },
-    analysisNames: [...new Set(request.specs.map((spec) => spec.analysis_name))],
-  };
 }

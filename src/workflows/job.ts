@@ -16,6 +16,7 @@ import {
 import { TimeoutType } from '@temporalio/common';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import { ErrorType } from '../errors';
 import type { ClaimStatus } from '../activities/records';
 import type { RunResult } from '../records';
 import type { Task } from '../types';
@@ -84,7 +85,7 @@ function workerWasLost(err: unknown): boolean {
   const { cause } = err;
   return (
     (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) ||
-    (cause instanceof ApplicationFailure && cause.type === 'ResultsLost')
+    (cause instanceof ApplicationFailure && cause.type === ErrorType.ResultsLost)
   );
 }
 

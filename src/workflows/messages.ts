@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DispatchRequest, PlanSummary } from '../types';
+import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
 
 export interface JobInput {
   dispatchId: string;
@@ -40,90 +40,77 @@ export type DispatchPhase =
   | 'failed'
   | 'cancelled';
 
-/** How many failed tasks a dispatch tolerates; none given means none tolerated. */
-export interface FailureTolerance {
-  percent?: number;
-  count?: number;
-}
-
-/** A dispatch that reruns what another one left undone, over that one's plan. */
-export interface RetryOf {
-  dispatchId: string;
-  numParallelWorkers: number;
-  tasksPerJob: number;
-  dryRun: boolean;
-  force: boolean;
-  analysisNames: string[];
-  tolerance: FailureTolerance;
-}
-
 export interface DispatchCounts {
   succeeded: number;
   skipped: number;
-  changedCode: number;
+  changed_code: number;
   failed: number;
   cancelled: number;
-  jobsFinished: number;
+  jobs_finished: number;
 }
 
 /** Everything a dispatch run carries into the next after continue-as-new; bounded in size. */
 export interface DispatchState {
   plan: PlanSummary;
-  numParallelWorkers: number;
-  tasksPerJob: number;
-  tolerance: FailureTolerance;
+  settings: DispatchSettings;
+  analysis_names: string[];
+  /** The dispatch whose undone tasks this one reruns. */
+  retry_of?: string;
   paused: boolean;
   /** Set once failures passed the tolerance: no new jobs start. */
-  stopReason?: string;
-  retryOf?: string;
-  dryRun: boolean;
-  force: boolean;
-  analysisNames: string[];
-  nextJob: number;
-  inFlight: Array<{ jobIndex: number; workflowId: string }>;
+  stop_reason?: string;
+  next_job: number;
+  in_flight: Array<{ job_index: number; workflow_id: string }>;
   counts: DispatchCounts;
   failures: TaskFailure[];
-  dryRunOutputs: JobReport['dryRunOutputs'];
-  startedAt: number;
+  dry_run_outputs: JobReport['dryRunOutputs'];
+  started_at: number;
   runs: number;
 }
 
-export interface DispatchInput {
-  dispatchId: string;
-  /** First run only; later runs carry `state` instead. */
-  request?: DispatchRequest;
-  /** First run of a retry dispatch: replan from the other dispatch's plan. */
-  retryOf?: RetryOf;
-  state?: DispatchState;
-  /** Children started per run before continuing as new; small values exercise it in tests. */
-  continueAsNewAfter?: number;
+interface DispatchRun {
+  /** Empty when started by a schedule: the workflow id then gives it (see dispatch.ts). */
+  dispatch_id: string;
+  /** Jobs started per run before continuing as new; small values exercise it in tests. */
+  continue_as_new_after?: number;
 }
 
+/** The three ways a dispatch run begins. */
+export type DispatchInput =
+  /** Plans the request, then runs it. */
+  | (DispatchRun & { kind: 'new'; request: DispatchRequest })
+  /** Replans what another dispatch left undone, over that one's stored plan, then runs it. */
+  | (DispatchRun & {
+      kind: 'retry';
+      retry_of: string;
+      settings: DispatchSettings;
+      analysis_names: string[];
+    })
+  /** Goes on where the previous run stopped (continue-as-new). */
+  | (DispatchRun & { kind: 'continued'; state: DispatchState });
+
+/** What the progress query answers: the run state, flattened for readers, without the job list. */
 export interface DispatchProgress {
-  dispatchId: string;
+  dispatch_id: string;
   phase: DispatchPhase;
   plan?: PlanSummary;
-  numParallelWorkers: number;
-  tasksPerJob: number;
-  dryRun: boolean;
-  force: boolean;
-  analysisNames: string[];
-  tolerance: FailureTolerance;
+  settings: DispatchSettings;
+  analysis_names: string[];
   paused: boolean;
-  retryOf?: string;
+  retry_of?: string;
   running: number;
-  jobsStarted: number;
+  jobs_started: number;
   counts: DispatchCounts;
   /** Tasks that will not run any more: succeeded, skipped, failed or cancelled in this dispatch. */
-  tasksFinished: number;
+  tasks_finished: number;
   failures: TaskFailure[];
-  startedAt: number;
+  started_at: number;
   runs: number;
   error?: string;
 }
 
 export interface DispatchResult extends DispatchProgress {
-  dryRunOutputs: JobReport['dryRunOutputs'];
+  dry_run_outputs: JobReport['dryRunOutputs'];
 }
 
 export const jobFinishedSignal = defineSignal<[JobReport]>('jobFinished');

@@ -65,7 +65,7 @@ describe('server outages mid-dispatch', () => {
       ],
       setup.env,
     );
-    await dispatch.until((p) => p.tasksFinished >= 8, 5 * 60_000);
+    await dispatch.until((p) => p.tasks_finished >= 8, 5 * 60_000);
     // Progress is counted in records, straight from the database: the test's own Temporal client
     // reconnects with a backoff of its own after an outage, which says nothing about the system.
     const records = () => recordsOf(setup.stack).countDocuments({ analysis_version: version });

@@ -57,14 +57,14 @@ describe('worker kill -9', () => {
     // Kills spread over the first part of the run, the oldest worker first, each replaced at once.
     const kills: Array<{ pid: number; at_s: number; tasks_finished: number }> = [];
     for (let i = 0; i < KILLS; i++) {
-      const progress = await dispatch.until((p) => p.tasksFinished >= 25 + i * 45, 10 * 60_000);
+      const progress = await dispatch.until((p) => p.tasks_finished >= 25 + i * 45, 10 * 60_000);
       const [victim] = setup.workers.running();
       assert.ok(victim, 'a worker to kill');
       await victim.kill9();
       kills.push({
         pid: victim.pid,
         at_s: Math.round((Date.now() - started) / 1000),
-        tasks_finished: progress.tasksFinished,
+        tasks_finished: progress.tasks_finished,
       });
       await setup.workers.start();
     }
@@ -80,10 +80,10 @@ describe('worker kill -9', () => {
     assert.equal(result.phase, 'completed');
     assert.equal(result.plan?.tasks_to_run, TASKS);
     assert.deepEqual(
-      { ...result.counts, jobsFinished: undefined },
-      { succeeded: TASKS, skipped: 0, changedCode: 0, failed: 0, cancelled: 0, jobsFinished: undefined },
+      { ...result.counts, jobs_finished: undefined },
+      { succeeded: TASKS, skipped: 0, changed_code: 0, failed: 0, cancelled: 0, jobs_finished: undefined },
     );
-    assert.equal(result.counts.jobsFinished, result.plan?.jobs);
+    assert.equal(result.counts.jobs_finished, result.plan?.jobs);
     const found = await checkSleepWriteResults(setup.stack, { assets, ks, partsOf });
     const reruns = (setup.workers.logs().match(/worker holding the results is gone/g) ?? []).length;
     reportFigures(t, {

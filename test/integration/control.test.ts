@@ -107,7 +107,7 @@ describe('dispatch control', () => {
     assert.equal(outcome.errorType, 'FailureThresholdExceeded');
     assert.match(outcome.error, /more than the 0 tolerated/);
     assert.equal(outcome.progress.counts.failed, 1);
-    assert.ok(outcome.progress.jobsStarted < 16, `stopped early, started ${outcome.progress.jobsStarted}`);
+    assert.ok(outcome.progress.jobs_started < 16, `stopped early, started ${outcome.progress.jobs_started}`);
   });
 
   test('retry runs exactly the tasks that failed or never ran', async () => {
@@ -125,7 +125,7 @@ describe('dispatch control', () => {
       assert.equal(retry.code, 0, retry.stderr + retry.stdout);
       const outcome = JSON.parse(retry.stdout);
       assert.equal(outcome.progress.plan.tasks_to_run, 4);
-      assert.equal(outcome.progress.retryOf, firstId);
+      assert.equal(outcome.progress.retry_of, firstId);
       assert.equal(
         await records().countDocuments({ analysis_version: 'retry', dispatch_id: outcome.dispatch_id }),
         4,
@@ -165,7 +165,7 @@ describe('dispatch control', () => {
     const bad = await runCli(['resize', id, '--num_parallel_workers', '0'], stack.env);
     assert.equal(bad.code, 2);
     const status = await runCli(['status', id, '--json'], stack.env);
-    assert.equal(JSON.parse(status.stdout).progress.numParallelWorkers, 6);
+    assert.equal(JSON.parse(status.stdout).progress.settings.num_parallel_workers, 6);
     const done = await runCli(['status', id, '--watch', '--json'], stack.env, { timeoutMs: 180_000 });
     assert.equal(done.code, 0, done.stderr);
     const intervals = (await records().find({ analysis_version: 'resize' }).toArray()).map(
