@@ -47,10 +47,3 @@ export function stores(mongo: MongoClient, config: Config): Stores {
     locks: analysisDb.collection<TaskLock>(`${config.DOCDB_COLLECTION}_locks`),
   };
 }
-
-/** `s3://bucket/key/prefix` to its parts. */
-export function parseS3Url(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match) throw new Error(`not an s3:// URL: ${url}`);
-  return { bucket: match[1]!, key: match[2]! };
-}

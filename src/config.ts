@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUCKET_PATH } from './storage/s3-url';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -6,10 +7,7 @@ const nonEmpty = z.string().trim().min(1);
 export const bucketPath = z
   .string()
   .trim()
-  .regex(
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
-    'must be "bucket" or "bucket/prefix" (no s3:// scheme)',
-  )
+  .regex(BUCKET_PATH, 'must be "bucket" or "bucket/prefix" (no s3:// scheme)')
   .transform((value) => value.replace(/\/+$/, ''));
 
 const positiveInt = z.coerce.number().int().positive();
@@ -84,10 +82,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** A URI with its password replaced, for messages and logs. */
 export function redactUri(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
-}
-
-/** `bucket/prefix` split in two; the prefix has no leading or trailing slash. */
-export function splitBucketPath(path: string): { bucket: string; prefix: string } {
-  const [bucket = '', ...rest] = path.split('/');
-  return { bucket, prefix: rest.join('/').replace(/^\/+|\/+$/g, '') };
 }

@@ -8,6 +8,7 @@ import { downloadInputs, readObject, type LocalInput } from '../analysis/inputs'
 import { validateOutputs, validateParameters } from '../analysis/registry';
 import { listResultFiles } from '../analysis/results';
 import type { AnalysisRegistry } from '../analysis/types';
+import { folderPrefix } from '../storage/s3-url';
 import type { Task } from '../types';
 
 export interface RunAnalysisOptions {
@@ -168,6 +169,6 @@ function inputUrls(task: Task): string[] {
   if (wanted === true) return task.input.file_location;
   if (!Array.isArray(wanted)) return [];
   return task.input.s3_location.flatMap((location) =>
-    wanted.map((path) => `${location.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`),
+    wanted.map((path) => folderPrefix(location) + path.replace(/^\/+/, '')),
   );
 }

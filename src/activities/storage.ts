@@ -10,9 +10,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { parseS3Url } from '../clients';
 import { ErrorType, nonRetryable } from '../errors';
 import { buildRecord, METADATA_FILE, type RunResult } from '../records';
+import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { Task } from '../types';
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -65,8 +65,10 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
       dispatchId: string;
     }): Promise<{ objects: number; bytes: number }> {
       const context = Context.current();
-      const { bucket, key } = parseS3Url(input.task.location);
-      const prefix = `${key.replace(/\/+$/, '')}/`;
+      const address = parseS3Url(input.task.location);
+      if (!address) throw new Error(`task location ${input.task.location} is not an s3:// URL`);
+      const { bucket } = address;
+      const prefix = folderPrefix(address.key);
       const resultsDir = join(input.run.workDir, 'results');
       const metadata = JSON.stringify(buildRecord(input.task, input.run, input.dispatchId)) + '\n';
       if (!(await exists(resultsDir))) {

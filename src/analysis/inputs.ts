@@ -5,16 +5,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType, nonRetryable } from '../errors';
+import { parseS3Url, type S3Address } from '../storage/s3-url';
 
-export function parseS3Url(url: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match?.[1] || !match[2])
-    throw nonRetryable(ErrorType.InvalidInput, `Not an s3://bucket/key URL: ${url}`);
-  return { bucket: match[1], key: match[2] };
+/** An input names one object: a URL that is not `s3://bucket/key` is a mistake in the task. */
+function objectAddress(url: string): S3Address {
+  const address = parseS3Url(url);
+  if (!address?.key) throw nonRetryable(ErrorType.InvalidInput, `Not an s3://bucket/key URL: ${url}`);
+  return address;
 }
 
 async function getBody(s3: S3Client, url: string, signal?: AbortSignal) {
-  const { bucket, key } = parseS3Url(url);
+  const { bucket, key } = objectAddress(url);
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
   if (!response.Body) throw new Error(`Empty response body for ${url}`);
   return response.Body;
@@ -38,7 +39,7 @@ function safeSegment(segment: string): string {
  */
 export function localInputPaths(urls: string[]): string[] {
   const segments = urls.map((url) => {
-    const { bucket, key } = parseS3Url(url);
+    const { bucket, key } = objectAddress(url);
     return [bucket, ...key.split('/')].map(safeSegment);
   });
   const longest = Math.max(0, ...segments.map((parts) => parts.length));

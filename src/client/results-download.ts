@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Url } from '../clients';
+import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { AnalysisRecord } from '../types';
 
 const PARALLEL_FILES = 4;
@@ -42,8 +42,10 @@ async function* objectKeys(s3: S3Client, bucket: string, prefix: string): AsyncG
 export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: string): Promise<Downloaded> {
   const root = safeTarget(dir, record._id);
   if (!root) throw new Error(`record id ${JSON.stringify(record._id)} is not usable as a folder name`);
-  const { bucket, key } = parseS3Url(record.location);
-  const prefix = key === '' ? '' : `${key.replace(/\/+$/, '')}/`;
+  const address = parseS3Url(record.location);
+  if (!address) throw new Error(`record ${record._id}: location ${record.location} is not an s3:// URL`);
+  const { bucket } = address;
+  const prefix = folderPrefix(address.key);
   const result: Downloaded = { hash: record._id, dir: root, files: 0, refused: [] };
   const keys = objectKeys(s3, bucket, prefix);
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from 'mongodb';
 import { mapWithConcurrency } from '../planning/pool';
+import { parseS3Url, s3Url } from '../storage/s3-url';
 
 /** Subjects of the demo lab and the project each belongs to. */
 const SUBJECTS = [
@@ -52,7 +53,7 @@ export function demoAssets(bucket: string, count = 36): DemoAsset[] {
     return {
       _id: uuidFrom(name),
       name,
-      location: `s3://${bucket}/${name}`,
+      location: s3Url(bucket, name),
       created: processed.toISOString(),
       subject: { subject_id: subject.subject_id, sex: subject.sex },
       data_description: {
@@ -68,7 +69,7 @@ export function demoAssets(bucket: string, count = 36): DemoAsset[] {
 /** Files under an asset's prefix: a units table, lick times, session metadata and an NWB stand-in. */
 export function demoObjects(asset: DemoAsset): DemoObject[] {
   const random = seededRandom(asset.name);
-  const prefix = asset.location.replace(/^s3:\/\/[^/]+\//, '');
+  const prefix = parseS3Url(asset.location)!.key;
   const units = Array.from({ length: 16 + Math.floor(random() * 9) }, (_, unit) =>
     [
       unit,

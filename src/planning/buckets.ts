@@ -1,6 +1,6 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { splitBucketPath } from '../config';
 import { InputError } from '../errors';
+import { splitBucketPath } from '../storage/s3-url';
 import type { AnalysisSpec } from '../types';
 
 /** Fails before anything runs when an output bucket is missing, instead of in every task's upload. */

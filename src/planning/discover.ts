@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
+import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
 import { mapWithConcurrency } from './pool';
-import { parseS3Location, s3Url } from './s3-url';
 
 /** Prefixes walked one after another by one lane; lanes run side by side. */
 const PREFIXES_PER_RUN_MAX = 250;
@@ -33,9 +33,9 @@ export async function discoverFiles(
   const prefixOf = new Map<string, { bucket: string; prefix: string }>();
   const byBucket = new Map<string, Set<string>>();
   for (const location of unique) {
-    const parsed = parseS3Location(location);
+    const parsed = parseAssetLocation(location);
     if (!parsed) throw new InputError(`asset location ${location} is not s3://bucket/prefix`);
-    const prefix = `${parsed.prefix}/`;
+    const prefix = folderPrefix(parsed.prefix);
     prefixOf.set(location, { bucket: parsed.bucket, prefix });
     const prefixes = byBucket.get(parsed.bucket) ?? new Set<string>();
     prefixes.add(prefix);

@@ -1,5 +1,6 @@
 import { canonicalJson, identityHash } from '../identity';
 import { InputError } from '../errors';
+import { s3Url } from '../storage/s3-url';
 import type { AnalysisSpec, DispatchRequest, Task, TaskInput } from '../types';
 import { valueAt } from './document';
 import { parameterSets } from './parameters';
@@ -75,7 +76,7 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
           continue;
         }
         seen.add(hash);
-        const location = `s3://${spec.analysis.s3_output_bucket}/${hash}`;
+        const location = s3Url(spec.analysis.s3_output_bucket, hash);
         tasks.push({ hash, ...identity, ...(unit.group ? { group: unit.group } : {}), location });
       }
     }

@@ -1,9 +1,9 @@
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb';
 import { InputError } from '../errors';
+import { parseAssetLocation, s3Url } from '../storage/s3-url';
 import type { DispatchRequest } from '../types';
 import { idString, isObjectIdHex, valueAt } from './document';
 import type { Warn } from './log';
-import { parseS3Location } from './s3-url';
 
 /** An asset that can be planned: it has an `s3://bucket/prefix` location. */
 export interface SelectedAsset {
@@ -46,7 +46,7 @@ async function* stream(assets: Collection, request: SelectRequest, warn: Warn, s
       if (ids) seenIds.add(idString(valueAt(doc, request.asset_id_field)));
       const id = idString(doc._id);
       const name = typeof doc.name === 'string' ? doc.name : '';
-      const location = parseS3Location(doc.location);
+      const location = parseAssetLocation(doc.location);
       if (!location) {
         stats.withoutLocation += 1;
         warn(
@@ -54,7 +54,7 @@ async function* stream(assets: Collection, request: SelectRequest, warn: Warn, s
         );
         continue;
       }
-      yield { id, name, location: `s3://${location.bucket}/${location.prefix}`, doc };
+      yield { id, name, location: s3Url(location.bucket, location.prefix), doc };
     }
   } finally {
     await cursor.close();

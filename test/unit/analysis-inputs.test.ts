@@ -3,13 +3,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { downloadInputs, localInputPaths, parseS3Url, readObject } from '../../src/analysis/inputs';
+import { downloadInputs, localInputPaths, readObject } from '../../src/analysis/inputs';
 import { fakeS3 } from '../fixtures/fake-s3';
 
 void describe('analysis/inputs', () => {
-  void test('parseS3Url splits bucket and key and refuses anything else', () => {
-    assert.deepEqual(parseS3Url('s3://bucket/a/b.json'), { bucket: 'bucket', key: 'a/b.json' });
-    assert.throws(() => parseS3Url('https://bucket/a'), /Not an s3:\/\/bucket\/key URL/);
+  void test('an input that is not s3://bucket/key fails for good', () => {
+    for (const url of ['https://bucket/a', 's3://bucket', 's3://bucket/']) {
+      assert.throws(
+        () => localInputPaths([url]),
+        (err: Error & { type?: string; nonRetryable?: boolean }) =>
+          err.type === 'InvalidInput' &&
+          err.nonRetryable === true &&
+          /Not an s3:\/\/bucket\/key URL/.test(err.message),
+        url,
+      );
+    }
   });
 
   void test('localInputPaths keeps as few trailing segments as keep the names distinct', () => {

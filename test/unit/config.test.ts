@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, redactUri, splitBucketPath } from '../../src/config';
+import { ConfigError, loadConfig, redactUri } from '../../src/config';
 
 describe('config', () => {
   test('loadConfig gives DESIGN defaults for an empty environment', () => {
@@ -53,10 +53,5 @@ describe('config', () => {
       'mongodb://user:***@host:27017/db?tls=true',
     );
     assert.equal(redactUri('mongodb://127.0.0.1:27017'), 'mongodb://127.0.0.1:27017');
-  });
-
-  test('splitBucketPath separates the bucket from its prefix', () => {
-    assert.deepEqual(splitBucketPath('results'), { bucket: 'results', prefix: '' });
-    assert.deepEqual(splitBucketPath('results/a/b/'), { bucket: 'results', prefix: 'a/b' });
   });
 });
