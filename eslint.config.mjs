@@ -2,13 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-// Workflow code runs in Temporal's deterministic sandbox: no I/O libraries, no Node builtins.
+// Workflow code runs in Temporal's deterministic sandbox: no I/O libraries, no Node builtins, and
+// none of the SDK's packages for the outside (client, worker, activity), which would load gRPC or
+// native code there; a workflow talks to the world through @temporalio/workflow alone.
 const bannedInWorkflows = [
   ...builtinModules.flatMap((name) => [name, `node:${name}`]),
   'mongodb',
   '@aws-sdk/*',
   'pino',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
 ];
+// Files that hold workflow functions: the project's, and the benchmark's baseline.
+const workflowFiles = ['src/workflows/**/*.ts', 'bench/baseline-workflows.ts'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.dev/', 'test-output/', 'bin/'] },
@@ -32,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: workflowFiles,
     rules: {
       'no-restricted-imports': [
         'error',
