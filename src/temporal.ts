@@ -14,9 +14,9 @@ export async function connectClient(): Promise<Client> {
   return new Client({ connection, namespace });
 }
 
-/** Web UI link of a workflow; TEMPORAL_UI_URL overrides the local dev server's default. */
-export function workflowUrl(config: Config, workflowId: string): string {
+/** Web UI page of a workflow or a schedule; TEMPORAL_UI_URL overrides the local dev server's default. */
+export function webUiUrl(config: Config, page: 'workflows' | 'schedules', id: string): string {
   const { namespace } = temporalSettings();
   const base = (config.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return `${base}/namespaces/${encodeURIComponent(namespace)}/${page}/${encodeURIComponent(id)}`;
 }

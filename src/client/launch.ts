@@ -1,14 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { createPlanStore } from '../planning/store';
 import { writeOutputDir } from '../planning/output-dir';
-import { workflowUrl } from '../temporal';
+import { webUiUrl } from '../temporal';
 import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-attributes';
 import { EXIT, type Session } from './common';
 import { dispatchWorkflowId } from '../workflow-ids';
-import { planLines, summaryTable } from './summary';
-import { exitCodeOf, follow, outcomeOf, waitForPlan } from './watch';
+import { reportOutcome } from './outcome';
+import { announce, awaitPlan, followToEnd } from './watch';
 
 export interface LaunchFlags {
   wait?: boolean;
@@ -50,26 +50,12 @@ export async function launch(
     staticSummary: what.summary,
     staticDetails: what.details,
   });
-  const url = workflowUrl(config, workflowId);
+  const view = { dispatchId, url: webUiUrl(config, 'workflows', workflowId), json: flags.json === true };
   const say = (line: string) => (flags.json ? undefined : console.log(line));
-  say(`dispatch ${dispatchId}`);
-  say(`web ui   ${url}`);
-
-  const planned = await waitForPlan(handle, config.TEMPORAL_TASK_QUEUE);
-  if (!planned) {
-    // Closed already: failed in planning, or nothing was left to run.
-    const outcome = await outcomeOf(handle);
-    if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
-    else {
-      const plan = outcome.progress?.plan;
-      if (plan) for (const line of planLines(plan)) say(line);
-      // A dispatch that planned and ran (quickly) gets its summary where --wait prints it; one that
-      // failed in planning gets an error message.
-      (outcome.status === 'completed' || plan ? console.log : console.error)(summaryTable(outcome));
-    }
-    return exitCodeOf(outcome);
-  }
-  if (planned.plan) for (const line of planLines(planned.plan)) say(line);
+  announce(view);
+  const start = await awaitPlan(handle, config.TEMPORAL_TASK_QUEUE, view);
+  if ('closed' in start) return reportOutcome(start.closed, view);
+  const planned = start.planned;
   if (flags.output_dir && planned.plan) {
     const store = createPlanStore((await session.mongo()).db(config.DOCDB_DATABASE));
     const written = await writeOutputDir(
@@ -83,7 +69,7 @@ export async function launch(
     if (flags.json)
       console.log(
         JSON.stringify(
-          { dispatch_id: dispatchId, workflow_id: workflowId, url, plan: planned.plan },
+          { dispatch_id: dispatchId, workflow_id: workflowId, url: view.url, plan: planned.plan },
           null,
           2,
         ),
@@ -91,8 +77,5 @@ export async function launch(
     else say(`follow it: npx analysis status ${dispatchId} --watch`);
     return EXIT.ok;
   }
-  const outcome = await follow(handle, { bar: !flags.json });
-  if (flags.json) console.log(JSON.stringify({ dispatch_id: dispatchId, url, ...outcome }, null, 2));
-  else console.log(summaryTable(outcome));
-  return exitCodeOf(outcome);
+  return followToEnd(handle, view);
 }

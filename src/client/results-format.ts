@@ -1,5 +1,5 @@
-import Table from 'cli-table3';
 import type { AnalysisRecord } from '../types';
+import { textTable } from './table';
 
 const HASH_PREFIX = 12;
 
@@ -26,10 +26,8 @@ export function assetsSummary(names: string[] | undefined): string {
 }
 
 export function resultsTable(records: AnalysisRecord[]): string {
-  const table = new Table({
+  const table = textTable({
     head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'location'],
-    // Colour codes are noise in a file or a pipe.
-    ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
   });
   for (const record of records) {
     table.push([

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, ScheduleHandle } from '@temporalio/client';
 import { webUiUrl } from '../temporal';
 import { EXIT, ExitError, type Session } from './common';
-import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
+import { dispatchIdOf } from '../workflow-ids';
 import { dispatchHandle, watchDispatch } from './watch';
 
 export interface TriggerFlags {
@@ -59,7 +59,7 @@ async function followRun(
   flags: TriggerFlags,
 ): Promise<number> {
   const dispatchId = dispatchIdOf(workflowId);
-  const url = webUiUrl(session.config, 'workflows', dispatchWorkflowId(dispatchId));
+  const url = webUiUrl(session.config, 'workflows', workflowId);
   if (!flags.wait) {
     print(flags, { dispatch_id: dispatchId, workflow_id: workflowId, url }, [
       `dispatch ${dispatchId}`,

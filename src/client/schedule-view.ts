@@ -4,12 +4,10 @@ import type {
   ScheduleExecutionResult,
   ScheduleSummary,
 } from '@temporalio/client';
-import Table from 'cli-table3';
-import type { Config } from '../config';
-import { temporalSettings } from '../temporal';
 import type { DispatchInput } from '../workflows/messages';
 import { dispatchIdOf } from '../workflow-ids';
 import { specText } from './schedule-spec';
+import { textTable } from './table';
 import { decodeDispatchInput, type LegacyDispatchInput } from '../workflows/dispatch-rules';
 
 export interface ScheduledRun {
@@ -58,12 +56,8 @@ export async function scheduleRow(client: Client, summary: ScheduleSummary): Pro
   };
 }
 
-function plainTable(head: string[]): Table.Table {
-  return new Table({ head, ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
-}
-
 export function listTable(rows: ScheduleRow[]): string {
-  const table = plainTable(['schedule', 'spec', 'paused', 'next run', 'last dispatch', 'status']);
+  const table = textTable({ head: ['schedule', 'spec', 'paused', 'next run', 'last dispatch', 'status'] });
   for (const row of rows) {
     table.push([
       row.schedule_id,
@@ -75,11 +69,6 @@ export function listTable(rows: ScheduleRow[]): string {
     ]);
   }
   return table.toString();
-}
-
-export function scheduleUrl(config: Config, scheduleId: string): string {
-  const base = (config.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(temporalSettings().namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
 }
 
 /** What `describe --json` prints: the schedule, its dispatch request, and its recent runs. */
@@ -122,7 +111,7 @@ export function describeText(view: ReturnType<typeof describeView>): string {
     `running    ${view.running.join(', ') || '-'}`,
   ];
   if (view.recent_runs.length > 0) {
-    const table = plainTable(['dispatch', 'started', 'status']);
+    const table = textTable({ head: ['dispatch', 'started', 'status'] });
     for (const run of [...view.recent_runs].reverse())
       table.push([run.dispatch_id, run.taken_at, run.status]);
     lines.push('recent runs (newest first):', table.toString());

@@ -1,19 +1,13 @@
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { webUiUrl } from '../temporal';
 import { EXIT, ExitError, runCommand, type Session } from './common';
 import { dispatchIdOf } from '../workflow-ids';
 import { createSchedule } from './schedule-create';
 import { scheduledWorkflowId } from '../workflow-ids';
 import { checkScheduleId, scheduleTiming } from './schedule-spec';
-import {
-  describeText,
-  describeView,
-  listTable,
-  scheduledRun,
-  scheduleRow,
-  scheduleUrl,
-} from './schedule-view';
+import { describeText, describeView, listTable, scheduledRun, scheduleRow } from './schedule-view';
 import { trigger } from './schedule-trigger';
 
 type Flags = { json?: boolean; note?: string; wait?: boolean };
@@ -74,7 +68,7 @@ export function registerSchedule(program: Command): void {
         });
         const description = await (await session.temporal()).schedule.getHandle(scheduleId).describe();
         const next = description.info.nextActionTimes[0]?.toISOString();
-        const url = scheduleUrl(session.config, scheduleId);
+        const url = webUiUrl(session.config, 'schedules', scheduleId);
         if (flags.json) {
           console.log(
             JSON.stringify(
@@ -133,7 +127,7 @@ export function registerSchedule(program: Command): void {
         const recent = await Promise.all(
           description.info.recentActions.map((action) => scheduledRun(client, action)),
         );
-        const view = describeView(description, recent, scheduleUrl(session.config, id));
+        const view = describeView(description, recent, webUiUrl(session.config, 'schedules', id));
         console.log(flags.json ? JSON.stringify(view, null, 2) : describeText(view));
       }),
     );

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { workflowUrl } from '../temporal';
+import { webUiUrl } from '../temporal';
+import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import { runCommand } from './common';
-import { dispatchIdOf, dispatchWorkflowId } from './ids';
-import { planLines, summaryTable } from './summary';
-import { dispatchHandle, exitCodeOf, follow, isRunning, outcomeOf, tryQuery, type Outcome } from './watch';
+import { reportOutcome, type Outcome, type OutcomeView } from './outcome';
+import { phaseLine, planLines } from './summary';
+import { announce, dispatchHandle, isRunning, outcomeOf, tryQuery, watchDispatch } from './watch';
 
 export function registerStatus(program: Command): void {
   program
@@ -15,35 +16,23 @@ export function registerStatus(program: Command): void {
     .action((id: string, flags: { watch?: boolean; json?: boolean }) =>
       runCommand(async (session) => {
         const dispatchId = dispatchIdOf(id);
-        const client = await session.temporal();
-        const handle = dispatchHandle(client, dispatchId);
-        const url = workflowUrl(session.config, dispatchWorkflowId(dispatchId));
-        let outcome: Outcome;
-        if (flags.watch) outcome = await follow(handle, { bar: !flags.json });
-        else if (await isRunning(handle)) outcome = { status: 'running', progress: await tryQuery(handle) };
-        else outcome = await outcomeOf(handle);
+        const handle = dispatchHandle(await session.temporal(), dispatchId);
+        const view: OutcomeView = {
+          dispatchId,
+          url: webUiUrl(session.config, 'workflows', dispatchWorkflowId(dispatchId)),
+          json: flags.json === true,
+        };
+        if (flags.watch) return watchDispatch(handle, session.config.TEMPORAL_TASK_QUEUE, view);
+        const outcome: Outcome = (await isRunning(handle))
+          ? { status: 'running', progress: await tryQuery(handle) }
+          : await outcomeOf(handle);
         const progress = outcome.progress;
-        const elapsed = progress ? (Date.now() - progress.startedAt) / 1000 : 0;
-        const rate = progress && elapsed > 0 ? progress.tasksFinished / elapsed : 0;
-        if (flags.json) {
-          console.log(
-            JSON.stringify(
-              { dispatch_id: dispatchId, url, elapsed_s: elapsed, tasks_per_s: rate, ...outcome },
-              null,
-              2,
-            ),
-          );
-        } else {
-          if (progress?.plan) for (const line of planLines(progress.plan)) console.log(line);
-          if (progress) {
-            console.log(
-              `phase ${progress.phase}: ${progress.tasksFinished}/${progress.plan?.tasks_to_run ?? '?'} tasks finished, ${progress.running} of ${progress.numParallelWorkers} jobs running, ${rate.toFixed(2)} tasks/s`,
-            );
-          }
-          console.log(summaryTable(outcome));
-          console.log(`web ui ${url}`);
+        announce(view);
+        if (progress && !view.json) {
+          if (progress.plan) for (const line of planLines(progress.plan)) console.log(line);
+          console.log(phaseLine(progress));
         }
-        return exitCodeOf(outcome);
+        return reportOutcome(outcome, view);
       }),
     );
 }

@@ -1,10 +1,7 @@
-import Table from 'cli-table3';
 import type { PlanSummary } from '../types';
 import type { DispatchProgress } from '../workflows/messages';
-import type { Outcome } from './watch';
-
-/** Plain tables when the output is not a terminal (files, pipes, CI logs). */
-export const tableStyle = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+import type { Outcome } from './outcome';
+import { textTable } from './table';
 
 export function planLines(plan: PlanSummary): string[] {
   const lines = [
@@ -23,34 +20,54 @@ export function planLines(plan: PlanSummary): string[] {
   return lines;
 }
 
-function seconds(progress: DispatchProgress): number {
-  return Math.max(0.001, (Date.now() - progress.startedAt) / 1000);
+/** Seconds from the start of the dispatch to its end, or to now while it runs. */
+export function elapsedSeconds(outcome: Outcome, now = Date.now()): number {
+  if (!outcome.progress) return 0;
+  return Math.max(0, ((outcome.endedAt ?? now) - outcome.progress.started_at) / 1000);
 }
 
-export function summaryTable(outcome: Outcome): string {
+export function tasksPerSecond(outcome: Outcome, now = Date.now()): number {
+  const seconds = elapsedSeconds(outcome, now);
+  return outcome.progress && seconds > 0 ? outcome.progress.tasks_finished / seconds : 0;
+}
+
+/** What the progress bar shows; absent until the dispatch has a plan. */
+export function barFigures(progress: DispatchProgress) {
+  if (!progress.plan) return undefined;
+  return {
+    total: progress.plan.tasks_to_run,
+    finished: progress.tasks_finished,
+    running: progress.running,
+    failed: progress.counts.failed,
+  };
+}
+
+/** Where a dispatch stands, for `status`: its phase, tasks finished and jobs running. */
+export function phaseLine(progress: DispatchProgress): string {
+  return `phase ${progress.phase}: ${progress.tasks_finished}/${progress.plan?.tasks_to_run ?? '?'} tasks finished, ${progress.running} of ${progress.settings.num_parallel_workers} jobs running`;
+}
+
+/** The status line, the counts with time and rate, and the first failures with their errors. */
+export function summaryText(outcome: Outcome, dispatchId: string, now = Date.now()): string {
   const progress = outcome.progress;
-  const out: string[] = [];
-  out.push(
-    `dispatch ${progress?.dispatchId ?? ''} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
-  );
+  const out = [`dispatch ${dispatchId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`];
   if (progress) {
     const c = progress.counts;
-    const table = new Table({
-      ...tableStyle,
-      head: ['succeeded', 'skipped (done)', 'skipped (other code)', 'failed', 'cancelled', 'elapsed'],
+    const table = textTable({
+      head: ['succeeded', 'skipped (done)', 'skipped (other code)', 'failed', 'cancelled', 'elapsed', 'rate'],
     });
     table.push([
       c.succeeded,
       c.skipped,
-      c.changedCode,
+      c.changed_code,
       c.failed,
       c.cancelled,
-      `${seconds(progress).toFixed(1)} s`,
+      `${elapsedSeconds(outcome, now).toFixed(1)} s`,
+      `${tasksPerSecond(outcome, now).toFixed(2)} tasks/s`,
     ]);
     out.push(table.toString());
     if (progress.failures.length > 0) {
-      const failures = new Table({
-        ...tableStyle,
+      const failures = textTable({
         head: ['failed task', 'asset', 'error'],
         colWidths: [16, 40, 70],
         wordWrap: true,

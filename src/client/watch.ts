@@ -1,67 +1,43 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ServiceError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { SingleBar, Presets } from 'cli-progress';
+import type { PlanSummary } from '../types';
 import type { dispatch } from '../workflows/dispatch';
-import { progressQuery, type DispatchProgress, type DispatchResult } from '../workflows/messages';
-import { EXIT } from './common';
-import { dispatchWorkflowId } from './ids';
+import { progressQuery, type DispatchProgress } from '../workflows/messages';
+import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
+import { EXIT, ExitError } from './common';
+import {
+  failureOutcome,
+  reportOutcome,
+  resultOutcome,
+  rootCause,
+  type Outcome,
+  type OutcomeView,
+} from './outcome';
+import { barFigures, planLines } from './summary';
 
 export type DispatchHandle = WorkflowHandle<typeof dispatch>;
-
-export interface Outcome {
-  status:
-    'completed' | 'completed_with_failures' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'running';
-  /** Summary of the run; absent when the dispatch failed before it planned anything. */
-  progress?: DispatchProgress;
-  error?: string;
-  errorType?: string;
-}
 
 export function dispatchHandle(client: Client, dispatchId: string): DispatchHandle {
   return client.workflow.getHandle<typeof dispatch>(dispatchWorkflowId(dispatchId));
 }
 
-function rootCause(err: unknown): Error | undefined {
-  let current = err instanceof Error ? err : undefined;
-  while (current && 'cause' in current && current.cause instanceof Error) current = current.cause;
-  return current;
-}
-
 /** The final outcome of a closed dispatch, read from its result or failure. */
 export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
+  let outcome: Outcome;
   try {
-    const result: DispatchResult = await handle.result();
-    return {
-      status: result.phase === 'completed_with_failures' ? 'completed_with_failures' : 'completed',
-      progress: result,
-    };
+    outcome = resultOutcome(await handle.result());
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause;
-    if (cause instanceof CancelledFailure) return { status: 'cancelled', progress: await tryQuery(handle) };
-    if (cause instanceof ApplicationFailure) {
-      const details = cause.details?.[0] as DispatchProgress | undefined;
-      return {
-        status: 'failed',
-        progress: details ?? (await tryQuery(handle)),
-        error: cause.message,
-        errorType: cause.type ?? undefined,
-      };
-    }
-    const root = rootCause(cause);
-    const status = err.message.includes('terminated')
-      ? 'terminated'
-      : err.message.includes('timed out')
-        ? 'timed_out'
-        : 'failed';
-    return {
-      status,
-      progress: await tryQuery(handle),
-      error: root?.message ?? err.message,
-      errorType: root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined,
-    };
+    outcome = failureOutcome(err);
   }
+  const closed = (await handle.describe()).closeTime;
+  return {
+    ...outcome,
+    progress: outcome.progress ?? (await tryQuery(handle)),
+    endedAt: closed?.getTime(),
+  };
 }
 
 export async function tryQuery(handle: DispatchHandle): Promise<DispatchProgress | undefined> {
@@ -72,8 +48,18 @@ export async function tryQuery(handle: DispatchHandle): Promise<DispatchProgress
   }
 }
 
+/** Whether the dispatch still runs; one that does not exist is a mistake in the id given. */
 export async function isRunning(handle: DispatchHandle): Promise<boolean> {
-  return (await handle.describe()).status.name === 'RUNNING';
+  try {
+    return (await handle.describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new ExitError(
+        `no dispatch ${dispatchIdOf(handle.workflowId)} on this Temporal server`,
+        EXIT.input,
+      );
+    throw err;
+  }
 }
 
 /** gRPC codes of a server that is down or restarting: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED. */
@@ -103,7 +89,7 @@ async function throughOutages<T>(call: () => Promise<T>): Promise<T> {
       if (since === undefined) {
         since = Date.now();
         console.error(
-          `Temporal server unreachable (${rootCause(err)?.message ?? String(err)}); still watching, Ctrl-C stops watching (the dispatch goes on)`,
+          `Temporal server unreachable (${err instanceof Error ? rootCause(err).message : String(err)}); still watching, Ctrl-C stops watching (the dispatch goes on)`,
         );
       }
       await delay(2_000);
@@ -115,10 +101,7 @@ async function throughOutages<T>(call: () => Promise<T>): Promise<T> {
  * Waits until planning is over (or the dispatch closed), telling the user when no worker seems
  * to pick the dispatch up.
  */
-export async function waitForPlan(
-  handle: DispatchHandle,
-  taskQueue: string,
-): Promise<DispatchProgress | undefined> {
+async function waitForPlan(handle: DispatchHandle, taskQueue: string): Promise<DispatchProgress | undefined> {
   const started = Date.now();
   let warned = false;
   for (;;) {
@@ -135,11 +118,35 @@ export async function waitForPlan(
   }
 }
 
-/** Follows a running dispatch with a progress bar (on a terminal) until it closes. */
-export async function follow(
+/** The dispatch id and its Web UI link, first of all, so that the user can follow it elsewhere. */
+export function announce(view: OutcomeView): void {
+  if (!view.json) console.log(`dispatch ${view.dispatchId}\nweb ui   ${view.url}`);
+}
+
+/**
+ * Waits until the dispatch has planned and prints the plan. A dispatch that closed first (it
+ * failed in planning, or it had nothing left to run) gives its outcome instead.
+ */
+export async function awaitPlan(
   handle: DispatchHandle,
-  options: { bar: boolean; intervalMs?: number },
-): Promise<Outcome> {
+  taskQueue: string,
+  view: OutcomeView,
+): Promise<{ planned: DispatchProgress } | { closed: Outcome }> {
+  const say = (plan: PlanSummary | undefined) => {
+    if (plan && !view.json) for (const line of planLines(plan)) console.log(line);
+  };
+  const planned = await waitForPlan(handle, taskQueue);
+  if (planned) {
+    say(planned.plan);
+    return { planned };
+  }
+  const closed = await throughOutages(() => outcomeOf(handle));
+  say(closed.progress?.plan);
+  return { closed };
+}
+
+/** Follows a running dispatch with a progress bar (on a terminal) until it closes. */
+async function follow(handle: DispatchHandle, options: { bar: boolean }): Promise<Outcome> {
   const bar =
     options.bar && process.stderr.isTTY
       ? new SingleBar(
@@ -156,18 +163,19 @@ export async function follow(
   try {
     while (await throughOutages(() => isRunning(handle))) {
       const progress = await tryQuery(handle);
-      if (progress?.plan) {
-        const payload = { running: progress.running, failed: progress.counts.failed };
+      const figures = progress && barFigures(progress);
+      if (figures) {
+        const payload = { running: figures.running, failed: figures.failed };
         if (bar) {
-          if (!bar.isActive) bar.start(progress.plan.tasks_to_run, progress.tasksFinished, payload);
-          bar.update(progress.tasksFinished, payload);
+          if (!bar.isActive) bar.start(figures.total, figures.finished, payload);
+          bar.update(figures.finished, payload);
         } else if (options.bar) {
-          const line = `${progress.tasksFinished}/${progress.plan.tasks_to_run} tasks, ${progress.running} jobs running, ${progress.counts.failed} failed`;
+          const line = `${figures.finished}/${figures.total} tasks, ${figures.running} jobs running, ${figures.failed} failed`;
           if (line !== lastLine) console.error(line);
           lastLine = line;
         }
       }
-      await delay(options.intervalMs ?? 1000);
+      await delay(1000);
     }
   } finally {
     bar?.stop();
@@ -175,17 +183,18 @@ export async function follow(
   return throughOutages(() => outcomeOf(handle));
 }
 
-/** The exit code that tells how a dispatch ended. */
-export function exitCodeOf(outcome: Outcome): number {
-  switch (outcome.status) {
-    case 'completed':
-    case 'running':
-      return EXIT.ok;
-    case 'completed_with_failures':
-      return EXIT.partial;
-    case 'cancelled':
-      return EXIT.cancelled;
-    default:
-      return outcome.errorType === 'InvalidInput' ? EXIT.input : EXIT.failed;
-  }
+/** Follows a dispatch to its end, then prints its summary; resolves to the exit code. */
+export async function followToEnd(handle: DispatchHandle, view: OutcomeView): Promise<number> {
+  return reportOutcome(await follow(handle, { bar: !view.json }), view);
+}
+
+/** Everything a command that waits for a dispatch prints, from its id to its summary. */
+export async function watchDispatch(
+  handle: DispatchHandle,
+  taskQueue: string,
+  view: OutcomeView,
+): Promise<number> {
+  announce(view);
+  const start = await awaitPlan(handle, taskQueue, view);
+  return 'closed' in start ? reportOutcome(start.closed, view) : followToEnd(handle, view);
 }
