@@ -11,20 +11,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, nonRetryable } from '../errors';
+import { mapWithConcurrency } from '../pool';
 import { buildRecord, METADATA_FILE, type RunResult } from '../records';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { Task } from '../types';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
-
-async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
 
 export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
   async function listObjects(bucket: string, prefix: string): Promise<Array<{ key: string; size: number }>> {
@@ -87,12 +80,12 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
         );
       }
       const stale = await listObjects(bucket, prefix);
-      await inPool(stale, FILES_IN_PARALLEL, async (object) => {
+      await mapWithConcurrency(stale, FILES_IN_PARALLEL, async (object) => {
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
       });
       let bytes = 0;
       let done = 0;
-      await inPool(input.run.files, FILES_IN_PARALLEL, async (file) => {
+      await mapWithConcurrency(input.run.files, FILES_IN_PARALLEL, async (file) => {
         const path = join(resultsDir, file);
         // Read before adding: `bytes += await ...` would add to a total read before the await.
         const { size } = await stat(path);

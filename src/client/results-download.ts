@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { mapWithConcurrency } from '../pool';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { AnalysisRecord } from '../types';
 
@@ -47,27 +48,20 @@ export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: 
   const { bucket } = address;
   const prefix = folderPrefix(address.key);
   const result: Downloaded = { hash: record._id, dir: root, files: 0, refused: [] };
-  const keys = objectKeys(s3, bucket, prefix);
-
-  // A few workers share one key iterator: parallel transfers without listing everything first.
-  const worker = async () => {
-    for (;;) {
-      const next = await keys.next();
-      if (next.done) return;
-      const target = safeTarget(root, next.value.slice(prefix.length));
-      if (!target) {
-        result.refused.push(next.value);
-        continue;
-      }
-      await mkdir(dirname(target), { recursive: true });
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: next.value }));
-      // Written beside the target and renamed, so an interrupted download leaves no truncated file.
-      const partial = `${target}.part`;
-      await pipeline(object.Body as Readable, createWriteStream(partial));
-      await rename(partial, target);
-      result.files++;
+  // Transfers start while the listing goes on: nothing waits for every key to be listed.
+  await mapWithConcurrency(objectKeys(s3, bucket, prefix), PARALLEL_FILES, async (key) => {
+    const target = safeTarget(root, key.slice(prefix.length));
+    if (!target) {
+      result.refused.push(key);
+      return;
     }
-  };
-  await Promise.all(Array.from({ length: PARALLEL_FILES }, worker));
+    await mkdir(dirname(target), { recursive: true });
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    // Written beside the target and renamed, so an interrupted download leaves no truncated file.
+    const partial = `${target}.part`;
+    await pipeline(object.Body as Readable, createWriteStream(partial));
+    await rename(partial, target);
+    result.files++;
+  });
   return result;
 }

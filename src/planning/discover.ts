@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
+import { mapWithConcurrency } from '../pool';
 import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
-import { mapWithConcurrency } from './pool';
 
 /** Prefixes walked one after another by one lane; lanes run side by side. */
 const PREFIXES_PER_RUN_MAX = 250;

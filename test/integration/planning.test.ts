@@ -22,7 +22,7 @@ import { InputError } from '../../src/errors';
 import { discoverFiles } from '../../src/planning/discover';
 import { buildDispatchRequest } from '../../src/planning/options';
 import { planDispatch, type PlanDeps } from '../../src/planning/plan';
-import { mapWithConcurrency } from '../../src/planning/pool';
+import { mapWithConcurrency } from '../../src/pool';
 import { createPlanStore, PLAN_COLLECTION } from '../../src/planning/store';
 import type { DispatchRequest } from '../../src/types';
 
