@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './stack';
+import { ROOT } from '../test/helpers/stack';
 
 const TICKS_PER_SECOND = 100;
 

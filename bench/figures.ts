@@ -6,7 +6,7 @@ import type { ScaleResult } from './p3-scale';
 import type { PlanningResult } from './p4-planning';
 import type { DiscoveryResult } from './p5-discovery';
 import { ratioFigure, type Figure } from './report';
-import type { BenchPlan } from './run';
+import type { BenchPlan } from './sizes';
 import type { BenchNames } from './stack';
 
 /** Everything bench/results.json holds. */

@@ -4,7 +4,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { MongoClient } from 'mongodb';
-import { ROOT } from './stack';
+import { ROOT } from '../test/helpers/stack';
 
 export interface MachineFacts {
   cores: number;

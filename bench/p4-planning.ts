@@ -8,8 +8,8 @@ import type { Config } from '../src/config';
 import { buildDispatchRequest } from '../src/planning/options';
 import { planDispatch } from '../src/planning/plan';
 import { createPlanStore } from '../src/planning/store';
+import { FIXTURE_ANALYSES, ROOT } from '../test/helpers/stack';
 import { seedAssetRecords } from './seed';
-import { FIXTURE_ANALYSES, ROOT } from './stack';
 
 export interface PlanningResult {
   records: number;

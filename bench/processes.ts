@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { ROOT } from './stack';
+import { ROOT } from '../test/helpers/stack';
 
 export interface WorkerProcess {
   name: string;

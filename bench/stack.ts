@@ -1,32 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Client, Connection } from '@temporalio/client';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { createS3 } from '../src/clients';
 import { loadConfig, type Config } from '../src/config';
-import { temporalSettings } from '../src/temporal';
-
-export const ROOT = join(__dirname, '..');
-export const FIXTURE_ANALYSES = join(ROOT, 'test', 'fixtures', 'analyses');
-
-/** Brings the local stack up (a no-op when it runs) and loads its environment into this process. */
-export function ensureStack(): void {
-  execFileSync(join(ROOT, 'temporal-dev.sh'), ['up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const env = execFileSync(join(ROOT, 'temporal-dev.sh'), ['env'], { encoding: 'utf8' });
-  for (const line of env.split('\n')) {
-    const match = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) process.env[match[1]!] = match[2]!.replace(/^['"]|['"]$/g, '');
-  }
-}
+import { FIXTURE_ANALYSES, openClients, ROOT } from '../test/helpers/stack';
 
 /** Everything one bench run creates on the shared stack, named `bench_*` so nobody mistakes it. */
 export interface BenchNames {
@@ -78,44 +58,18 @@ export async function openStack(names: BenchNames): Promise<BenchStack> {
     LOG_LEVEL: 'warn',
   };
   const config = loadConfig(env);
-  const connection = await Connection.connect(temporalSettings().connectionOptions);
-  const client = new Client({ connection, namespace: temporalSettings().namespace });
-  const mongo = await new MongoClient(config.MONGODB_URI).connect();
-  const s3 = createS3(config);
-  for (const bucket of [names.bucket, names.discoveryBucket])
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const clients = await openClients(config);
+  const buckets = [names.bucket, names.discoveryBucket];
+  for (const bucket of buckets) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     names,
     env,
     config,
-    client,
-    mongo,
-    s3,
-    async close() {
-      for (const db of [names.assetsDb, names.analysisDb, names.planDb]) {
-        await mongo
-          .db(db)
-          .dropDatabase()
-          .catch(() => undefined);
-      }
-      for (const bucket of [names.bucket, names.discoveryBucket])
-        await removeBucket(s3, bucket).catch(() => undefined);
-      await mongo.close();
-      s3.destroy();
-      await connection.close();
-    },
+    client: clients.client,
+    mongo: clients.mongo,
+    s3: clients.s3,
+    close: () => clients.close({ databases: [names.assetsDb, names.analysisDb, names.planDb], buckets }),
   };
-}
-
-/** Deletes every object (a thousand per request) and then the bucket. */
-export async function removeBucket(s3: S3Client, bucket: string): Promise<void> {
-  for (;;) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (page.Contents ?? []).flatMap((item) => (item.Key ? [{ Key: item.Key }] : []));
-    if (keys.length === 0) break;
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-  }
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 /**

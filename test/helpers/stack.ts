@@ -13,9 +13,11 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { MongoClient } from 'mongodb';
 import { createS3 } from '../../src/clients';
 import { loadConfig, type Config } from '../../src/config';
+import { temporalSettings } from '../../src/temporal';
 import { createWorker, type WorkerHandle } from '../../src/workers/worker';
 
 export const ROOT = join(__dirname, '..', '..');
+export const FIXTURE_ANALYSES = join(ROOT, 'test', 'fixtures', 'analyses');
 
 let stackReady = false;
 
@@ -56,14 +58,45 @@ const quietLogger = {
   error: (message: string) => console.error(message),
 };
 
-export interface TestStack {
+/** Clients of the local stack, connected the way the CLI and the workers connect. */
+export interface StackClients {
+  client: Client;
+  mongo: MongoClient;
+  s3: S3Client;
+  /** Drops the databases, removes the buckets (with their objects), then closes the clients. */
+  close(cleanup: { databases: string[]; buckets: string[] }): Promise<void>;
+}
+
+export async function openClients(config: Config): Promise<StackClients> {
+  const { connectionOptions, namespace } = temporalSettings();
+  const connection = await Connection.connect(connectionOptions);
+  const client = new Client({ connection, namespace });
+  const mongo = await new MongoClient(config.MONGODB_URI).connect();
+  const s3 = createS3(config);
+  return {
+    client,
+    mongo,
+    s3,
+    async close({ databases, buckets }) {
+      for (const db of databases) {
+        await mongo
+          .db(db)
+          .dropDatabase()
+          .catch(() => undefined);
+      }
+      for (const bucket of buckets) await removeBucket(s3, bucket).catch(() => undefined);
+      await mongo.close();
+      s3.destroy();
+      await connection.close();
+    },
+  };
+}
+
+export interface TestStack extends Omit<StackClients, 'close'> {
   name: string;
   config: Config;
   /** Environment a CLI child process needs to talk to this test's databases, bucket and queue. */
   env: NodeJS.ProcessEnv;
-  client: Client;
-  mongo: MongoClient;
-  s3: S3Client;
   bucket: string;
   workers: WorkerHandle[];
   startWorker(overrides?: Partial<Record<string, string>>): Promise<WorkerHandle>;
@@ -88,11 +121,8 @@ export async function testStack(label: string): Promise<TestStack> {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
   const config = loadConfig(env);
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
-  const client = new Client({ connection });
-  const mongo = await new MongoClient(config.MONGODB_URI).connect();
-  const s3 = createS3(config);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const clients = await openClients(config);
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const workers: WorkerHandle[] = [];
   const runs: Promise<void>[] = [];
 
@@ -100,9 +130,9 @@ export async function testStack(label: string): Promise<TestStack> {
     name,
     config,
     env,
-    client,
-    mongo,
-    s3,
+    client: clients.client,
+    mongo: clients.mongo,
+    s3: clients.s3,
     bucket,
     workers,
     async startWorker(overrides = {}) {
@@ -115,28 +145,18 @@ export async function testStack(label: string): Promise<TestStack> {
     async close() {
       for (const worker of workers) worker.shutdown();
       await Promise.allSettled(runs);
-      await mongo
-        .db(config.ASSETS_DATABASE)
-        .dropDatabase()
-        .catch(() => undefined);
-      await mongo
-        .db(config.DOCDB_DATABASE)
-        .dropDatabase()
-        .catch(() => undefined);
-      await emptyBucket(s3, bucket).catch(() => undefined);
-      await mongo.close();
-      s3.destroy();
-      await connection.close();
+      await clients.close({ databases: [config.ASSETS_DATABASE, config.DOCDB_DATABASE], buckets: [bucket] });
     },
   };
 }
 
-export async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
+/** Deletes every object (a thousand per request) and then the bucket. */
+async function removeBucket(s3: S3Client, bucket: string): Promise<void> {
   for (;;) {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (page.Contents ?? []).map((item) => ({ Key: item.Key! }));
+    const keys = (page.Contents ?? []).flatMap((item) => (item.Key ? [{ Key: item.Key }] : []));
     if (keys.length === 0) break;
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
   }
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
