@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  barFigures,
+  elapsedSeconds,
+  phaseLine,
+  planLines,
+  summaryText,
+  tasksPerSecond,
+} from '../../src/client/summary';
+import { plan, progress } from '../fixtures/dispatch-progress';
+
+describe('summary', () => {
+  test('planLines counts the tasks and says why some are skipped', () => {
+    assert.deepEqual(planLines(plan), [
+      '8 tasks from 4 assets: 8 new, 0 already done, 0 done by different code',
+      '8 to run in 8 jobs',
+    ]);
+    const capped = planLines({
+      ...plan,
+      capped_from: 20,
+      tasks_changed_code: 1,
+      warnings: ['id x matched nothing'],
+    });
+    assert.ok(capped.includes('capped at 8 of 20 tasks (--max_number_of_tasks_dispatched)'));
+    assert.ok(capped.some((line) => line.includes('bump analysis_version or pass --force')));
+    assert.equal(capped.at(-1), 'warning: id x matched nothing');
+  });
+
+  test('elapsedSeconds stops at the close of a dispatch and counts on while it runs', () => {
+    const run = progress({ started_at: 10_000 });
+    assert.equal(elapsedSeconds({ status: 'completed', progress: run, endedAt: 14_000 }, 1_000_000), 4);
+    assert.equal(elapsedSeconds({ status: 'running', progress: run }, 12_500), 2.5);
+    assert.equal(elapsedSeconds({ status: 'failed' }, 12_500), 0);
+  });
+
+  test('tasksPerSecond is the finished tasks over the elapsed time, 0 before any time passed', () => {
+    const run = progress({ started_at: 0, tasks_finished: 8 });
+    assert.equal(tasksPerSecond({ status: 'completed', progress: run, endedAt: 4_000 }), 2);
+    assert.equal(tasksPerSecond({ status: 'running', progress: run }, 0), 0);
+    assert.equal(tasksPerSecond({ status: 'failed' }), 0);
+  });
+
+  test('barFigures waits for the plan', () => {
+    assert.equal(barFigures(progress({ plan: undefined, phase: 'planning' })), undefined);
+    assert.deepEqual(barFigures(progress({ running: 2, tasks_finished: 5 })), {
+      total: 8,
+      finished: 5,
+      running: 2,
+      failed: 2,
+    });
+  });
+
+  test('phaseLine says where a dispatch stands', () => {
+    assert.equal(
+      phaseLine(progress({ running: 3, tasks_finished: 5 })),
+      'phase running: 5/8 tasks finished, 3 of 4 jobs running',
+    );
+    assert.match(phaseLine(progress({ phase: 'planning', plan: undefined })), /^phase planning: 8\/\? tasks/);
+  });
+
+  test('summaryText: the status line, the counts with time and rate, the failures named', () => {
+    const text = summaryText(
+      {
+        status: 'failed',
+        error: '3 of 8 tasks failed',
+        progress: progress({
+          started_at: 0,
+          tasks_finished: 8,
+          counts: { ...progress({}).counts, failed: 3 },
+        }),
+        endedAt: 4_000,
+      },
+      'd1',
+    );
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'dispatch d1 failed: 3 of 8 tasks failed');
+    assert.match(text, /succeeded .* failed .* elapsed .* rate/);
+    assert.match(text, /│ 6 +│ 0 +│ 0 +│ 3 +│ 0 +│ 4\.0 s +│ 2\.00 tasks\/s │/);
+    assert.match(text, /abababababab .* poison_0000 .* poisoned task: fail is true/);
+    assert.equal(lines.at(-1), '... and 2 more failed tasks');
+    assert.ok(!text.includes('\u001b['), 'not a terminal here: no colour codes');
+  });
+
+  test('summaryText of a dispatch that failed before it planned is its one status line', () => {
+    assert.equal(
+      summaryText({ status: 'failed', error: 'query matched no assets' }, 'd2'),
+      'dispatch d2 failed: query matched no assets',
+    );
+  });
+});
