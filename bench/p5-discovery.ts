@@ -1,5 +1,7 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { discoverFiles } from '../src/planning/discover';
+import { mapWithConcurrency } from '../src/pool';
+import { listObjects } from '../src/storage/s3';
 import { seedObjects } from './seed';
 
 export interface DiscoveryResult {
@@ -45,41 +47,22 @@ async function listSequentially(
 ): Promise<number> {
   let found = 0;
   for (const prefix of prefixes) {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
-      );
-      for (const item of page.Contents ?? []) if (item.Key?.endsWith(extension)) found++;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for await (const { key } of listObjects(s3, bucket, `${prefix}/`)) if (key.endsWith(extension)) found++;
   }
   return found;
 }
 
-/** The least a parallel sweep can do: `concurrency` lanes of bare ListObjectsV2 calls, keys only counted. */
+/** The least a parallel sweep can do: `concurrency` prefixes listed at once, keys only counted. */
 async function listRaw(
   s3: S3Client,
   bucket: string,
   prefixes: string[],
   concurrency: number,
 ): Promise<number> {
-  let next = 0;
   let keys = 0;
-  const lane = async () => {
-    while (next < prefixes.length) {
-      const prefix = prefixes[next++];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
-        );
-        keys += page.KeyCount ?? 0;
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  await mapWithConcurrency(prefixes, concurrency, async (prefix) => {
+    for await (const _object of listObjects(s3, bucket, `${prefix}/`)) keys++;
+  });
   return keys;
 }
 

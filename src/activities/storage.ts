@@ -2,17 +2,12 @@ import { createReadStream } from 'node:fs';
 import { access, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, nonRetryable } from '../errors';
 import { mapWithConcurrency } from '../pool';
 import { buildRecord, METADATA_FILE, type RunResult } from '../records';
+import { listObjects, type ListedObject } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { Task } from '../types';
 
@@ -20,17 +15,9 @@ const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
 
 export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
-  async function listObjects(bucket: string, prefix: string): Promise<Array<{ key: string; size: number }>> {
-    const objects: Array<{ key: string; size: number }> = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const item of page.Contents ?? [])
-        if (item.Key) objects.push({ key: item.Key, size: item.Size ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+  async function objectsUnder(bucket: string, prefix: string): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
+    for await (const object of listObjects(s3, bucket, prefix)) objects.push(object);
     return objects;
   }
 
@@ -69,7 +56,7 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
         // lost on the way to the server (a server restart), and this is its retry. The copy of the
         // record, uploaded last, tells whether that attempt finished.
         if ((await readText(bucket, prefix + METADATA_FILE)) === metadata) {
-          const objects = await listObjects(bucket, prefix);
+          const objects = await objectsUnder(bucket, prefix);
           // Bytes of the results, as the first attempt counted them: the record's copy left out.
           const results = objects.filter((object) => object.key !== prefix + METADATA_FILE);
           return { objects: objects.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
@@ -79,7 +66,7 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
           `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
         );
       }
-      const stale = await listObjects(bucket, prefix);
+      const stale = await objectsUnder(bucket, prefix);
       await mapWithConcurrency(stale, FILES_IN_PARALLEL, async (object) => {
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
       });

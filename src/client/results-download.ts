@@ -3,8 +3,9 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mapWithConcurrency } from '../pool';
+import { listObjects } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { AnalysisRecord } from '../types';
 
@@ -28,17 +29,6 @@ export interface Downloaded {
   refused: string[];
 }
 
-async function* objectKeys(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<string> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const item of page.Contents ?? []) if (item.Key) yield item.Key;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-}
-
 /** Fetches every object under a record's `location` into `dir/<hash>/`, keeping relative paths. */
 export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: string): Promise<Downloaded> {
   const root = safeTarget(dir, record._id);
@@ -49,7 +39,7 @@ export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: 
   const prefix = folderPrefix(address.key);
   const result: Downloaded = { hash: record._id, dir: root, files: 0, refused: [] };
   // Transfers start while the listing goes on: nothing waits for every key to be listed.
-  await mapWithConcurrency(objectKeys(s3, bucket, prefix), PARALLEL_FILES, async (key) => {
+  await mapWithConcurrency(listObjects(s3, bucket, prefix), PARALLEL_FILES, async ({ key }) => {
     const target = safeTarget(root, key.slice(prefix.length));
     if (!target) {
       result.refused.push(key);

@@ -1,6 +1,7 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
 import { mapWithConcurrency } from '../pool';
+import { listKeysAfter } from '../storage/s3';
 import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
 
 /** Prefixes walked one after another by one lane; lanes run side by side. */
@@ -91,8 +92,7 @@ async function walk(
   let startAfter = prefixes[0]!;
   let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
   for (;;) {
-    const page = await listPage(s3, bucket, within, startAfter, pageSize, prefixes[current]!);
-    const keys = (page.Contents ?? []).map((item) => item.Key).filter((key): key is string => !!key);
+    const { keys, truncated } = await listPage(s3, bucket, within, startAfter, pageSize, prefixes[current]!);
     let matched = 0;
     for (const key of keys) {
       // Past the current prefix's stretch: on to the prefix this key may belong to.
@@ -112,7 +112,7 @@ async function walk(
         found.get(prefixes[current]!)!.push(s3Url(bucket, key));
     }
     const last = keys[keys.length - 1];
-    if (current === prefixes.length || !page.IsTruncated || last === undefined) break;
+    if (current === prefixes.length || !truncated || last === undefined) break;
     // In a stretch of keys no selected asset owns: jump to the next selected prefix.
     startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
     pageSize = matched * 2 >= keys.length ? DENSE_PAGE : SPARSE_PAGE;
@@ -137,9 +137,7 @@ async function listPage(
   asset: string,
 ) {
   try {
-    return await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }),
-    );
+    return await listKeysAfter(s3, { bucket, prefix, startAfter, maxKeys });
   } catch (err) {
     // A missing bucket will not appear on retry; anything else (throttling, network) might pass.
     if ((err as Error).name === 'NoSuchBucket') {

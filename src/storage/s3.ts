@@ -1,0 +1,42 @@
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+
+export interface ListedObject {
+  key: string;
+  size: number;
+}
+
+/** Every object under `prefix`, page after page: one listing returns at most 1,000 keys. */
+export async function* listObjects(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<ListedObject> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? []) if (item.Key) yield { key: item.Key, size: item.Size ?? 0 };
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/**
+ * One page of at most `maxKeys` keys under `prefix` that sort after `startAfter`, for a walk that
+ * decides where its next page starts; `truncated` says whether keys remain past this page.
+ */
+export async function listKeysAfter(
+  s3: S3Client,
+  page: { bucket: string; prefix: string; startAfter: string; maxKeys: number },
+): Promise<{ keys: string[]; truncated: boolean }> {
+  const listed = await s3.send(
+    new ListObjectsV2Command({
+      Bucket: page.bucket,
+      Prefix: page.prefix,
+      StartAfter: page.startAfter,
+      MaxKeys: page.maxKeys,
+    }),
+  );
+  const keys = (listed.Contents ?? []).map((item) => item.Key).filter((key): key is string => !!key);
+  return { keys, truncated: listed.IsTruncated === true };
+}
