@@ -26,7 +26,7 @@ export function recordFilter(filters: RecordFilters): Filter<AnalysisRecord> {
 
 /**
  * One page in `_id` order, starting after the cursor. Keyset paging rather than `skip`: FerretDB
- * (STACK.md) reads every skipped document, so `skip` gets slower with every page.
+ * reads every skipped document, so `skip` gets slower with every page.
  */
 export async function fetchPage(
   records: Collection<AnalysisRecord>,

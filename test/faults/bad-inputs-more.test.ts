@@ -16,7 +16,7 @@ const CLOSED = '127.0.0.1:1';
 const PROMPT_MS = 20_000;
 
 /**
- * Mistakes issue 7.6 lists that test/integration/bad-inputs.test.ts does not cover: each gives a
+ * Bad inputs that test/integration/bad-inputs.test.ts does not cover: each gives a
  * clear message and a non-zero exit, and writes nothing to the database or the bucket.
  */
 describe('bad input, more', () => {
