@@ -5,6 +5,7 @@ import { EXIT, ExitError, parsePositiveInt, runCommand } from './common';
 import { newDispatchId } from './ids';
 import { dispatchIdOf } from '../workflow-ids';
 import { launch, type LaunchFlags } from './launch';
+import { EXIT_CODES_HELP } from './outcome';
 import { dispatchHandle, isRunning, outcomeOf, type DispatchHandle } from './watch';
 
 async function runningHandle(handle: DispatchHandle, dispatchId: string): Promise<DispatchHandle> {
@@ -84,8 +85,9 @@ export function registerControl(program: Command): void {
       'jobs at once (default: as the first dispatch)',
       parsePositiveInt('--num_parallel_workers'),
     )
-    .option('--wait', 'follow it with a progress bar and a summary')
+    .option('--wait', 'follow it with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: LaunchFlags & { num_parallel_workers?: number }) =>
       runCommand(async (session) => {
         const fromId = dispatchIdOf(id);

@@ -4,6 +4,7 @@ import { runCommand } from './common';
 import { analysisNamesOf } from '../workflows/dispatch-rules';
 import { newDispatchId } from './ids';
 import { launch, type LaunchFlags } from './launch';
+import { EXIT_CODES_HELP } from './outcome';
 
 export function registerDispatch(program: Command): void {
   addDispatchOptions(
@@ -16,10 +17,7 @@ export function registerDispatch(program: Command): void {
     .option('--wait', 'follow the dispatch with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON instead of text')
     .option('--output_dir <dir>', 'also write each planned task as DIR/<worker>/<uuid>.json')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 succeeded, 1 failed, 2 bad input (nothing written), 3 cancelled, 4 completed with tolerated failures.',
-    )
+    .addHelpText('after', EXIT_CODES_HELP)
     .action((flags: DispatchFlags & LaunchFlags) =>
       runCommand(async (session) => {
         const request = buildDispatchRequest(flags, session.config);

@@ -4,6 +4,7 @@ import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '..
 import { webUiUrl } from '../temporal';
 import { EXIT, ExitError, runCommand, type Session } from './common';
 import { dispatchIdOf } from '../workflow-ids';
+import { EXIT_CODES_HELP } from './outcome';
 import { createSchedule } from './schedule-create';
 import { scheduledWorkflowId } from '../workflow-ids';
 import { checkScheduleId, scheduleTiming } from './schedule-spec';
@@ -158,6 +159,7 @@ export function registerSchedule(program: Command): void {
     .argument('<schedule_id>')
     .option('--wait', 'follow the dispatch to its end; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: Flags) =>
       onSchedule(id, (handle, client, session) => trigger(handle, client, session, flags)),
     );

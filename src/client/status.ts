@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { webUiUrl } from '../temporal';
 import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import { runCommand } from './common';
-import { reportOutcome, type Outcome, type OutcomeView } from './outcome';
+import { EXIT_CODES_HELP, reportOutcome, type Outcome, type OutcomeView } from './outcome';
 import { phaseLine, planLines } from './summary';
 import { announce, dispatchHandle, isRunning, outcomeOf, tryQuery, watchDispatch } from './watch';
 
@@ -13,6 +13,7 @@ export function registerStatus(program: Command): void {
     .argument('<dispatch_id>', 'the id printed by `dispatch` (or its workflow id dispatch-<id>)')
     .option('--watch', 'follow it live with a progress bar until it ends')
     .option('--json', 'print machine-readable JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: { watch?: boolean; json?: boolean }) =>
       runCommand(async (session) => {
         const dispatchId = dispatchIdOf(id);
