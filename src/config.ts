@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUCKET_PATH } from './storage/s3-url';
+import { formatIssues } from './zod-issues';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -73,8 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const result = schema.safeParse(cleaned);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+    throw new ConfigError(`Invalid environment: ${formatIssues(result.error.issues)}`);
   }
   return result.data;
 }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ErrorType, nonRetryable } from '../errors';
+import { formatIssues } from '../zod-issues';
 import { projectRoot } from './paths';
 import type { AnalysisDefinition, AnalysisRegistry } from './types';
 
@@ -84,21 +85,10 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
   };
 }
 
-function describeIssues(issues: z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path
-        .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
-        .join('');
-      return `${path ? path.replace(/^\./, '') : '(root)'}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
 function validate<T>(schema: z.ZodType<T>, value: unknown, type: ErrorType, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw nonRetryable(type, `${what}: ${describeIssues(result.error.issues)}`);
+  throw nonRetryable(type, `${what}: ${formatIssues(result.error.issues)}`);
 }
 
 /** Parses merged parameters (defaults applied); a bad set fails for good, naming the field. */

@@ -1,7 +1,7 @@
 import type { AnalysisRegistry } from '../analysis/types';
 import { InputError } from '../errors';
 import type { AnalysisSpec, DispatchRequest } from '../types';
-import { formatIssue } from './issues';
+import { formatIssues } from '../zod-issues';
 
 /** One parameter set of a spec: the merged values and where they came from, for messages. */
 export interface ParameterSet {
@@ -45,9 +45,8 @@ export function validateParameters(
     for (const set of parameterSets(spec, request)) {
       const result = definition.parameters.safeParse(set.parameters);
       if (!result.success) {
-        const problems = result.error.issues.map((issue) => formatIssue(issue)).join('; ');
         throw new InputError(
-          `invalid parameters for analysis "${spec.analysis_name}" ${spec.analysis_version} (${set.source}): ${problems}`,
+          `invalid parameters for analysis "${spec.analysis_name}" ${spec.analysis_version} (${set.source}): ${formatIssues(result.error.issues)}`,
         );
       }
     }

@@ -3,7 +3,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { bucketPath } from '../config';
 import { InputError } from '../errors';
 import type { AnalysisSpec } from '../types';
-import { formatIssue } from './issues';
+import { formatIssue, formatIssues } from '../zod-issues';
 import { readJsonFile } from './json-file';
 
 /** A specification whose output bucket is known, as every planned task needs. */
@@ -112,8 +112,7 @@ const parametersFile = z.strictObject(
 export function loadParameters(path: string): ParameterSets {
   const result = parametersFile.safeParse(readJsonFile(path, '--analysis_parameters'));
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => formatIssue(issue));
-    throw new InputError(`--analysis_parameters ${path}: ${problems.join('; ')}`);
+    throw new InputError(`--analysis_parameters ${path}: ${formatIssues(result.error.issues)}`);
   }
   return result.data;
 }

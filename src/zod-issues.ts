@@ -17,3 +17,8 @@ export function formatIssue(issue: z.core.$ZodIssue, path: ReadonlyArray<Propert
       : issue.message;
   return where ? `${where}: ${message}` : message;
 }
+
+/** Every issue of a failed parse, on one line. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues.map((issue) => formatIssue(issue)).join('; ');
+}
