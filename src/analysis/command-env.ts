@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { isInside } from '../path-containment';
 
 /** What every program needs to start; everything else (keys, tokens, URIs) stays in the worker. */
 const BASE_VARIABLES = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR'];
@@ -16,12 +17,6 @@ export function commandEnv(
     if (value !== undefined) env[name] = value;
   }
   return { ...env, ...extra };
-}
-
-/** True when `child` is `parent` or lies below it. */
-export function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorType, nonRetryable } from '../errors';
-import { isInside } from './command-env';
+import { isInside } from '../path-containment';
 
 /**
  * Every file under the results folder as sorted posix paths relative to it. A symlink is kept

@@ -1,26 +1,16 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { resolveInside } from '../path-containment';
 import { mapWithConcurrency } from '../pool';
 import { listObjects } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { AnalysisRecord } from '../types';
 
 const PARALLEL_FILES = 4;
-
-/**
- * Where an object's relative key lands under `root`, or undefined when the key would leave it
- * (`..` segments, an absolute path): a bucket's keys are not to be trusted as file names.
- */
-export function safeTarget(root: string, relativeKey: string): string | undefined {
-  if (relativeKey === '' || relativeKey.includes('\0')) return undefined;
-  const target = resolve(root, relativeKey);
-  const rel = relative(resolve(root), target);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : target;
-}
 
 export interface Downloaded {
   hash: string;
@@ -31,7 +21,7 @@ export interface Downloaded {
 
 /** Fetches every object under a record's `location` into `dir/<hash>/`, keeping relative paths. */
 export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: string): Promise<Downloaded> {
-  const root = safeTarget(dir, record._id);
+  const root = resolveInside(dir, record._id);
   if (!root) throw new Error(`record id ${JSON.stringify(record._id)} is not usable as a folder name`);
   const address = parseS3Url(record.location);
   if (!address) throw new Error(`record ${record._id}: location ${record.location} is not an s3:// URL`);
@@ -40,7 +30,7 @@ export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: 
   const result: Downloaded = { hash: record._id, dir: root, files: 0, refused: [] };
   // Transfers start while the listing goes on: nothing waits for every key to be listed.
   await mapWithConcurrency(listObjects(s3, bucket, prefix), PARALLEL_FILES, async ({ key }) => {
-    const target = safeTarget(root, key.slice(prefix.length));
+    const target = resolveInside(root, key.slice(prefix.length));
     if (!target) {
       result.refused.push(key);
       return;
