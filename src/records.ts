@@ -37,3 +37,15 @@ export function buildRecord(task: Task, run: RunResult, dispatchId: string): Ana
 }
 
 export const METADATA_FILE = 'metadata.nd.json';
+
+/**
+ * A task that has a record, against the code that would run it now: done, unless both commits
+ * are known and differ. Without a commit on either side there is nothing to compare: the
+ * analysis version stands for the code.
+ */
+export function recordedStatus(
+  recordedCommit: string | undefined,
+  currentCommit: string | undefined,
+): 'done' | 'changed_code' {
+  return recordedCommit && currentCommit && recordedCommit !== currentCommit ? 'changed_code' : 'done';
+}

@@ -4,7 +4,7 @@ import type { Collection } from 'mongodb';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type { TaskLock } from '../clients';
 import { ErrorType, nonRetryable } from '../errors';
-import { buildRecord, type RunResult } from '../records';
+import { buildRecord, recordedStatus, type RunResult } from '../records';
 import type { AnalysisRecord, Task } from '../types';
 
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
@@ -106,9 +106,7 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, l
     const statuses: ClaimStatus[] = [];
     for (const task of input.tasks) {
       if (existing.has(task.hash) && !input.force) {
-        const recorded = existing.get(task.hash);
-        const current = await codeCommit(task);
-        statuses.push(recorded && current && recorded !== current ? 'changed_code' : 'done');
+        statuses.push(recordedStatus(existing.get(task.hash), await codeCommit(task)));
       } else if (input.dryRun) {
         statuses.push('run');
       } else {

@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
 import { canonicalJson } from '../identity';
+import { recordedStatus } from '../records';
 import type { AnalysisSpec, Task, TaskStatus } from '../types';
 
 /**
@@ -36,10 +37,7 @@ export async function taskStatuses(
   return Promise.all(
     tasks.map(async (task): Promise<TaskStatus> => {
       if (!recordCommits.has(task.hash)) return 'new';
-      const recorded = recordCommits.get(task.hash);
-      const current = await currentCommit(task.analysis);
-      // Without a commit on either side there is nothing to compare: the version stands for the code.
-      return !recorded || !current || recorded === current ? 'done' : 'changed_code';
+      return recordedStatus(recordCommits.get(task.hash), await currentCommit(task.analysis));
     }),
   );
 }
