@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { runCommand } from './common';
+import { addDispatchOptions } from './dispatch-flags';
 import { analysisNamesOf } from '../workflows/dispatch-rules';
 import { newDispatchId } from './ids';
 import { launch, type LaunchFlags } from './launch';

@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { provenanceLookups } from '../activities/provenance';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { createS3, stores } from '../clients';
-import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { planDispatch } from '../planning/plan';
 import { createPlanStore } from '../planning/store';
 import { runCommand } from './common';
+import { addDispatchOptions } from './dispatch-flags';
 import { planLines } from './summary';
 
 export function registerPlan(program: Command): void {

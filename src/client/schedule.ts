@@ -1,8 +1,9 @@
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { webUiUrl } from '../temporal';
 import { EXIT, ExitError, runCommand, type Session } from './common';
+import { addDispatchOptions } from './dispatch-flags';
 import { dispatchIdOf } from '../workflow-ids';
 import { EXIT_CODES_HELP } from './outcome';
 import { createSchedule } from './schedule-create';

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
+import { addDispatchOptions } from '../../src/client/dispatch-flags';
 import { loadConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
-import { addDispatchOptions, buildDispatchRequest, type DispatchFlags } from '../../src/planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../../src/planning/options';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-options-'));
 const specPath = join(dir, 'spec.json');
@@ -17,7 +18,7 @@ const paramsPath = join(dir, 'params.json');
 writeFileSync(paramsPath, JSON.stringify({ fixed_parameters: { a: 1 }, distributed_parameters: [{ b: 1 }] }));
 const config = loadConfig({ ANALYSIS_BUCKET: 'results' });
 
-/** Parses a command line the way the CLI does, so defaults come from commander. */
+/** Parses a command line with the CLI's own flags, so defaults come from commander. */
 function parse(...args: string[]): DispatchFlags {
   const cmd = addDispatchOptions(
     new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
@@ -33,39 +34,6 @@ const rejects = (args: string[], ...parts: string[]) =>
     (err: Error) => err instanceof InputError && parts.every((part) => err.message.includes(part)),
     args.join(' '),
   );
-
-describe('addDispatchOptions', () => {
-  test('declares every flag in snake_case with help text', () => {
-    const cmd = addDispatchOptions(new Command('dispatch'));
-    const flags = cmd.options.map((option) => option.long);
-    for (const flag of [
-      '--query',
-      '--use_data_assets',
-      '--asset_csv',
-      '--asset_id_field',
-      '--file_extension',
-      '--split_files',
-      '--group_by',
-      '--analysis_spec',
-      '--analysis_parameters',
-      '--max_number_of_tasks_dispatched',
-      '--tasks_per_job',
-      '--num_parallel_workers',
-      '--dry_run',
-      '--force',
-    ]) {
-      assert.ok(flags.includes(flag), flag);
-    }
-    assert.ok(cmd.options.every((option) => option.description.length > 10));
-  });
-
-  test('--analysis_spec is required', () => {
-    const cmd = addDispatchOptions(
-      new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
-    );
-    assert.throws(() => cmd.parse(['--query', '{}'], { from: 'user' }), /analysis_spec/);
-  });
-});
 
 describe('buildDispatchRequest', () => {
   test('defaults', () => {

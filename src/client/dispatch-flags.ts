@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+
+/**
+ * Flags shared by `dispatch`, `plan` and `schedule create`, named as in the original dispatcher.
+ * Values stay strings here: planning's buildDispatchRequest validates them, so every mistake is
+ * an InputError naming its flag rather than a parser error with another exit code.
+ */
+export function addDispatchOptions(cmd: Command): Command {
+  return cmd
+    .option('--query <json|file>', 'MongoDB filter selecting the assets, as JSON or a path to a JSON file')
+    .option(
+      '--use_data_assets <0|1>',
+      'select the assets listed in --asset_csv instead of using --query',
+      '0',
+    )
+    .option('--asset_csv <file>', 'CSV file with an "asset_id" column (with --use_data_assets 1)')
+    .option('--asset_id_field <field>', 'asset field the CSV ids are matched against', '_id')
+    .option(
+      '--file_extension <ext>',
+      'find the files under each asset whose key ends with this (e.g. .nwb); empty: the asset itself is the input',
+    )
+    .option('--split_files <0|1>', '1: one task per file; 0: one task per asset with all its files', '1')
+    .option(
+      '--group_by <fields>',
+      'comma-separated (dotted) asset fields; assets sharing their values form one task with all their files',
+    )
+    .requiredOption('--analysis_spec <file>', 'JSON list of analysis specifications to run on every task')
+    .option('--analysis_parameters <file>', 'JSON file with fixed_parameters and distributed_parameters')
+    .option(
+      '--max_number_of_tasks_dispatched <n>',
+      'plan at most this many tasks (the first ones, in a stable order)',
+    )
+    .option('--tasks_per_job <n>', 'tasks run one after another in one job', '1')
+    .option('--num_parallel_workers <n>', 'jobs running at the same time, at most', '20')
+    .option('--dry_run <0|1>', '1: run the analyses but upload and record nothing', '0')
+    .option('--force', 'also rerun tasks that already have a record, replacing it')
+    .option(
+      '--tolerated_failure_percent <p>',
+      'failed tasks tolerated, in percent of the tasks to run (0-100): within it the dispatch ends as completed with failures; past it, no new jobs start',
+    )
+    .option(
+      '--tolerated_failure_count <n>',
+      'failed tasks tolerated, as a count (0 or more); with a percent too, the lower wins',
+    );
+}
