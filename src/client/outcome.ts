@@ -100,9 +100,9 @@ export function outcomeJson(outcome: Outcome, view: OutcomeView, now = Date.now(
   };
 }
 
-/** A dispatch that ended before it had a plan failed on what it was asked: its summary is an error. */
-export function endedBeforePlanning(outcome: Outcome): boolean {
-  return !outcome.progress?.plan && outcome.status !== 'completed' && outcome.status !== 'running';
+/** A dispatch that failed before it had a plan failed on what it was asked: its summary is an error. */
+export function failedBeforePlanning(outcome: Outcome): boolean {
+  return !outcome.progress?.plan && ['failed', 'terminated', 'timed_out'].includes(outcome.status);
 }
 
 /**
@@ -111,7 +111,7 @@ export function endedBeforePlanning(outcome: Outcome): boolean {
  */
 export function reportOutcome(outcome: Outcome, view: OutcomeView): number {
   if (view.json) console.log(JSON.stringify(outcomeJson(outcome, view), null, 2));
-  else if (endedBeforePlanning(outcome)) console.error(summaryText(outcome, view.dispatchId));
+  else if (failedBeforePlanning(outcome)) console.error(summaryText(outcome, view.dispatchId));
   else console.log(summaryText(outcome, view.dispatchId));
   return exitCodeOf(outcome);
 }

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/common';
 import { ErrorType } from '../../src/errors';
 import {
-  endedBeforePlanning,
+  failedBeforePlanning,
   exitCodeOf,
   failureOutcome,
   outcomeJson,
@@ -141,11 +141,15 @@ describe('outcome', () => {
     });
   });
 
-  test('endedBeforePlanning: only a dispatch that closed without a plan and without success', () => {
-    assert.equal(endedBeforePlanning({ status: 'failed', error: 'no assets' }), true);
-    assert.equal(endedBeforePlanning({ status: 'cancelled', progress: progress({ plan: undefined }) }), true);
-    assert.equal(endedBeforePlanning({ status: 'failed', progress: progress({}) }), false);
-    assert.equal(endedBeforePlanning({ status: 'running', progress: progress({ plan: undefined }) }), false);
+  test('failedBeforePlanning: only a dispatch that failed without a plan', () => {
+    assert.equal(failedBeforePlanning({ status: 'failed', error: 'no assets' }), true);
+    assert.equal(failedBeforePlanning({ status: 'terminated' }), true);
+    assert.equal(failedBeforePlanning({ status: 'failed', progress: progress({}) }), false);
+    assert.equal(
+      failedBeforePlanning({ status: 'cancelled', progress: progress({ plan: undefined }) }),
+      false,
+    );
+    assert.equal(failedBeforePlanning({ status: 'running', progress: progress({ plan: undefined }) }), false);
   });
 
   test('reportOutcome prints the summary where it belongs and answers the exit code', () => {
