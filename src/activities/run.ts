@@ -6,7 +6,7 @@ import type { AnalysisRegistry } from '../analysis/types';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import type { RunResult } from '../records';
 import type { Task } from '../types';
-import { runAnalysis } from './runner';
+import { runAnalysis } from '../analysis/runtime';
 
 export interface RunDeps {
   registry: AnalysisRegistry;

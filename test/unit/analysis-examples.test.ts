@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/types';
-import { runAnalysis } from '../../src/activities/runner';
+import { runAnalysis } from '../../src/analysis/runtime';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';
 import { makeTask } from '../fixtures/tasks';

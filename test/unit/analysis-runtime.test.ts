@@ -9,7 +9,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/types';
-import { runAnalysis, type RunAnalysisOptions } from '../../src/activities/runner';
+import { runAnalysis, type RunAnalysisOptions } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';
@@ -31,7 +31,7 @@ function failsWith(type: ErrorType, pattern: RegExp, nonRetryable = true) {
 const python = (code: string, fields: Partial<AnalysisSpec> = {}) =>
   makeTask({ analysis_name: 'Python', command: ['python3', '-c', code], ...fields });
 
-void describe('activities/runner', () => {
+void describe('analysis/runtime', () => {
   let scratch: string;
   let registry: AnalysisRegistry;
   let runs = 0;

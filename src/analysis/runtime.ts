@@ -2,12 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType, nonRetryable } from '../errors';
-import { cancellationError, runCommand } from '../analysis/command';
-import { commandEnv, resolveCommandArg } from '../analysis/command-env';
-import { downloadInputs, readObject, type LocalInput } from '../analysis/inputs';
-import { validateOutputs, validateParameters } from '../analysis/registry';
-import { listResultFiles } from '../analysis/results';
-import type { AnalysisRegistry } from '../analysis/types';
+import { cancellationError, runCommand } from './command';
+import { commandEnv, resolveCommandArg } from './command-env';
+import { downloadInputs, readObject, type LocalInput } from './inputs';
+import { validateOutputs, validateParameters } from './registry';
+import { listResultFiles } from './results';
+import type { AnalysisRegistry } from './types';
 import { folderPrefix } from '../storage/s3-url';
 import type { Task } from '../types';
 
