@@ -87,13 +87,14 @@ export function exitCodeOf(outcome: Outcome): number {
   }
 }
 
+/** What `--json` prints: snake_case throughout, like the progress it carries. */
 export function outcomeJson(outcome: Outcome, view: OutcomeView, now = Date.now()) {
   return {
     dispatch_id: view.dispatchId,
     url: view.url,
     status: outcome.status,
     error: outcome.error,
-    errorType: outcome.errorType,
+    error_type: outcome.errorType,
     elapsed_s: elapsedSeconds(outcome, now),
     tasks_per_s: tasksPerSecond(outcome, now),
     progress: outcome.progress,

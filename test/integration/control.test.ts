@@ -104,7 +104,7 @@ describe('dispatch control', () => {
     );
     assert.equal(result.code, 1, result.stderr);
     const outcome = JSON.parse(result.stdout);
-    assert.equal(outcome.errorType, 'FailureThresholdExceeded');
+    assert.equal(outcome.error_type, 'FailureThresholdExceeded');
     assert.match(outcome.error, /more than the 0 tolerated/);
     assert.equal(outcome.progress.counts.failed, 1);
     assert.ok(outcome.progress.jobs_started < 16, `stopped early, started ${outcome.progress.jobs_started}`);

@@ -49,7 +49,7 @@ describe('outcome of dispatch --wait, retry --wait, status --watch, schedule tri
       'url',
       'status',
       'error',
-      'errorType',
+      'error_type',
       'elapsed_s',
       'tasks_per_s',
       'progress',
@@ -94,7 +94,7 @@ describe('outcome of dispatch --wait, retry --wait, status --watch, schedule tri
     assert.equal(bad.code, 2, output(bad));
     const summary = json(bad);
     assertSummary(summary);
-    assert.equal(summary.errorType, 'InvalidInput');
+    assert.equal(summary.error_type, 'InvalidInput');
     ids.badInput = summary.dispatch_id as string;
   });
 
@@ -129,7 +129,7 @@ describe('outcome of dispatch --wait, retry --wait, status --watch, schedule tri
     const bad = await cli('status', ids.badInput, '--watch', '--json');
     assert.equal(bad.code, 2, output(bad));
     assertSummary(json(bad));
-    assert.equal(json(bad).errorType, 'InvalidInput');
+    assert.equal(json(bad).error_type, 'InvalidInput');
     const unknown = await cli('status', '20990101-000000-0000', '--watch');
     assert.equal(unknown.code, 2, output(unknown));
   });
@@ -156,6 +156,6 @@ describe('outcome of dispatch --wait, retry --wait, status --watch, schedule tri
     assert.equal(bad.code, 2, output(bad));
     const summary = json(bad);
     assertSummary(summary);
-    assert.equal(summary.errorType, 'InvalidInput');
+    assert.equal(summary.error_type, 'InvalidInput');
   });
 });

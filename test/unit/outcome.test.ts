@@ -134,7 +134,7 @@ describe('outcome', () => {
       url: view.url,
       status: 'completed',
       error: undefined,
-      errorType: undefined,
+      error_type: undefined,
       elapsed_s: 4,
       tasks_per_s: 2,
       progress: run,
@@ -177,7 +177,7 @@ describe('outcome', () => {
       reportOutcome({ status: 'failed', errorType: ErrorType.InvalidInput }, { ...view, json: true }),
     );
     assert.equal(json.code, 2);
-    assert.equal(JSON.parse(json.stdout).errorType, ErrorType.InvalidInput);
+    assert.equal(JSON.parse(json.stdout).error_type, ErrorType.InvalidInput);
     assert.equal(json.stderr, '');
   });
 });
