@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import type { Collection, Db } from 'mongodb';
 import type { Config } from './config';
+import type { TaskLock } from './storage/task-locks';
 
 /** S3 client from the standard AWS settings; a custom endpoint implies path-style addressing. */
 export function createS3(config: Config): S3Client {
@@ -25,15 +26,8 @@ export interface Stores {
   mongo: MongoClient;
   assets: Collection;
   records: Collection;
-  /** Which workflow is running which task hash: keeps one task from running twice at once. */
   locks: Collection<TaskLock>;
   analysisDb: Db;
-}
-
-export interface TaskLock {
-  _id: string;
-  owner: string;
-  since: Date;
 }
 
 /** The collections the system reads and writes, named by configuration. */

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { AnalysisRegistry } from '../analysis/types';
 import type { Stores } from '../clients';
+import { createPlanStore } from '../planning/store';
 import { createPlanActivities } from './plan';
 import { provenanceLookups } from './provenance';
 import { createRecordActivities } from './records';
@@ -23,20 +24,22 @@ export interface ActivityDeps {
 /** Every activity of the system, built once per worker over its clients. */
 export function createActivities(deps: ActivityDeps) {
   const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
-  const plan = createPlanActivities({
-    stores: deps.stores,
-    s3: deps.s3,
-    registry: deps.registry,
-    ...lookups,
-  });
+  // One store for planning and jobs: jobs started in order share the plan pages it caches.
+  const plans = createPlanStore(deps.stores.analysisDb);
   return {
-    ...plan,
+    ...createPlanActivities({
+      stores: deps.stores,
+      plans,
+      s3: deps.s3,
+      registry: deps.registry,
+      ...lookups,
+    }),
     ...createRecordActivities({
       records: deps.stores.records,
       locks: deps.stores.locks,
       temporal: deps.temporal,
       codeCommit: (task) => lookups.codeCommit(task.analysis),
-      loadJob: plan.loadJob,
+      plans,
     }),
     ...createRunActivities(deps),
     ...createStorageActivities({ s3: deps.s3 }),

@@ -4,12 +4,14 @@ import type { AnalysisRegistry } from '../analysis/types';
 import type { Stores } from '../clients';
 import { asActivityFailure, ErrorType, nonRetryable } from '../errors';
 import { planDispatch } from '../planning/plan';
-import { createPlanStore } from '../planning/store';
+import type { PlanStore } from '../planning/store';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
 import type { ProvenanceLookups } from './provenance';
 
 export interface PlanDeps extends ProvenanceLookups {
   stores: Stores;
+  /** Where plans are saved and their jobs read. */
+  plans: PlanStore;
   s3: S3Client;
   registry: AnalysisRegistry;
 }
@@ -17,7 +19,7 @@ export interface PlanDeps extends ProvenanceLookups {
 const HEARTBEAT_MS = 5_000;
 
 export const createPlanActivities = (deps: PlanDeps) => {
-  const store = createPlanStore(deps.stores.analysisDb);
+  const store = deps.plans;
   return {
     /** Selects, discovers and expands; stores the jobs outside workflow history and returns only counts. */
     async planDispatch(input: { request: DispatchRequest; planId: string }): Promise<PlanSummary> {
