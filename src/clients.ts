@@ -3,6 +3,7 @@ import { MongoClient } from 'mongodb';
 import type { Collection, Db } from 'mongodb';
 import type { Config } from './config';
 import type { TaskLock } from './storage/task-locks';
+import type { AnalysisRecord } from './types';
 
 /** S3 client from the standard AWS settings; a custom endpoint implies path-style addressing. */
 export function createS3(config: Config): S3Client {
@@ -25,7 +26,7 @@ export async function connectMongo(config: Config): Promise<MongoClient> {
 export interface Stores {
   mongo: MongoClient;
   assets: Collection;
-  records: Collection;
+  records: Collection<AnalysisRecord>;
   locks: Collection<TaskLock>;
   analysisDb: Db;
 }
@@ -37,7 +38,7 @@ export function stores(mongo: MongoClient, config: Config): Stores {
     mongo,
     analysisDb,
     assets: mongo.db(config.ASSETS_DATABASE).collection(config.ASSETS_COLLECTION),
-    records: analysisDb.collection(config.DOCDB_COLLECTION),
+    records: analysisDb.collection<AnalysisRecord>(config.DOCDB_COLLECTION),
     locks: analysisDb.collection<TaskLock>(`${config.DOCDB_COLLECTION}_locks`),
   };
 }

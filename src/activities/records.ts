@@ -11,7 +11,7 @@ import type { AnalysisRecord, Task } from '../types';
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
 
 export interface RecordDeps {
-  records: Collection;
+  records: Collection<AnalysisRecord>;
   locks: Collection<TaskLock>;
   /** Asks Temporal whether a lock's owner still runs; a lock of a closed workflow is stale. */
   temporal: () => Client;
@@ -47,11 +47,8 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
   }): Promise<ClaimStatus[]> {
     const hashes = input.tasks.map((task) => task.hash);
     const existing = new Map<string, string | undefined>();
-    const found = records.find({ _id: { $in: hashes } } as object, {
-      projection: { _id: 1, 'code.commit': 1 },
-    });
-    for await (const doc of found)
-      existing.set(String(doc._id), (doc as unknown as Partial<AnalysisRecord>).code?.commit);
+    const found = records.find({ _id: { $in: hashes } }, { projection: { _id: 1, 'code.commit': 1 } });
+    for await (const doc of found) existing.set(doc._id, doc.code?.commit);
     const toLock = input.dryRun
       ? []
       : input.tasks.filter((task) => input.force || !existing.has(task.hash)).map((task) => task.hash);
@@ -105,10 +102,10 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
       const record = buildRecord(input.task, input.run, input.dispatchId);
       let outcome: 'written' | 'existed' = 'written';
       if (input.force) {
-        await records.replaceOne({ _id: record._id } as object, record, { upsert: true });
+        await records.replaceOne({ _id: record._id }, record, { upsert: true });
       } else {
         try {
-          await records.insertOne(record as object);
+          await records.insertOne(record);
         } catch (err) {
           if (isRejectedDocument(err)) {
             throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);

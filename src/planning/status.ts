@@ -1,14 +1,14 @@
 import type { Collection } from 'mongodb';
 import { canonicalJson } from '../identity';
 import { recordedStatus } from '../records';
-import type { AnalysisSpec, Task, TaskStatus } from '../types';
+import type { AnalysisRecord, AnalysisSpec, Task, TaskStatus } from '../types';
 
 /**
  * Marks each task new, done, or done by other code, with ONE streamed read of the records of the
  * analyses involved: FerretDB scans for every lookup, so one lookup per task would not scale.
  */
 export async function taskStatuses(
-  records: Collection,
+  records: Collection<AnalysisRecord>,
   tasks: Task[],
   codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
 ): Promise<TaskStatus[]> {
@@ -21,8 +21,7 @@ export async function taskStatuses(
   );
   try {
     for await (const record of cursor) {
-      const id = String(record._id);
-      if (hashes.has(id)) recordCommits.set(id, (record.code as { commit?: string } | undefined)?.commit);
+      if (hashes.has(record._id)) recordCommits.set(record._id, record.code?.commit);
     }
   } finally {
     await cursor.close();

@@ -410,7 +410,7 @@ describe('planning against the local stack', () => {
       const request = f.request('--query', behavior741213);
       const first = await preview(f, request);
       const [a, b, c] = first.tasks.map(({ task }) => task.hash);
-      await f.deps.records.insertMany([
+      await f.analysisDb.collection('analysis_records').insertMany([
         { _id: a as never, analysis_name: 'Unit Yield', code: { commit: 'c1' } },
         { _id: b as never, analysis_name: 'Unit Yield', code: { commit: 'c0' } },
         { _id: c as never, analysis_name: 'Unit Yield', code: {} },
