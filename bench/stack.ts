@@ -4,7 +4,7 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { MongoClient } from 'mongodb';
-import { createS3 } from '../src/clients';
+import { createS3 } from '../src/storage/s3';
 import { loadConfig, type Config } from '../src/config';
 import { FIXTURE_ANALYSES, openClients, ROOT } from '../test/helpers/stack';
 

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { connectMongo, createS3 } from '../src/clients';
 import { loadConfig } from '../src/config';
 import { seedDemo } from '../src/demo/catalogue';
+import { connectMongo } from '../src/storage/database';
+import { createS3 } from '../src/storage/s3';
 import { splitBucketPath } from '../src/storage/s3-url';
 
 const DEFAULT_BUCKET = 'demo-data';

@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { AnalysisRegistry } from '../analysis/types';
-import type { Stores } from '../clients';
 import { createPlanStore } from '../planning/store';
+import type { Stores } from '../storage/database';
 import { createPlanActivities } from './plan';
 import { provenanceLookups } from './provenance';
 import { createRecordActivities } from './records';

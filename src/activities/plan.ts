@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisRegistry } from '../analysis/types';
-import type { Stores } from '../clients';
 import { asActivityFailure, ErrorType, nonRetryable } from '../errors';
 import { planDispatch } from '../planning/plan';
 import type { PlanStore } from '../planning/store';
+import type { Stores } from '../storage/database';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
 import type { ProvenanceLookups } from './provenance';
 

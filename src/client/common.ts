@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { MongoClient } from 'mongodb';
-import { connectMongo } from '../clients';
 import { ConfigError, loadConfig, redactUri, type Config } from '../config';
 import { InputError } from '../errors';
+import { connectMongo } from '../storage/database';
 import { connectClient } from '../temporal';
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createS3 } from '../clients';
 import type { Config } from '../config';
 import { InputError } from '../errors';
+import { createS3 } from '../storage/s3';
 import type { AnalysisRecord } from '../types';
 import { EXIT, ExitError, parsePositiveInt, runCommand, type Session } from './common';
 import { dispatchIdOf } from '../workflow-ids';

@@ -1,4 +1,13 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../config';
+
+/** S3 client from the standard AWS settings; a custom endpoint implies path-style addressing. */
+export function createS3(config: Config): S3Client {
+  return new S3Client({
+    region: config.AWS_REGION,
+    ...(config.AWS_ENDPOINT_URL_S3 ? { endpoint: config.AWS_ENDPOINT_URL_S3, forcePathStyle: true } : {}),
+  });
+}
 
 export interface ListedObject {
   key: string;

@@ -11,7 +11,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
-import { createS3 } from '../../src/clients';
+import { createS3 } from '../../src/storage/s3';
 import { loadConfig, type Config } from '../../src/config';
 import { temporalSettings } from '../../src/temporal';
 import { createWorker, type WorkerHandle } from '../../src/workers/worker';

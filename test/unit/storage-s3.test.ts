@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { listKeysAfter, listObjects } from '../../src/storage/s3';
+import { loadConfig } from '../../src/config';
+import { createS3, listKeysAfter, listObjects } from '../../src/storage/s3';
 
 /** Lists the keys of one bucket from memory, `pageSize` keys a page, as S3 does: in byte order. */
 function fakeBucket(keys: string[], pageSize: number) {
@@ -26,6 +27,23 @@ function fakeBucket(keys: string[], pageSize: number) {
 }
 
 describe('storage/s3', () => {
+  test('createS3 addresses a custom endpoint path-style, AWS itself by default', async () => {
+    const local = createS3(
+      loadConfig({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:7070', AWS_REGION: 'eu-west-1' }),
+    );
+    const aws = createS3(loadConfig({}));
+    try {
+      assert.equal(local.config.forcePathStyle, true);
+      assert.equal(await local.config.region(), 'eu-west-1');
+      assert.equal((await local.config.endpoint?.())?.hostname, '127.0.0.1');
+      assert.notEqual(aws.config.forcePathStyle, true);
+      assert.equal(await aws.config.region(), 'us-east-1');
+    } finally {
+      local.destroy();
+      aws.destroy();
+    }
+  });
+
   test('listObjects follows continuation tokens to the last page', async () => {
     const { s3, requests } = fakeBucket(['a/1', 'a/2', 'a/3', 'b/1'], 2);
     const listed = [];

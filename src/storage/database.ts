@@ -1,17 +1,7 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { MongoClient } from 'mongodb';
-import type { Collection, Db } from 'mongodb';
-import type { Config } from './config';
-import type { TaskLock } from './storage/task-locks';
-import type { AnalysisRecord } from './types';
-
-/** S3 client from the standard AWS settings; a custom endpoint implies path-style addressing. */
-export function createS3(config: Config): S3Client {
-  return new S3Client({
-    region: config.AWS_REGION,
-    ...(config.AWS_ENDPOINT_URL_S3 ? { endpoint: config.AWS_ENDPOINT_URL_S3, forcePathStyle: true } : {}),
-  });
-}
+import { MongoClient, type Collection, type Db } from 'mongodb';
+import type { Config } from '../config';
+import type { AnalysisRecord } from '../types';
+import type { TaskLock } from './task-locks';
 
 /** Connects with a short server-selection timeout so an unreachable database is an error in seconds. */
 export async function connectMongo(config: Config): Promise<MongoClient> {
