@@ -118,13 +118,13 @@ export function plannedJobs(jobs: Task[][], statusOf: (task: Task) => ClaimStatu
   return { activities, committed, released };
 }
 
-/** What a run step hands on: its results on the worker that ran it (this test worker). */
-export function fakeRun(): RunResult {
+/** What a run step hands on: its results, in a folder named after the task, on this test worker. */
+export function fakeRun(task: Task): RunResult {
   const now = new Date().toISOString();
   return {
     workerQueue: Context.current().info.taskQueue,
-    workDir: '/nonexistent',
-    outputs: { ok: true },
+    workDir: `/work/${task.hash}`,
+    outputs: { hash: task.hash },
     files: [],
     code: {},
     worker_host: 'test',
@@ -133,22 +133,27 @@ export function fakeRun(): RunResult {
   };
 }
 
-/** What the stubbed run step saw: tasks in the order their runs started, and how many ran at once. */
+/**
+ * What the stubbed run steps saw: tasks in the order their runs started, how many ran at once,
+ * how many were cancelled, and whose results were uploaded or discarded.
+ */
 export interface RunLog {
   ran: string[];
   active: number;
   maxActive: number;
   cancelled: number;
+  uploaded: string[];
+  discarded: string[];
 }
 
 /**
- * The run and upload steps of an analysis that succeeds, except for the tasks `fails` names;
- * `during` runs inside the run step (to block it, or wait for others).
+ * The run, upload and discard steps of an analysis that succeeds, except for the tasks `fails`
+ * names; `during` runs inside the run step (to block it, or to wait for other runs).
  */
 export function analysisRuns(
   options: { fails?: (hash: string) => boolean; during?: (task: Task, log: RunLog) => Promise<void> } = {},
 ) {
-  const log: RunLog = { ran: [], active: 0, maxActive: 0, cancelled: 0 };
+  const log: RunLog = { ran: [], active: 0, maxActive: 0, cancelled: 0, uploaded: [], discarded: [] };
   const activities = {
     runTask: async ({ task }: { task: Task }) => {
       log.ran.push(task.hash);
@@ -156,12 +161,18 @@ export function analysisRuns(
       try {
         await options.during?.(task, log);
         if (options.fails?.(task.hash)) throw analysisFailed(task.hash);
-        return fakeRun();
+        return fakeRun(task);
       } finally {
         log.active--;
       }
     },
-    uploadResults: async () => ({ objects: 1, bytes: 0 }),
+    uploadResults: async ({ task }: { task: Task }) => {
+      log.uploaded.push(task.hash);
+      return { objects: 1, bytes: 0 };
+    },
+    discardResults: async ({ workDir }: { workDir: string }) => {
+      log.discarded.push(workDir.replace('/work/', ''));
+    },
   } satisfies Partial<Activities>;
   return { activities, log };
 }

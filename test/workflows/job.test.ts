@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Activities } from '../../src/activities';
+import type { ClaimStatus } from '../../src/activities/records';
+import { ErrorType, nonRetryable } from '../../src/errors';
+import type { Task } from '../../src/types';
+import { analysisRuns, blockUntil, fakeJobs, plannedJobs, stubActivities } from './helpers/activities';
+import {
+  failureOf,
+  newDispatch,
+  queryProgress,
+  resultOf,
+  startDispatch,
+  type DispatchHandle,
+  type DispatchStart,
+} from './helpers/dispatch-messages';
+import { bundleWorkflows, startTestServer, startWorker, type TestWorker } from './helpers/server';
+import { eventually } from './helpers/wait';
+
+const limits = { timeout: 60_000 };
+const never = new Promise<void>(() => undefined);
+
+/** The job's wait after a claim found tasks busy (job.ts): real time, the server cannot skip it. */
+const BUSY_WAIT_MS = 15_000;
+
+async function cancelled(handle: DispatchHandle): Promise<void> {
+  await handle.cancel();
+  await handle.result().catch(() => undefined);
+}
+
+/** Each job is run by a dispatch, the way it always is: the job reports its counts to it. */
+describe('job workflow', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: TestWorker;
+  before(async () => {
+    env = await startTestServer();
+    worker = await startWorker(env, await bundleWorkflows());
+  });
+  after(async () => {
+    await worker?.stop();
+    await env?.teardown();
+  });
+
+  const start = (dispatch: DispatchStart, activities: Partial<Activities>) =>
+    startDispatch(env.client, worker, dispatch, stubActivities(activities));
+
+  const claimedAs =
+    (statuses: Record<string, ClaimStatus>) =>
+    (task: Task): ClaimStatus =>
+      statuses[task.hash] ?? 'run';
+
+  test(
+    'tasks found busy run after the wait; done and changed ones are counted, not run',
+    limits,
+    async () => {
+      const jobs = fakeJobs(1, 4);
+      const planned = plannedJobs(jobs, claimedAs({ t1: 'done', t2: 'changed_code', t3: 'busy' }));
+      const runs = analysisRuns();
+      const ranAt = new Map<string, number>();
+      const claimed: string[][] = [];
+      const handle = await start(newDispatch('busy', { tasks_per_job: 4 }), {
+        ...planned.activities,
+        ...runs.activities,
+        runTask: async (input) => {
+          ranAt.set(input.task.hash, Date.now());
+          return runs.activities.runTask(input);
+        },
+        claimTasks: async ({ tasks }) => {
+          claimed.push(tasks.map((task) => task.hash));
+          return tasks.map(() => 'run');
+        },
+      });
+      const result = await resultOf(handle);
+      assert.deepEqual(runs.log.ran, ['t0', 't3']);
+      assert.deepEqual(claimed, [['t3']]);
+      assert.ok(
+        ranAt.get('t3')! - ranAt.get('t0')! >= BUSY_WAIT_MS - 1_000,
+        'the busy task ran before the wait',
+      );
+      assert.deepEqual([result.succeeded, result.skipped, result.changed_code], [2, 1, 1]);
+    },
+  );
+
+  test('a task whose results were lost runs again, five times at most, then fails', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1));
+    const runs = analysisRuns();
+    const handle = await start(newDispatch('results-lost'), {
+      ...planned.activities,
+      ...runs.activities,
+      uploadResults: async () => {
+        throw nonRetryable(ErrorType.ResultsLost, 'the results of this run are no longer on this worker');
+      },
+    });
+    const { type, progress } = await failureOf(handle);
+    assert.equal(type, ErrorType.TasksFailed);
+    assert.deepEqual(runs.log.ran, ['t0', 't0', 't0', 't0', 't0', 't0']);
+    assert.equal(progress.failed, 1);
+    assert.match(progress.failures[0]?.error ?? '', /no longer on this worker/);
+    assert.deepEqual(planned.committed, []);
+    assert.deepEqual(planned.released, [['t0']]);
+  });
+
+  test('a task whose results were lost once is committed from its second run', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1));
+    const runs = analysisRuns();
+    let uploads = 0;
+    const handle = await start(newDispatch('results-lost-once'), {
+      ...planned.activities,
+      ...runs.activities,
+      uploadResults: async (input) => {
+        if (uploads++ === 0) throw nonRetryable(ErrorType.ResultsLost, 'gone');
+        return runs.activities.uploadResults(input);
+      },
+    });
+    const result = await resultOf(handle);
+    assert.deepEqual(runs.log.ran, ['t0', 't0']);
+    assert.deepEqual(planned.committed, ['t0']);
+    assert.deepEqual([result.succeeded, result.failed], [1, 0]);
+    assert.deepEqual(planned.released, []);
+  });
+
+  test('a job that completes gives back only the locks of its failed tasks', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1, 4), claimedAs({ t2: 'done' }));
+    const runs = analysisRuns({ fails: (hash) => hash === 't1' });
+    const handle = await start(
+      newDispatch('locks-completed', { tasks_per_job: 4, tolerated_failure_count: 1 }),
+      {
+        ...planned.activities,
+        ...runs.activities,
+      },
+    );
+    const result = await resultOf(handle);
+    assert.deepEqual([result.succeeded, result.failed, result.skipped], [2, 1, 1]);
+    assert.deepEqual(planned.committed, ['t0', 't3']);
+    assert.deepEqual(planned.released, [['t1']]);
+  });
+
+  test('a cancelled job gives back the lock of every task it did not commit', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1, 3));
+    const runs = analysisRuns({
+      during: (task, log) => (task.hash === 't1' ? blockUntil(never, log) : Promise.resolve()),
+    });
+    const handle = await start(newDispatch('locks-cancelled', { tasks_per_job: 3 }), {
+      ...planned.activities,
+      ...runs.activities,
+    });
+    await eventually('the second task runs', () => runs.log.active === 1 && runs.log.ran.length === 2);
+    await cancelled(handle);
+    assert.equal(runs.log.cancelled, 1);
+    assert.deepEqual(planned.committed, ['t0']);
+    assert.deepEqual(planned.released, [['t1', 't2']]);
+    const progress = await queryProgress(handle);
+    assert.deepEqual([progress.succeeded, progress.cancelled], [1, 2]);
+  });
+
+  test('a dry run uploads, commits and releases nothing, and shows its outputs', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1, 2));
+    const runs = analysisRuns({ fails: (hash) => hash === 't1' });
+    const handle = await start(
+      newDispatch('dry-run', { tasks_per_job: 2, dry_run: true, tolerated_failure_count: 1 }),
+      { ...planned.activities, ...runs.activities },
+    );
+    const result = await resultOf(handle);
+    assert.deepEqual([result.succeeded, result.failed, result.dry_run_outputs], [1, 1, 1]);
+    assert.deepEqual(runs.log.discarded, ['t0']);
+    assert.deepEqual([runs.log.uploaded, planned.committed, planned.released], [[], [], []]);
+  });
+
+  test('a cancelled dry run releases nothing', limits, async () => {
+    const planned = plannedJobs(fakeJobs(1, 2));
+    const runs = analysisRuns({ during: (_task, log) => blockUntil(never, log) });
+    const handle = await start(newDispatch('dry-run-cancelled', { tasks_per_job: 2, dry_run: true }), {
+      ...planned.activities,
+      ...runs.activities,
+    });
+    await eventually('the first task runs', () => runs.log.active === 1);
+    await cancelled(handle);
+    assert.equal((await queryProgress(handle)).cancelled, 2);
+    assert.deepEqual(planned.released, []);
+  });
+});
