@@ -1,10 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import type { AnalysisRegistry } from '../analysis/types';
+import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
-import { createPlanActivities } from './plan';
-import { provenanceLookups } from './provenance';
+import { createPlanActivities } from './planning';
+import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities } from './records';
 import { createRunActivities } from './run';
 import { createStorageActivities } from './storage';

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import { ErrorType, nonRetryable } from '../errors';
 import type { PlanStore } from '../planning/store';
-import { buildRecord, recordedStatus, type RunResult } from '../records';
+import { buildRecord, recordedStatus, type RunResult } from '../task-record';
 import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
 import { createTaskLocks, type TaskLock } from '../storage/task-locks';
 import type { AnalysisRecord, Task } from '../types';

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AnalysisRegistry } from '../analysis/types';
+import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
-import type { RunResult } from '../records';
+import type { RunResult } from '../task-record';
 import type { Task } from '../types';
 import { runAnalysis } from '../analysis/runtime';
 

@@ -1,4 +1,4 @@
-import type { AnalysisDefinition } from './types';
+import type { AnalysisDefinition } from './definition';
 
 /**
  * Declares a TypeScript analysis. The helper ties the types together: `P` and `O` are inferred

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ErrorType, nonRetryable } from '../errors';
 import { formatIssues } from '../zod-issues';
 import { projectRoot } from './paths';
-import type { AnalysisDefinition, AnalysisRegistry } from './types';
+import type { AnalysisDefinition, AnalysisRegistry } from './definition';
 
 // require rather than import(): the CLI registers tsx's CommonJS hooks only, and this package is CommonJS.
 const loadModule = createRequire(__filename);

@@ -6,8 +6,8 @@ import { cancellationError, runCommand } from './command';
 import { commandEnv, resolveCommandArg } from './command-env';
 import { downloadInputs, readObject, type LocalInput } from './inputs';
 import { validateOutputs, validateParameters } from './registry';
-import { listResultFiles } from './results';
-import type { AnalysisRegistry } from './types';
+import { listResultFiles } from './result-files';
+import type { AnalysisRegistry } from './definition';
 import { folderPrefix } from '../storage/s3-url';
 import type { Task } from '../types';
 

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { provenanceLookups } from '../activities/provenance';
+import { provenanceLookups } from '../analysis/provenance-lookups';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { planDispatch } from '../planning/plan';
+import { planDispatch } from '../planning/plan-dispatch';
 import { createPlanStore } from '../planning/store';
 import { stores } from '../storage/database';
 import { createS3 } from '../storage/s3';

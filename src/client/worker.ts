@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { redactUri } from '../config';
 import { createLogger } from '../logger';
 import { temporalSettings } from '../temporal';
-import type * as WorkerModule from '../workers/worker';
+import type * as WorkerModule from '../workers/worker-process';
 import { runCommand } from './common';
 
 export function registerWorker(program: Command): void {
@@ -19,7 +19,7 @@ export function registerWorker(program: Command): void {
         // The worker SDK (native bridge, bundler) is loaded only by this command, keeping every other
         // command's start-up short.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { createWorker } = require('../workers/worker') as typeof WorkerModule;
+        const { createWorker } = require('../workers/worker-process') as typeof WorkerModule;
         const worker = await createWorker(config);
         const { connectionOptions, namespace } = temporalSettings();
         log.info(

@@ -1,4 +1,4 @@
-import type { AnalysisRegistry } from '../analysis/types';
+import type { AnalysisRegistry } from '../analysis/definition';
 import { InputError } from '../errors';
 import type { AnalysisSpec, DispatchRequest } from '../types';
 import { formatIssues } from '../zod-issues';

@@ -18,7 +18,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { ErrorType } from '../errors';
 import type { ClaimStatus } from '../activities/records';
-import type { RunResult } from '../records';
+import type { RunResult } from '../task-record';
 import type { Task } from '../types';
 import { AnalysisNameKey } from './search-attributes';
 import { jobFinishedSignal, type JobInput, type JobReport, type TaskFailure } from './messages';

@@ -14,7 +14,7 @@ import { MongoClient } from 'mongodb';
 import { createS3 } from '../../src/storage/s3';
 import { loadConfig, type Config } from '../../src/config';
 import { temporalSettings } from '../../src/temporal';
-import { createWorker, type WorkerHandle } from '../../src/workers/worker';
+import { createWorker, type WorkerHandle } from '../../src/workers/worker-process';
 
 export const ROOT = join(__dirname, '..', '..');
 export const FIXTURE_ANALYSES = join(ROOT, 'test', 'fixtures', 'analyses');

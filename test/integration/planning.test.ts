@@ -15,13 +15,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { z } from 'zod';
-import type { AnalysisRegistry } from '../../src/analysis/types';
+import type { AnalysisRegistry } from '../../src/analysis/definition';
 import { loadConfig } from '../../src/config';
 import { seedDemo } from '../../src/demo/catalogue';
 import { InputError } from '../../src/errors';
 import { discoverFiles } from '../../src/planning/discover';
 import { buildDispatchRequest } from '../../src/planning/options';
-import { planDispatch, type PlanDeps } from '../../src/planning/plan';
+import { planDispatch, type PlanDeps } from '../../src/planning/plan-dispatch';
 import { mapWithConcurrency } from '../../src/pool';
 import { createPlanStore, PLAN_COLLECTION } from '../../src/planning/store';
 import type { DispatchRequest } from '../../src/types';

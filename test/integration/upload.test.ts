@@ -6,7 +6,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createStorageActivities } from '../../src/activities/storage';
-import type { RunResult } from '../../src/records';
+import type { RunResult } from '../../src/task-record';
 import { makeTask } from '../fixtures/tasks';
 import { listKeys, testStack, type TestStack } from '../helpers/stack';
 

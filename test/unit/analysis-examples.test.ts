@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
-import type { AnalysisRegistry } from '../../src/analysis/types';
+import type { AnalysisRegistry } from '../../src/analysis/definition';
 import { runAnalysis } from '../../src/analysis/runtime';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';

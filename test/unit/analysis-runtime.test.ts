@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
-import type { AnalysisRegistry } from '../../src/analysis/types';
+import type { AnalysisRegistry } from '../../src/analysis/definition';
 import { runAnalysis, type RunAnalysisOptions } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import type { AnalysisDefinition, AnalysisRegistry } from '../../src/analysis/types';
+import type { AnalysisDefinition, AnalysisRegistry } from '../../src/analysis/definition';
 import { InputError } from '../../src/errors';
 import { identityHash } from '../../src/identity';
 import { expandTasks, type ExpandInput } from '../../src/planning/expand';

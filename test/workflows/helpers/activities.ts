@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Activities } from '../../../src/activities';
 import type { ClaimStatus } from '../../../src/activities/records';
-import type { RunResult } from '../../../src/records';
+import type { RunResult } from '../../../src/task-record';
 import type { PlanSummary, Task } from '../../../src/types';
 
 /** Every activity the worker registers; tsc fails here when one is added or renamed. */

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
-import type { AnalysisRegistry } from '../analysis/types';
+import type { AnalysisRegistry } from '../analysis/definition';
 import { InputError } from '../errors';
 import type { AnalysisRecord, AnalysisSpec, DispatchRequest, PlanSummary, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
@@ -9,7 +9,7 @@ import { expandTasks } from './expand';
 import { levels, type PlanLog } from './log';
 import { validateParameters } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
-import { taskStatuses } from './status';
+import { taskStatuses } from './task-status';
 import { jobsPerPage, type PlanStore } from './store';
 import { collectWarnings } from './warnings';
 

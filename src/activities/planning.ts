@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AnalysisRegistry } from '../analysis/types';
+import type { AnalysisRegistry } from '../analysis/definition';
 import { asActivityFailure, ErrorType, nonRetryable } from '../errors';
-import { planDispatch } from '../planning/plan';
+import { planDispatch } from '../planning/plan-dispatch';
 import type { PlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
-import type { ProvenanceLookups } from './provenance';
+import type { ProvenanceLookups } from '../analysis/provenance-lookups';
 
 export interface PlanDeps extends ProvenanceLookups {
   stores: Stores;

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { canonicalJson } from '../identity';
-import { recordedStatus } from '../records';
+import { recordedStatus } from '../task-record';
 import type { AnalysisRecord, AnalysisSpec, Task, TaskStatus } from '../types';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildRecord, recordedStatus, type RunResult } from '../../src/records';
+import { buildRecord, recordedStatus, type RunResult } from '../../src/task-record';
 import type { Task } from '../../src/types';
 
 const task: Task = {
@@ -29,7 +29,7 @@ const run: RunResult = {
   finished_at: '2024-01-01T00:00:01.000Z',
 };
 
-describe('records', () => {
+describe('task-record', () => {
   test('buildRecord takes everything from the task and its run, nothing from the worker', () => {
     const record = buildRecord(task, run, 'd1');
     assert.equal(record._id, task.hash);

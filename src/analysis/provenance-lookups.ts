@@ -1,4 +1,4 @@
-import { codeDirOf, codeProvenance, libraryVersions } from '../analysis/provenance';
+import { codeDirOf, codeProvenance, libraryVersions } from './provenance';
 import type { AnalysisSpec } from '../types';
 
 /** How the planner and the duplicate check learn the code and libraries a task would run with. */
