@@ -8,7 +8,7 @@ import type { Stores } from '../storage/database';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
 import type { ProvenanceLookups } from '../analysis/provenance-lookups';
 
-export interface PlanDeps extends ProvenanceLookups {
+export interface PlanningDeps extends ProvenanceLookups {
   stores: Stores;
   /** Where plans are saved and their jobs read. */
   plans: PlanStore;
@@ -18,7 +18,7 @@ export interface PlanDeps extends ProvenanceLookups {
 
 const HEARTBEAT_MS = 5_000;
 
-export const createPlanActivities = (deps: PlanDeps) => {
+export const createPlanActivities = (deps: PlanningDeps) => {
   const store = deps.plans;
   return {
     /** Selects, discovers and expands; stores the jobs outside workflow history and returns only counts. */

@@ -87,7 +87,7 @@ const WATCHDOG_SLACK_MS = 2000;
  * never outlives the worker: its watchdog stops it (SIGTERM, SIGKILL after the grace period) as
  * soon as the worker is gone, however it died.
  */
-export async function runCommand(options: CommandOptions): Promise<CommandResult> {
+export async function runProgram(options: CommandOptions): Promise<CommandResult> {
   const { program, signal, heartbeat } = options;
   if (signal.aborted) throw cancellationError(signal);
   const stdoutFile = createWriteStream(options.stdoutPath);

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType, nonRetryable } from '../errors';
-import { cancellationError, runCommand } from './command';
+import { cancellationError, runProgram } from './command';
 import { commandEnv, resolveCommandArg } from './command-env';
 import { downloadInputs, readObject, type LocalInput } from './inputs';
 import { validateOutputs, validateParameters } from './registry';
@@ -123,7 +123,7 @@ async function runCommandAnalysis(
   });
   options.log('running command analysis', { analysis: task.analysis.analysis_name, program });
   // Logs stay beside the results, not in them: they are worker diagnostics, not analysis output.
-  await runCommand({
+  await runProgram({
     program: program.includes('/') ? resolveCommandArg(program, commandRoot) : program,
     args: args.map((arg) => resolveCommandArg(arg, commandRoot)),
     cwd: workDir,

@@ -28,7 +28,7 @@ export function parameterSets(spec: AnalysisSpec, request: ParameterRequest): Pa
  * Checks every merged set of a TypeScript analysis against its parameter schema before anything
  * runs. Command analyses validate their own input, so they are not checked here.
  */
-export function validateParameters(
+export function checkParameterSets(
   specs: AnalysisSpec[],
   request: ParameterRequest,
   registry: AnalysisRegistry,

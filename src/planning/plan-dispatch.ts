@@ -7,7 +7,7 @@ import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
 import { expandTasks } from './expand';
 import { levels, type PlanLog } from './log';
-import { validateParameters } from './parameters';
+import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
 import { taskStatuses } from './task-status';
 import { jobsPerPage, type PlanStore } from './store';
@@ -52,7 +52,7 @@ export async function planDispatch(
   const beat = deps.heartbeat ?? (() => undefined);
   const report = collectWarnings(deps.log);
   const { info } = levels(deps.log);
-  validateParameters(request.specs, request, deps.registry);
+  checkParameterSets(request.specs, request, deps.registry);
   await checkOutputBuckets(deps.s3, request.specs);
 
   const selection = selectAssets(deps.assets, request, report.warn);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { runCommand } from '../../src/analysis/command';
+import { runProgram } from '../../src/analysis/command';
 import { projectRoot } from '../../src/analysis/paths';
 import { ErrorType } from '../../src/errors';
 
@@ -33,7 +33,7 @@ void describe('analysis/command', () => {
   after(() => rm(scratch, { recursive: true, force: true }));
 
   const run = (program: string, args: string[]) =>
-    runCommand({
+    runProgram({
       program,
       args,
       cwd: scratch,
@@ -53,7 +53,7 @@ void describe('analysis/command', () => {
     return true;
   };
 
-  void test('runCommand reports the exit code or the signal that ended the program', async () => {
+  void test('runProgram reports the exit code or the signal that ended the program', async () => {
     await run('sh', ['-c', 'echo out; echo err >&2']);
     assert.equal(readFileSync(join(scratch, 'stdout.log'), 'utf8'), 'out\n');
     assert.equal(readFileSync(join(scratch, 'stderr.log'), 'utf8'), 'err\n');
@@ -67,7 +67,7 @@ void describe('analysis/command', () => {
       );
   });
 
-  void test('runCommand names a program that is missing or not executable, non-retryably', async () => {
+  void test('runProgram names a program that is missing or not executable, non-retryably', async () => {
     const notExecutable = join(scratch, 'not-executable.sh');
     writeFileSync(notExecutable, 'exit 0\n');
     chmodSync(notExecutable, 0o644);
@@ -112,14 +112,14 @@ void describe('analysis/command', () => {
     return { left, goneAfterMs: left.length ? null : Date.now() - killed };
   };
 
-  void test('runCommand stops the program when its worker is killed with SIGKILL', async (t) => {
+  void test('runProgram stops the program when its worker is killed with SIGKILL', async (t) => {
     const { left, goneAfterMs } = await killWorkerUnder(['node', HANG], 1, 5000);
     assert.deepEqual(left, [], 'the program still runs 10 s after its worker was killed');
     t.diagnostic(`program gone ${goneAfterMs} ms after the worker was killed`);
     assert.ok(goneAfterMs! < 3000, `gone only after ${goneAfterMs} ms`);
   });
 
-  void test('runCommand SIGKILLs a program and child ignoring SIGTERM after the grace period when the worker dies', async (t) => {
+  void test('runProgram SIGKILLs a program and child ignoring SIGTERM after the grace period when the worker dies', async (t) => {
     // The program forks a child; both ignore SIGTERM, and both write their pid.
     const code = [
       'import os, signal, sys, time',

@@ -5,7 +5,7 @@ import type { AnalysisDefinition, AnalysisRegistry } from '../../src/analysis/de
 import { InputError } from '../../src/errors';
 import { identityHash } from '../../src/identity';
 import { expandTasks, type ExpandInput } from '../../src/planning/expand';
-import { parameterSets, validateParameters } from '../../src/planning/parameters';
+import { checkParameterSets, parameterSets } from '../../src/planning/parameters';
 import type { SelectedAsset } from '../../src/planning/select';
 import type { AnalysisSpec } from '../../src/types';
 
@@ -178,15 +178,15 @@ describe('parameterSets', () => {
   });
 });
 
-describe('validateParameters', () => {
+describe('checkParameterSets', () => {
   test('accepts valid sets and skips command analyses', () => {
-    validateParameters([spec('Unit Yield', { isi_violations: 0.5 })], params({}), registry);
-    validateParameters([{ ...spec('Anything'), command: ['python3', 'x.py'] }], params({}), registry);
+    checkParameterSets([spec('Unit Yield', { isi_violations: 0.5 })], params({}), registry);
+    checkParameterSets([{ ...spec('Anything'), command: ['python3', 'x.py'] }], params({}), registry);
   });
 
   test('an unknown TypeScript analysis lists the known ones', () => {
     assert.throws(
-      () => validateParameters([spec('Unit Yeild')], params({}), registry),
+      () => checkParameterSets([spec('Unit Yeild')], params({}), registry),
       (err: Error) =>
         err instanceof InputError &&
         err.message.includes('"Unit Yeild"') &&
@@ -197,7 +197,7 @@ describe('validateParameters', () => {
   test('an invalid set names the analysis, the entry and the field path', () => {
     assert.throws(
       () =>
-        validateParameters(
+        checkParameterSets(
           [spec('Unit Yield', { isi_violations: 0.5 })],
           params({}, [{}, { isi_violations: -1 }]),
           registry,
@@ -210,7 +210,7 @@ describe('validateParameters', () => {
     );
     assert.throws(
       () =>
-        validateParameters(
+        checkParameterSets(
           [spec('Unit Yield', { isi_violations: 1, window: { start: 'x' } })],
           params({}),
           registry,
