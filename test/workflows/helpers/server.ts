@@ -27,7 +27,8 @@ const logger = new DefaultLogger('ERROR', (entry: LogEntry) => {
   if (component === 'workflow' || component === 'activity') return;
   console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
 });
-Runtime.install({ logger });
+// Core's own warnings (the nondeterminism the replay test provokes, for one) go the same way.
+Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR' }, forward: {} } } });
 
 /** The Temporal CLI that ./temporal-dev.sh installs, or the one TEMPORAL_CLI_PATH names. */
 function temporalCli(): string {
