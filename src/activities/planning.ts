@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisRegistry } from '../analysis/definition';
-import { asActivityFailure, ErrorType, nonRetryable } from '../errors';
+import { asActivityFailure } from '../errors';
 import { planDispatch } from '../planning/plan-dispatch';
+import { planRetry } from '../planning/plan-retry';
 import type { PlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
@@ -52,50 +53,21 @@ export const createPlanActivities = (deps: PlanningDeps) => {
       }
     },
 
-    /**
-     * The plan of a retry: the tasks of another dispatch's plan that have no record yet (they
-     * failed, were cancelled or never started). Done tasks are not even planned.
-     */
+    /** The plan of a retry: another dispatch's tasks that have no record yet. */
     async planRetry(input: {
       fromPlanId: string;
       planId: string;
       tasksPerJob: number;
     }): Promise<PlanSummary> {
       const context = Context.current();
-      const tasks: Task[] = [];
-      for await (const job of store.iterateJobs(input.fromPlanId)) tasks.push(...job.tasks);
-      if (tasks.length === 0) {
-        throw nonRetryable(
-          ErrorType.InvalidInput,
-          `dispatch ${input.fromPlanId} has no stored plan to retry`,
+      try {
+        return await planRetry(
+          { records: deps.stores.records, store, heartbeat: () => context.heartbeat() },
+          input,
         );
+      } catch (err) {
+        throw asActivityFailure(err);
       }
-      context.heartbeat();
-      // One streamed read of the analyses' records, not one lookup per task: FerretDB's SQLite backend
-      // scans for each lookup, about a second each in a collection of 200,000 records.
-      const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
-      const recorded = new Set<string>();
-      const cursor = deps.stores.records.find({ analysis_name: { $in: names } }, { projection: { _id: 1 } });
-      for await (const doc of cursor) recorded.add(String(doc._id));
-      const undone = tasks.filter((task) => !recorded.has(task.hash));
-      const jobs: Task[][] = [];
-      for (let i = 0; i < undone.length; i += input.tasksPerJob)
-        jobs.push(undone.slice(i, i + input.tasksPerJob));
-      const { jobs_per_page } = await store.save(input.planId, jobs);
-      return {
-        plan_id: input.planId,
-        assets: new Set(tasks.flatMap((task) => task.input.s3_location)).size,
-        assets_without_location: 0,
-        assets_without_files: 0,
-        tasks_total: tasks.length,
-        tasks_new: undone.length,
-        tasks_done: tasks.length - undone.length,
-        tasks_changed_code: 0,
-        tasks_to_run: undone.length,
-        jobs: jobs.length,
-        jobs_per_page,
-        warnings: [],
-      };
     },
 
     async loadJob(input: { planId: string; jobIndex: number; jobsPerPage: number }): Promise<Task[]> {

@@ -98,7 +98,7 @@ export async function planDispatch(
   const toRun = tasks
     .filter((planned) => planned.status === 'new' || request.force)
     .map((planned) => planned.task);
-  const jobs = chunk(toRun, request.tasks_per_job);
+  const jobs = splitIntoJobs(toRun, request.tasks_per_job);
   const perPage = opts.store ? (await deps.store.save(planId, jobs)).jobs_per_page : jobsPerPage(jobs);
 
   const summary: PlanSummary = {
@@ -120,8 +120,10 @@ export async function planDispatch(
   return { summary, tasks };
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
+/** Consecutive jobs of `tasksPerJob` tasks, the last one possibly smaller. */
+export function splitIntoJobs(tasks: Task[], tasksPerJob: number): Task[][] {
+  const jobs: Task[][] = [];
+  for (let start = 0; start < tasks.length; start += tasksPerJob)
+    jobs.push(tasks.slice(start, start + tasksPerJob));
+  return jobs;
 }

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Collection } from 'mongodb';
+import { InputError } from '../../src/errors';
+import { planRetry } from '../../src/planning/plan-retry';
+import type { PlanStore } from '../../src/planning/store';
+import type { AnalysisRecord, Task } from '../../src/types';
+
+const task = (hash: string, asset: string): Task =>
+  ({
+    hash,
+    analysis: { analysis_name: 'Unit Yield' },
+    input: { s3_location: [`s3://data/${asset}`] },
+  }) as Task;
+
+/** A plan store holding one plan, and recording what is saved. */
+function fakeStore(jobs: Task[][]) {
+  const saved: Array<{ planId: string; jobs: Task[][] }> = [];
+  const store = {
+    async *iterateJobs() {
+      for (const [index, tasks] of jobs.entries()) yield { index, tasks };
+    },
+    async save(planId: string, toSave: Task[][]) {
+      saved.push({ planId, jobs: toSave });
+      return { jobs_per_page: 7 };
+    },
+  } as unknown as PlanStore;
+  return { store, saved };
+}
+
+const recordsOf = (ids: string[]) =>
+  ({
+    find: () => ({
+      async *[Symbol.asyncIterator]() {
+        for (const _id of ids) yield { _id };
+      },
+    }),
+  }) as unknown as Collection<AnalysisRecord>;
+
+describe('planning/plan-retry', () => {
+  test('planRetry plans only the tasks without a record, in jobs of the size asked', async () => {
+    const { store, saved } = fakeStore([
+      [task('a', 'x'), task('b', 'x')],
+      [task('c', 'y')],
+      [task('d', 'z')],
+    ]);
+    let beats = 0;
+    const summary = await planRetry(
+      { records: recordsOf(['b']), store, heartbeat: () => void beats++ },
+      { fromPlanId: 'old', planId: 'new', tasksPerJob: 2 },
+    );
+    assert.deepEqual(
+      saved.map(({ planId, jobs }) => [planId, jobs.map((job) => job.map((t) => t.hash))]),
+      [['new', [['a', 'c'], ['d']]]],
+    );
+    assert.equal(beats, 1);
+    assert.deepEqual(summary, {
+      plan_id: 'new',
+      assets: 3,
+      assets_without_location: 0,
+      assets_without_files: 0,
+      tasks_total: 4,
+      tasks_new: 3,
+      tasks_done: 1,
+      tasks_changed_code: 0,
+      tasks_to_run: 3,
+      jobs: 2,
+      jobs_per_page: 7,
+      warnings: [],
+    });
+  });
+
+  test('planRetry of a dispatch without a stored plan is an input error', async () => {
+    const { store, saved } = fakeStore([]);
+    await assert.rejects(
+      planRetry({ records: recordsOf([]), store }, { fromPlanId: 'gone', planId: 'new', tasksPerJob: 1 }),
+      (err: Error) =>
+        err instanceof InputError && /dispatch gone has no stored plan to retry/.test(err.message),
+    );
+    assert.equal(saved.length, 0);
+  });
+});
