@@ -43,6 +43,19 @@ const schema = z.object({
         .filter(Boolean),
     ),
   ANALYSIS_WORK_DIR: nonEmpty.optional(),
+  /**
+   * Who ran the analyses, for the records' `experimenters` (comma-separated); read where a dispatch
+   * is started. Unset: the login name of the user starting it.
+   */
+  ANALYSIS_EXPERIMENTERS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   /** Uploads run on each worker's own queue, with their own slots. */
   WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),

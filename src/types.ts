@@ -44,6 +44,12 @@ export interface Task {
   libraries: Record<string, string>;
   /** Values of the `--group_by` fields, when grouping. */
   group?: Record<string, unknown>;
+  /** This task's entry of `distributed_parameters` (already merged into `parameters`). */
+  distributed_parameters?: Record<string, unknown>;
+  /** The asset query of the dispatch as JSON; absent when assets came from a CSV. */
+  query?: string;
+  /** Who ran the dispatch (ANALYSIS_EXPERIMENTERS); absent in tasks planned by earlier versions. */
+  experimenters?: string[];
   /** `s3://<s3_output_bucket>/<hash>` */
   location: string;
 }
@@ -80,6 +86,8 @@ export interface DispatchRequest extends DispatchSettings {
   fixed_parameters: Record<string, unknown>;
   distributed_parameters: Record<string, unknown>[];
   max_number_of_tasks_dispatched?: number;
+  /** Who runs the dispatch; absent in requests of earlier versions. */
+  experimenters?: string[];
 }
 
 /** What planning found; small and bounded, so it may live in workflow history. */

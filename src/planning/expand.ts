@@ -77,7 +77,13 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
         }
         seen.add(hash);
         const location = s3Url(spec.analysis.s3_output_bucket, hash);
-        tasks.push({ hash, ...identity, ...(unit.group ? { group: unit.group } : {}), location });
+        tasks.push({
+          hash,
+          ...identity,
+          ...(unit.group ? { group: unit.group } : {}),
+          ...(set.distributed ? { distributed_parameters: set.distributed } : {}),
+          location,
+        });
       }
     }
   }

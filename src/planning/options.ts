@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import type { DispatchRequest } from '../types';
@@ -82,7 +83,17 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     dry_run: dryRun,
     force: options.force === true || options.force === 'true',
     ...tolerance(options),
+    experimenters: config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()],
   };
+}
+
+/** The user starting the dispatch; a container without a passwd entry still has a name to give. */
+function loginName(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return process.env.USER || 'unknown';
+  }
 }
 
 /** A flag's value as trimmed text; absent when not given (or given as an empty string). */

@@ -7,6 +7,8 @@ import { formatIssues } from '../zod-issues';
 export interface ParameterSet {
   source: string;
   parameters: Record<string, unknown>;
+  /** The `distributed_parameters` entry of this set, if any. */
+  distributed?: Record<string, unknown>;
 }
 
 type ParameterRequest = Pick<DispatchRequest, 'fixed_parameters' | 'distributed_parameters'>;
@@ -21,6 +23,7 @@ export function parameterSets(spec: AnalysisSpec, request: ParameterRequest): Pa
   return request.distributed_parameters.map((entry, index) => ({
     source: `distributed_parameters[${index}]`,
     parameters: { ...base, ...entry },
+    distributed: entry,
   }));
 }
 

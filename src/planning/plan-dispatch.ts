@@ -83,6 +83,12 @@ export async function planDispatch(
 
   const libraries = await Promise.all(request.specs.map((spec) => deps.libraries(spec)));
   const expansion = expandTasks({ assets, files, request, libraries });
+  // What the records and the analyses' task files say of the dispatch as a whole.
+  const query = request.query ? JSON.stringify(request.query) : undefined;
+  for (const task of expansion.tasks) {
+    if (query !== undefined) task.query = query;
+    if (request.experimenters?.length) task.experimenters = request.experimenters;
+  }
   expansion.warnings.forEach(report.warn);
   beat();
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
@@ -60,7 +60,16 @@ describe('buildDispatchRequest', () => {
       num_parallel_workers: 20,
       dry_run: false,
       force: false,
+      experimenters: [userInfo().username],
     });
+  });
+
+  test('experimenters come from ANALYSIS_EXPERIMENTERS when it is set', () => {
+    const request = buildDispatchRequest(
+      { query: '{}', analysis_spec: specPath },
+      { ...config, ANALYSIS_EXPERIMENTERS: ['Ada Lovelace', 'Alan Turing'] },
+    );
+    assert.deepEqual(request.experimenters, ['Ada Lovelace', 'Alan Turing']);
   });
 
   test('reads every flag', () => {
