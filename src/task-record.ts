@@ -1,4 +1,5 @@
-import type { AnalysisRecord, CodeProvenance, Task } from './types';
+import type { MachineFacts, SoftwareFacts } from './aind/metadata';
+import type { CodeProvenance, RunResources } from './types';
 
 /** What the run step hands to upload and commit. */
 export interface RunResult {
@@ -10,30 +11,12 @@ export interface RunResult {
   worker_host: string;
   started_at: string;
   finished_at: string;
-}
-
-/**
- * The record of a finished task. Built from the task and its run alone, so the copy uploaded as
- * `metadata.nd.json` and the one written to the database are the same document.
- */
-export function buildRecord(task: Task, run: RunResult, dispatchId: string): AnalysisRecord {
-  return {
-    _id: task.hash,
-    name: task.hash,
-    location: task.location,
-    analysis_name: task.analysis.analysis_name,
-    analysis_version: task.analysis.analysis_version,
-    parameters: task.parameters,
-    input: task.input,
-    outputs: run.outputs,
-    code: run.code,
-    libraries: task.libraries,
-    dispatch_id: dispatchId,
-    worker_host: run.worker_host,
-    files: run.files,
-    started_at: run.started_at,
-    finished_at: run.finished_at,
-  };
+  /** Absent in results of runs made by earlier versions (still in flight in their histories). */
+  software?: SoftwareFacts;
+  machine?: MachineFacts;
+  resources?: RunResources;
+  /** Login name of the worker's user: the experimenter of tasks that name none. */
+  worker_user?: string;
 }
 
 export const METADATA_FILE = 'metadata.nd.json';

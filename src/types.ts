@@ -113,20 +113,85 @@ export interface PlanSummary {
 
 export type TaskStatus = 'new' | 'done' | 'changed_code';
 
-export interface AnalysisRecord {
+/** The fields every record has, whatever its format: what the project itself queries and reads. */
+interface RecordBase {
   _id: string;
   name: string;
   location: string;
   analysis_name: string;
   analysis_version: string;
-  parameters: Record<string, unknown>;
   input: TaskInput;
-  outputs: Record<string, unknown>;
+  /** Provenance of the code that ran; `commit` decides "done by different code". */
   code: CodeProvenance;
   libraries: Record<string, string>;
   dispatch_id: string;
   worker_host: string;
   files: string[];
+}
+
+/** A record as earlier versions wrote it: flat, in the project's own shape. */
+export interface FlatAnalysisRecord extends RecordBase {
+  parameters: Record<string, unknown>;
+  outputs: Record<string, unknown>;
   started_at: string;
   finished_at: string;
+}
+
+/**
+ * A record as written now: an aind-data-schema `Metadata` document (see src/aind/metadata.ts) with
+ * the project's own fields beside it, which `Metadata` ignores.
+ */
+export interface AnalysisRecord extends RecordBase {
+  object_type: 'Metadata';
+  schema_version: string;
+  processing: AindProcessing;
+  /** What the run measured, in plain units (the schema's ResourceUsage has no field for them). */
+  run_resources?: RunResources;
+}
+
+/** Either format: what the records collection holds. */
+export type StoredRecord = AnalysisRecord | FlatAnalysisRecord;
+
+/** What a run measured; CPU time and peak memory only where the platform tells (commands on Linux). */
+export interface RunResources {
+  wall_time_s: number;
+  cpu_time_s?: number;
+  peak_memory_mib?: number;
+}
+
+/** aind-data-schema `Code`, as JSON. */
+export interface AindCode {
+  object_type: 'Code';
+  url: string;
+  name?: string;
+  version?: string;
+  commit_hash?: string;
+  run_script?: string;
+  language?: string;
+  language_version?: string;
+  input_data?: Array<{ object_type: 'Data asset'; name?: string; url: string }>;
+  parameters?: Record<string, unknown>;
+}
+
+/** aind-data-schema `Processing` with one "Analysis" `DataProcess`, as JSON. */
+export interface AindProcessing {
+  object_type: 'Processing';
+  schema_version: string;
+  data_processes: AindDataProcess[];
+  dependency_graph: Record<string, string[]>;
+  notes?: string;
+}
+
+export interface AindDataProcess {
+  object_type: 'Data process';
+  process_type: 'Analysis';
+  stage: 'Analysis';
+  name: string;
+  code: AindCode;
+  experimenters: string[];
+  start_date_time: string;
+  end_date_time: string;
+  output_parameters: Record<string, unknown>;
+  notes?: string;
+  resources?: Record<string, unknown>;
 }

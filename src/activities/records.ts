@@ -3,15 +3,16 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import { ErrorType, nonRetryable } from '../errors';
 import type { PlanStore } from '../planning/store';
-import { buildRecord, recordedStatus, type RunResult } from '../task-record';
+import { buildRecord } from '../aind/metadata';
+import { recordedStatus, type RunResult } from '../task-record';
 import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
 import { createTaskLocks, type TaskLock } from '../storage/task-locks';
-import type { AnalysisRecord, Task } from '../types';
+import type { StoredRecord, Task } from '../types';
 
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
 
 export interface RecordDeps {
-  records: Collection<AnalysisRecord>;
+  records: Collection<StoredRecord>;
   locks: Collection<TaskLock>;
   /** Asks Temporal whether a lock's owner still runs; a lock of a closed workflow is stale. */
   temporal: () => Client;

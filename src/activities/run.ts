@@ -6,7 +6,9 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import type { RunResult } from '../task-record';
 import type { Task } from '../types';
+import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
+import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
 
 export interface RunDeps {
   registry: AnalysisRegistry;
@@ -33,6 +35,16 @@ export const createRunActivities = (deps: RunDeps) => ({
     const log = (message: string, fields?: Record<string, unknown>) =>
       context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
     try {
+      // Known before the run: the analysis receives its own code description in its task.
+      const codeDir = codeDirOf(task.analysis, deps.registryDir, deps.commandRoot);
+      const code = await codeProvenance(codeDir);
+      const software = await softwareFacts({
+        spec: task.analysis,
+        provenance: code,
+        codeDir,
+        moduleFile: deps.registry.file?.(task.analysis.analysis_name),
+      });
+      const started = Date.now();
       const result = await runAnalysis({
         task,
         registry: deps.registry,
@@ -43,8 +55,9 @@ export const createRunActivities = (deps: RunDeps) => ({
         heartbeat: (details?: unknown) => context.heartbeat(details),
         signal: context.cancellationSignal,
         log,
+        code: analysisCode(task, software, code.commit),
       });
-      const code = await codeProvenance(codeDirOf(task.analysis, deps.registryDir, deps.commandRoot));
+      const finished = Date.now();
       return {
         workerQueue: deps.workerQueue,
         workDir,
@@ -53,7 +66,11 @@ export const createRunActivities = (deps: RunDeps) => ({
         code,
         worker_host: workerHost(),
         started_at: startedAt,
-        finished_at: new Date().toISOString(),
+        finished_at: new Date(finished).toISOString(),
+        software,
+        machine: machineFacts(),
+        resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
+        ...(workerUser() ? { worker_user: workerUser() } : {}),
       };
     } catch (err) {
       await rm(workDir, { recursive: true, force: true });

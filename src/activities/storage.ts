@@ -6,7 +6,8 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, nonRetryable } from '../errors';
 import { mapWithConcurrency } from '../pool';
-import { buildRecord, METADATA_FILE, type RunResult } from '../task-record';
+import { buildRecord } from '../aind/metadata';
+import { METADATA_FILE, type RunResult } from '../task-record';
 import { listObjects, type ListedObject } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { Task } from '../types';

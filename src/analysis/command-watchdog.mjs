@@ -9,6 +9,7 @@
 // gone: the kernel closes the worker's end however it died, and `disconnect` fires. It never
 // writes to stdout or stderr: those belong to the program, which inherits them.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const group = process.pid;
 /** Set once the worker said what to run. */
@@ -47,6 +48,41 @@ function reportAndEnd(message) {
   else killGroup('SIGKILL');
 }
 
+/** Linux reports process times in clock ticks of this many per second (USER_HZ). */
+const TICKS_PER_SECOND = 100;
+const SAMPLE_MS = 200;
+let peakKib;
+
+/** Peak resident memory of the program so far (VmHWM), where /proc tells it. */
+function samplePeak(pid) {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match) peakKib = Math.max(peakKib ?? 0, Number(match[1]));
+  } catch {
+    // Not Linux, or the program is gone already.
+  }
+}
+
+/**
+ * What the program used, read once it has been reaped: the CPU time of the children this process
+ * waited for (the program, and what it waited for in turn) from /proc/self/stat, and the peak
+ * memory sampled while it ran. Undefined where /proc does not exist.
+ */
+function usage() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const childTicks = Number(fields[13]) + Number(fields[14]); // cutime, cstime
+    return {
+      cpu_time_s: childTicks / TICKS_PER_SECOND,
+      ...(peakKib !== undefined ? { peak_memory_mib: Math.round((peakKib / 1024) * 10) / 10 } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 function start(message) {
   spec = message;
   // Asked to stop before it started: report the program as stopped the way it would have been.
@@ -68,10 +104,14 @@ function start(message) {
   });
   if (program.pid !== undefined && process.connected)
     process.send({ type: 'started', pid: program.pid }, () => undefined);
+  const pid = program.pid;
+  const sampler = pid === undefined ? undefined : setInterval(() => samplePeak(pid), SAMPLE_MS);
+  if (pid !== undefined) samplePeak(pid);
   // The report carries the program's code or signal as they are: this process could not mirror
   // every signal by dying of it (node ignores SIGPIPE, SIGUSR1 starts its inspector).
   program.once('exit', (code, signal) => {
-    if (!failed) reportAndEnd({ type: 'exit', code, signal });
+    clearInterval(sampler);
+    if (!failed) reportAndEnd({ type: 'exit', code, signal, usage: usage() });
   });
 }
 

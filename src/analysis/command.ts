@@ -22,9 +22,16 @@ export interface CommandOptions {
   killGraceMs?: number;
 }
 
+/** What a program used, where the platform tells (Linux). */
+export interface ProgramUsage {
+  cpu_time_s: number;
+  peak_memory_mib?: number;
+}
+
 export interface CommandResult {
   stdoutTail: string[];
   stderrTail: string[];
+  usage?: ProgramUsage;
 }
 
 const TAIL_LINES = 20;
@@ -57,7 +64,7 @@ const WATCHDOG = join(__dirname, 'command-watchdog.mjs');
 type WatchdogMessage =
   | { type: 'started'; pid: number }
   | { type: 'spawn-error'; code?: string; message: string }
-  | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null };
+  | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; usage?: ProgramUsage };
 
 // A worker that exits normally kills the groups at once, without the watchdogs' grace period.
 const runningGroups = new Set<number>();
@@ -182,7 +189,11 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     stderrFile.end();
     await Promise.all([finished(stdoutFile), finished(stderrFile)]).catch(() => undefined);
     if (signal.aborted) throw cancellationError(signal);
-    const result = { stdoutTail: stdoutTail.lines(), stderrTail: stderrTail.lines() };
+    const result: CommandResult = {
+      stdoutTail: stdoutTail.lines(),
+      stderrTail: stderrTail.lines(),
+      ...(report?.type === 'exit' && report.usage ? { usage: report.usage } : {}),
+    };
     if (code === 0) return result;
     const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
     throw ApplicationFailure.create({

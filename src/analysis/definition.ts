@@ -1,9 +1,10 @@
 import type { z } from 'zod';
-import type { Task } from '../types';
+import type { AnalysisTask } from '../aind/dispatch-model';
 
 /** What a TypeScript analysis's `run` receives. */
 export interface RunContext<P> {
-  task: Task;
+  /** The task with the institute's `AnalysisDispatchModel` fields (see README, "The task"). */
+  task: AnalysisTask;
   /** Merged parameters, already validated against the definition's schema. */
   parameters: P;
   /** Every file written here is uploaded with its relative path. */
@@ -35,4 +36,6 @@ export interface AnalysisDefinition<
 export interface AnalysisRegistry {
   get(name: string): AnalysisDefinition | undefined;
   names(): string[];
+  /** The module file an analysis was loaded from, for its records' `run_script`. */
+  file?(name: string): string | undefined;
 }

@@ -82,6 +82,7 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
   return {
     get: (name) => byName.get(name)?.definition,
     names: () => [...byName.keys()].sort(),
+    file: (name) => byName.get(name)?.file,
   };
 }
 

@@ -2,14 +2,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType, nonRetryable } from '../errors';
-import { cancellationError, runProgram } from './command';
+import { analysisTask } from '../aind/dispatch-model';
+import { cancellationError, runProgram, type ProgramUsage } from './command';
 import { commandEnv, resolveCommandArg } from './command-env';
 import { downloadInputs, readObject, type LocalInput } from './inputs';
 import { validateOutputs, validateParameters } from './registry';
 import { listResultFiles } from './result-files';
 import type { AnalysisRegistry } from './definition';
 import { folderPrefix } from '../storage/s3-url';
-import type { Task } from '../types';
+import type { AindCode, Task } from '../types';
 
 export interface RunAnalysisOptions {
   task: Task;
@@ -26,10 +27,14 @@ export interface RunAnalysisOptions {
   log: (message: string, fields?: Record<string, unknown>) => void;
   killGraceMs?: number;
   heartbeatIntervalMs?: number;
+  /** The analysis's code as the institute's `Code`: part of the task the analysis receives. */
+  code: AindCode;
 }
 
 export interface RunAnalysisResult {
   outputs: Record<string, unknown>;
+  /** CPU time and peak memory of a command, where the platform tells. */
+  usage?: ProgramUsage;
   /** Result files relative to `resultsDir`, posix separators, sorted. */
   files: string[];
   resultsDir: string;
@@ -39,12 +44,12 @@ export interface RunAnalysisResult {
 export async function runAnalysis(options: RunAnalysisOptions): Promise<RunAnalysisResult> {
   const resultsDir = join(options.workDir, 'results');
   await mkdir(resultsDir, { recursive: true });
-  const outputs = options.task.analysis.command?.length
+  const { outputs, usage } = options.task.analysis.command?.length
     ? await runCommandAnalysis(options, resultsDir)
-    : await runTypeScriptAnalysis(options, resultsDir);
+    : { outputs: await runTypeScriptAnalysis(options, resultsDir), usage: undefined };
   const files = await listResultFiles(resultsDir);
   options.log('analysis finished', { files: files.length });
-  return { outputs, files, resultsDir };
+  return { outputs, files, resultsDir, ...(usage ? { usage } : {}) };
 }
 
 /** Settles with the analysis, or rejects on abort even when the analysis ignores its signal. */
@@ -86,7 +91,7 @@ async function runTypeScriptAnalysis(
   // Through then(), so that a run that throws before returning a promise is caught all the same.
   const running = Promise.resolve().then(() =>
     definition.run({
-      task,
+      task: analysisTask(task, options.code),
       parameters,
       resultsDir,
       log: options.log,
@@ -102,7 +107,7 @@ async function runTypeScriptAnalysis(
 async function runCommandAnalysis(
   options: RunAnalysisOptions,
   resultsDir: string,
-): Promise<Record<string, unknown>> {
+): Promise<{ outputs: Record<string, unknown>; usage?: ProgramUsage }> {
   const { task, workDir, commandRoot, signal } = options;
   const [program = '', ...args] = task.analysis.command ?? [];
   const inputDir = join(workDir, 'inputs');
@@ -115,7 +120,8 @@ async function runCommandAnalysis(
     options.log('downloaded inputs', { files: inputFiles.length });
   }
   const taskFile = join(workDir, 'task.json');
-  await writeFile(taskFile, `${JSON.stringify({ ...task, input_files: inputFiles }, null, 2)}\n`);
+  const taskJson = { ...analysisTask(task, options.code), input_files: inputFiles };
+  await writeFile(taskFile, `${JSON.stringify(taskJson, null, 2)}\n`);
   const env = commandEnv(options.passEnv, {
     ANALYSIS_TASK_FILE: taskFile,
     ANALYSIS_RESULTS_DIR: resultsDir,
@@ -123,7 +129,7 @@ async function runCommandAnalysis(
   });
   options.log('running command analysis', { analysis: task.analysis.analysis_name, program });
   // Logs stay beside the results, not in them: they are worker diagnostics, not analysis output.
-  await runProgram({
+  const ran = await runProgram({
     program: program.includes('/') ? resolveCommandArg(program, commandRoot) : program,
     args: args.map((arg) => resolveCommandArg(arg, commandRoot)),
     cwd: workDir,
@@ -136,7 +142,7 @@ async function runCommandAnalysis(
     killGraceMs: options.killGraceMs,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
   });
-  return readOutputsJson(resultsDir, task.analysis.analysis_name);
+  return { outputs: await readOutputsJson(resultsDir, task.analysis.analysis_name), usage: ran.usage };
 }
 
 /** `outputs.json` becomes the record's outputs (and stays a result file); it must be a JSON object. */

@@ -1,5 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { createPlanStore } from '../planning/store';
+import { resolve } from 'node:path';
+import { resolveAnalysesDir } from '../analysis/registry';
+import { codeDescriber } from '../analysis/software';
 import { writeOutputDir } from '../planning/output-dir';
 import { webUiUrl } from '../temporal';
 import { dispatch } from '../workflows/dispatch';
@@ -58,11 +61,14 @@ export async function launch(
   const planned = start.planned;
   if (flags.output_dir && planned.plan) {
     const store = createPlanStore((await session.mongo()).db(config.DOCDB_DATABASE));
-    const written = await writeOutputDir(
-      flags.output_dir,
-      store.iterateJobs(dispatchId),
-      planned.settings.num_parallel_workers,
-    );
+    const written = await writeOutputDir(flags.output_dir, store.iterateJobs(dispatchId), {
+      numWorkers: planned.settings.num_parallel_workers,
+      tasksPerJob: planned.settings.tasks_per_job,
+      codeOf: codeDescriber(
+        resolveAnalysesDir(config.ANALYSIS_MODULES_DIR),
+        resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
+      ),
+    });
     say(`wrote ${written} task files under ${flags.output_dir}`);
   }
   if (!flags.wait) {

@@ -8,7 +8,7 @@ import { resolveInside } from '../path-containment';
 import { mapWithConcurrency } from '../pool';
 import { listObjects } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
-import type { AnalysisRecord } from '../types';
+import type { StoredRecord } from '../types';
 
 const PARALLEL_FILES = 4;
 
@@ -20,7 +20,7 @@ export interface Downloaded {
 }
 
 /** Fetches every object under a record's `location` into `dir/<hash>/`, keeping relative paths. */
-export async function downloadRecord(s3: S3Client, record: AnalysisRecord, dir: string): Promise<Downloaded> {
+export async function downloadRecord(s3: S3Client, record: StoredRecord, dir: string): Promise<Downloaded> {
   const root = resolveInside(dir, record._id);
   if (!root) throw new Error(`record id ${JSON.stringify(record._id)} is not usable as a folder name`);
   const address = parseS3Url(record.location);

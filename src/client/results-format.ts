@@ -1,4 +1,5 @@
-import type { AnalysisRecord } from '../types';
+import { recordFacts } from '../aind/metadata';
+import type { StoredRecord } from '../types';
 import { textTable } from './table';
 
 const HASH_PREFIX = 12;
@@ -25,18 +26,19 @@ export function assetsSummary(names: string[] | undefined): string {
   return list.length <= 2 ? list.join(', ') : `${list.slice(0, 2).join(', ')} +${list.length - 2} more`;
 }
 
-export function resultsTable(records: AnalysisRecord[]): string {
+export function resultsTable(records: StoredRecord[]): string {
   const table = textTable({
     head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'location'],
   });
   for (const record of records) {
+    const facts = recordFacts(record);
     table.push([
       record._id.slice(0, HASH_PREFIX),
       record.analysis_name,
       record.analysis_version,
       assetsSummary(record.input?.asset_name),
-      record.finished_at ?? '',
-      outputsSummary(record.outputs),
+      facts.finished_at ?? '',
+      outputsSummary(facts.outputs),
       record.location,
     ]);
   }
@@ -71,17 +73,18 @@ export function csvHeader(): string {
 }
 
 /** One line per record; several assets are joined with ";", nested values are JSON. */
-export function csvRecord(record: AnalysisRecord): string {
+export function csvRecord(record: StoredRecord): string {
+  const facts = recordFacts(record);
   return csvRow([
     record._id,
     record.analysis_name,
     record.analysis_version,
     (record.input?.asset_name ?? []).join(';'),
     record.dispatch_id,
-    record.started_at,
-    record.finished_at,
-    JSON.stringify(record.outputs ?? {}),
-    JSON.stringify(record.parameters ?? {}),
+    facts.started_at,
+    facts.finished_at,
+    JSON.stringify(facts.outputs),
+    JSON.stringify(facts.parameters),
     record.location,
   ]);
 }

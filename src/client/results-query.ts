@@ -1,5 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
-import type { AnalysisRecord } from '../types';
+import type { StoredRecord } from '../types';
 
 export interface RecordFilters {
   analysis_name?: string;
@@ -9,13 +9,13 @@ export interface RecordFilters {
 }
 
 export interface RecordPage {
-  records: AnalysisRecord[];
+  records: StoredRecord[];
   /** `_id` to pass as `--after` for the next page; absent on the last page. */
   next?: string;
 }
 
-export function recordFilter(filters: RecordFilters): Filter<AnalysisRecord> {
-  const filter: Filter<AnalysisRecord> = {};
+export function recordFilter(filters: RecordFilters): Filter<StoredRecord> {
+  const filter: Filter<StoredRecord> = {};
   if (filters.analysis_name !== undefined) filter.analysis_name = filters.analysis_name;
   if (filters.analysis_version !== undefined) filter.analysis_version = filters.analysis_version;
   // Equality on an array field matches any of its elements: grouped tasks list several assets.
@@ -29,12 +29,12 @@ export function recordFilter(filters: RecordFilters): Filter<AnalysisRecord> {
  * reads every skipped document, so `skip` gets slower with every page.
  */
 export async function fetchPage(
-  records: Collection<AnalysisRecord>,
-  filter: Filter<AnalysisRecord>,
+  records: Collection<StoredRecord>,
+  filter: Filter<StoredRecord>,
   limit: number,
   after?: string,
 ): Promise<RecordPage> {
-  const query: Filter<AnalysisRecord> =
+  const query: Filter<StoredRecord> =
     after === undefined ? filter : { $and: [filter, { _id: { $gt: after } }] };
   // One more than asked tells whether there is a next page without a count over the collection.
   const found = await records
@@ -51,8 +51,8 @@ export async function fetchPage(
  * Returns null when the page lies past the end.
  */
 export async function cursorOfPage(
-  records: Collection<AnalysisRecord>,
-  filter: Filter<AnalysisRecord>,
+  records: Collection<StoredRecord>,
+  filter: Filter<StoredRecord>,
   limit: number,
   page: number,
 ): Promise<string | undefined | null> {
@@ -75,9 +75,9 @@ export async function cursorOfPage(
 
 /** A record by its full hash or by a prefix that names exactly one record. */
 export async function findByHash(
-  records: Collection<AnalysisRecord>,
+  records: Collection<StoredRecord>,
   hash: string,
-): Promise<AnalysisRecord | 'none' | 'ambiguous'> {
+): Promise<StoredRecord | 'none' | 'ambiguous'> {
   const exact = await records.findOne({ _id: hash });
   if (exact) return exact;
   // Hashes are lower-case hex, so every id starting with the prefix sorts below prefix + 'g'.

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config';
 import { InputError } from '../errors';
 import { createS3 } from '../storage/s3';
-import type { AnalysisRecord } from '../types';
+import type { StoredRecord } from '../types';
 import { EXIT, ExitError, parsePositiveInt, runCommand, type Session } from './common';
 import { dispatchIdOf } from '../workflow-ids';
 import { downloadRecord, type Downloaded } from './results-download';
@@ -60,7 +60,7 @@ async function results(flags: ResultsFlags, session: Session): Promise<number> {
   const { config } = session;
   const records = (await session.mongo())
     .db(config.DOCDB_DATABASE)
-    .collection<AnalysisRecord>(config.DOCDB_COLLECTION);
+    .collection<StoredRecord>(config.DOCDB_COLLECTION);
 
   if (flags.hash !== undefined) {
     const found = await findByHash(records, flags.hash.trim());
@@ -97,7 +97,7 @@ function print(found: RecordPage, flags: ResultsFlags): void {
 }
 
 async function download(
-  records: AnalysisRecord[],
+  records: StoredRecord[],
   dir: string,
   config: Config,
   json: boolean,

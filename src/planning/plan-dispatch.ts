@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { InputError } from '../errors';
-import type { AnalysisRecord, AnalysisSpec, DispatchRequest, PlanSummary, Task, TaskStatus } from '../types';
+import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
 import { expandTasks } from './expand';
@@ -15,7 +15,7 @@ import { collectWarnings } from './warnings';
 
 export interface PlanDeps {
   assets: Collection;
-  records: Collection<AnalysisRecord>;
+  records: Collection<StoredRecord>;
   s3: S3Client;
   store: PlanStore;
   registry: AnalysisRegistry;

@@ -1,11 +1,11 @@
 import type { Collection } from 'mongodb';
 import { InputError } from '../errors';
-import type { AnalysisRecord, PlanSummary, Task } from '../types';
+import type { PlanSummary, StoredRecord, Task } from '../types';
 import { splitIntoJobs } from './plan-dispatch';
 import type { PlanStore } from './store';
 
 export interface RetryDeps {
-  records: Collection<AnalysisRecord>;
+  records: Collection<StoredRecord>;
   store: PlanStore;
   /** Called between long steps, e.g. to heartbeat the planning activity. */
   heartbeat?: () => void;

@@ -1,14 +1,14 @@
 import type { Collection } from 'mongodb';
 import { canonicalJson } from '../identity';
 import { recordedStatus } from '../task-record';
-import type { AnalysisRecord, AnalysisSpec, Task, TaskStatus } from '../types';
+import type { AnalysisSpec, StoredRecord, Task, TaskStatus } from '../types';
 
 /**
  * Marks each task new, done, or done by other code, with ONE streamed read of the records of the
  * analyses involved: FerretDB scans for every lookup, so one lookup per task would not scale.
  */
 export async function taskStatuses(
-  records: Collection<AnalysisRecord>,
+  records: Collection<StoredRecord>,
   tasks: Task[],
   codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
 ): Promise<TaskStatus[]> {

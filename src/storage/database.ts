@@ -1,6 +1,6 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { Config } from '../config';
-import type { AnalysisRecord } from '../types';
+import type { StoredRecord } from '../types';
 import type { TaskLock } from './task-locks';
 
 /** Connects with a short server-selection timeout so an unreachable database is an error in seconds. */
@@ -16,7 +16,7 @@ export async function connectMongo(config: Config): Promise<MongoClient> {
 export interface Stores {
   mongo: MongoClient;
   assets: Collection;
-  records: Collection<AnalysisRecord>;
+  records: Collection<StoredRecord>;
   locks: Collection<TaskLock>;
   analysisDb: Db;
 }
@@ -28,7 +28,7 @@ export function stores(mongo: MongoClient, config: Config): Stores {
     mongo,
     analysisDb,
     assets: mongo.db(config.ASSETS_DATABASE).collection(config.ASSETS_COLLECTION),
-    records: analysisDb.collection<AnalysisRecord>(config.DOCDB_COLLECTION),
+    records: analysisDb.collection<StoredRecord>(config.DOCDB_COLLECTION),
     locks: analysisDb.collection<TaskLock>(`${config.DOCDB_COLLECTION}_locks`),
   };
 }

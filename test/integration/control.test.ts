@@ -7,26 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { ROOT, testStack, type TestStack } from '../helpers/stack';
-import type { AnalysisRecord } from '../../src/types';
+import type { StoredRecord } from '../../src/types';
+import { maxOverlap, timesOf } from '../helpers/records';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
-
-/** Largest number of intervals open at one moment. */
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const events = intervals.flatMap(([start, end]) => [[start, 1] as const, [end, -1] as const]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, delta] of events) peak = Math.max(peak, (open += delta));
-  return peak;
-}
 
 describe('dispatch control', () => {
   let stack: TestStack;
   let dir: string;
   let poisonParams: string;
   const records = () =>
-    stack.mongo.db(stack.config.DOCDB_DATABASE).collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION);
+    stack.mongo.db(stack.config.DOCDB_DATABASE).collection<StoredRecord>(stack.config.DOCDB_COLLECTION);
 
   before(async () => {
     stack = await testStack('control');
@@ -168,9 +159,7 @@ describe('dispatch control', () => {
     assert.equal(JSON.parse(status.stdout).progress.settings.num_parallel_workers, 6);
     const done = await runCli(['status', id, '--watch', '--json'], stack.env, { timeoutMs: 180_000 });
     assert.equal(done.code, 0, done.stderr);
-    const intervals = (await records().find({ analysis_version: 'resize' }).toArray()).map(
-      (r) => [Date.parse(r.started_at), Date.parse(r.finished_at)] as [number, number],
-    );
+    const intervals = (await records().find({ analysis_version: 'resize' }).toArray()).map((r) => timesOf(r));
     assert.equal(intervals.length, 16);
     const before = maxOverlap(intervals.filter(([start]) => start < raisedAt));
     const afterRaise = maxOverlap(intervals.filter(([start]) => start > raisedAt + 500));

@@ -6,19 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
-import type { AnalysisRecord } from '../../src/types';
+import type { StoredRecord } from '../../src/types';
+import { maxOverlap, timesOf } from '../helpers/records';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
-
-/** Largest number of intervals open at the same moment. */
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const events = intervals.flatMap(([start, end]) => [[start, 1] as const, [end, -1] as const]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, delta] of events) peak = Math.max(peak, (open += delta));
-  return peak;
-}
 
 describe('dispatch', () => {
   let stack: TestStack;
@@ -58,7 +49,7 @@ describe('dispatch', () => {
     assert.ok(result.stdout.includes(`web ui   ${ui}/namespaces/default/workflows/dispatch-`), result.stdout);
     const records = await stack.mongo
       .db(stack.config.DOCDB_DATABASE)
-      .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
+      .collection<StoredRecord>(stack.config.DOCDB_COLLECTION)
       .find()
       .toArray();
     assert.equal(records.length, 6);
@@ -123,12 +114,12 @@ describe('dispatch', () => {
     assert.ok(outcome.progress.runs >= 3, `expected continue-as-new, saw ${outcome.progress.runs} runs`);
     const records = await stack.mongo
       .db(stack.config.DOCDB_DATABASE)
-      .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
+      .collection<StoredRecord>(stack.config.DOCDB_COLLECTION)
       .find({ analysis_name: 'Sleep' })
       .toArray();
     assert.equal(records.length, 12);
     assert.equal(new Set(records.map((r) => r._id)).size, 12);
-    const peak = maxOverlap(records.map((r) => [Date.parse(r.started_at), Date.parse(r.finished_at)]));
+    const peak = maxOverlap(records.map(timesOf));
     assert.ok(peak <= 4, `at most 4 jobs at once, saw ${peak}`);
     assert.ok(peak >= 2, `jobs ran in parallel (peak ${peak})`);
   });

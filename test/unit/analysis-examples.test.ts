@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
+import { analysisCode } from '../../src/aind/metadata';
 import { runAnalysis } from '../../src/analysis/runtime';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';
@@ -42,6 +43,7 @@ void describe('analyses (shipped examples)', () => {
     const s3 = fakeS3(objects);
     const result = await runAnalysis({
       task,
+      code: analysisCode(task),
       registry,
       workDir: await mkdtemp(join(scratch, 'work-')),
       s3: s3.client,

@@ -9,6 +9,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
+import { analysisCode } from '../../src/aind/metadata';
 import { runAnalysis, type RunAnalysisOptions } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';
@@ -46,6 +47,7 @@ void describe('analysis/runtime', () => {
     const workDir = await mkdtemp(join(scratch, `work-${runs++}-`));
     const result = await runAnalysis({
       task,
+      code: analysisCode(task),
       registry,
       workDir,
       s3: fakeS3({}).client,
@@ -130,10 +132,12 @@ void describe('analysis/runtime', () => {
     const workDir = await mkdtemp(join(scratch, 'cancel-'));
     const pidFile = join(workDir, 'results', 'pid');
     const started = Date.now();
+    const task = python(
+      `import os, signal, time\n${code}\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "pid"), "w").write(str(os.getpid()))\ntime.sleep(60)`,
+    );
     const running = runAnalysis({
-      task: python(
-        `import os, signal, time\n${code}\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "pid"), "w").write(str(os.getpid()))\ntime.sleep(60)`,
-      ),
+      task,
+      code: analysisCode(task),
       registry,
       workDir,
       s3: fakeS3({}).client,

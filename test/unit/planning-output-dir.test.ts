@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { analysisCode } from '../../src/aind/metadata';
 import { writeOutputDir } from '../../src/planning/output-dir';
 import type { Task } from '../../src/types';
 
@@ -37,10 +38,16 @@ async function* jobs(count: number, perJob: number) {
   }
 }
 
+const options = (numWorkers: number, tasksPerJob: number) => ({
+  numWorkers,
+  tasksPerJob,
+  codeOf: async (t: Task) => analysisCode(t),
+});
+
 describe('writeOutputDir', () => {
-  test('writes every task round-robin over the worker folders, in the original shape', async () => {
+  test('one task per job: every task round-robin over the worker folders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'planning-output-'));
-    assert.equal(await writeOutputDir(dir, jobs(7, 2), 3), 7);
+    assert.equal(await writeOutputDir(dir, jobs(7, 1), options(3, 1)), 7);
     assert.deepEqual(readdirSync(dir).sort(), ['worker_0', 'worker_1', 'worker_2']);
     const counts = readdirSync(dir)
       .sort()
@@ -55,19 +62,38 @@ describe('writeOutputDir', () => {
     const first = contents.find((content) => content.hash === 'h1');
     assert.deepEqual(first, {
       s3_location: ['s3://data/a1'],
+      asset_name: ['a1'],
+      docdb_record_id: ['id1'],
+      file_location: ['s3://data/a1/f.nwb'],
+      distributed_parameters: null,
+      group_metadata: null,
+      query: null,
+      analysis_code: analysisCode(task(1)),
       location_asset_id: ['id1'],
       file_extension_locations: ['s3://data/a1/f.nwb'],
-      asset_name: ['a1'],
       analysis_spec: task(1).analysis,
       parameters: { n: 1 },
       hash: 'h1',
+      location: 's3://out/h1',
     });
-    assert.equal(contents.find((content) => content.hash === 'h0').file_extension_locations, null);
+    const h0 = contents.find((content) => content.hash === 'h0');
+    assert.equal(h0.file_extension_locations, null);
+    assert.equal(h0.file_location, null);
+  });
+
+  test('several tasks per job: one folder per job, named by its index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'planning-output-'));
+    assert.equal(await writeOutputDir(dir, jobs(5, 2), options(50, 2)), 5);
+    assert.deepEqual(readdirSync(dir).sort(), ['0', '1', '2']);
+    assert.deepEqual(
+      ['0', '1', '2'].map((job) => readdirSync(join(dir, job)).length),
+      [2, 2, 1],
+    );
   });
 
   test('no more folders than tasks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'planning-output-'));
-    await writeOutputDir(dir, jobs(2, 1), 50);
+    await writeOutputDir(dir, jobs(2, 1), options(50, 1));
     assert.deepEqual(readdirSync(dir).sort(), ['worker_0', 'worker_1']);
   });
 });

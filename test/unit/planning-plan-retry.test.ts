@@ -4,7 +4,7 @@ import type { Collection } from 'mongodb';
 import { InputError } from '../../src/errors';
 import { planRetry } from '../../src/planning/plan-retry';
 import type { PlanStore } from '../../src/planning/store';
-import type { AnalysisRecord, Task } from '../../src/types';
+import type { StoredRecord, Task } from '../../src/types';
 
 const task = (hash: string, asset: string): Task =>
   ({
@@ -35,7 +35,7 @@ const recordsOf = (ids: string[]) =>
         for (const _id of ids) yield { _id };
       },
     }),
-  }) as unknown as Collection<AnalysisRecord>;
+  }) as unknown as Collection<StoredRecord>;
 
 describe('planning/plan-retry', () => {
   test('planRetry plans only the tasks without a record, in jobs of the size asked', async () => {

@@ -9,9 +9,11 @@ import {
   outputsSummary,
   resultsTable,
 } from '../../src/client/results-format';
-import type { AnalysisRecord } from '../../src/types';
+import { buildRecord } from '../../src/aind/metadata';
+import type { FlatAnalysisRecord, Task } from '../../src/types';
 
-const record: AnalysisRecord = {
+/** A record as earlier versions wrote it. */
+const record: FlatAnalysisRecord = {
   _id: 'ab'.repeat(32),
   name: 'ab'.repeat(32),
   location: `s3://bucket/${'ab'.repeat(32)}`,
@@ -28,6 +30,38 @@ const record: AnalysisRecord = {
   started_at: '2026-01-01T00:00:00.000Z',
   finished_at: '2026-01-01T00:00:01.000Z',
 };
+
+/** The same run, recorded as an aind-data-schema Metadata document. */
+const task: Task = {
+  hash: record._id,
+  analysis: { ...spec(), s3_output_bucket: 'bucket' },
+  parameters: record.parameters,
+  input: record.input,
+  libraries: {},
+  location: record.location,
+};
+function spec() {
+  return {
+    analysis_name: 'Unit Yield',
+    analysis_version: 'v1',
+    analysis_libraries: [],
+    analysis_parameters: {},
+  };
+}
+const metadataRecord = buildRecord(
+  task,
+  {
+    workerQueue: 'q',
+    workDir: '/tmp/w',
+    outputs: record.outputs,
+    files: [],
+    code: {},
+    worker_host: 'h',
+    started_at: record.started_at,
+    finished_at: record.finished_at,
+  },
+  'd1',
+);
 
 describe('results-format', () => {
   test('outputsSummary shows key=value pairs, rounded and cut to fit a cell', () => {
@@ -63,5 +97,10 @@ describe('results-format', () => {
     assert.equal(row!.asset_name, 'one;two;three');
     assert.deepEqual(JSON.parse(row!.parameters!), record.parameters);
     assert.deepEqual(JSON.parse(row!.outputs!), record.outputs);
+  });
+
+  test('a Metadata record shows as the flat record of the same run does', () => {
+    assert.equal(csvRecord(metadataRecord), csvRecord(record));
+    assert.equal(resultsTable([metadataRecord]), resultsTable([record]));
   });
 });

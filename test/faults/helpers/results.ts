@@ -1,3 +1,4 @@
+import { recordFacts } from '../../../src/aind/metadata';
 import assert from 'node:assert/strict';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { listKeys, type TestStack } from '../../helpers/stack';
@@ -56,7 +57,7 @@ export async function checkSleepWriteResults(
   const wanted = new Set(expected.assets.flatMap((asset) => expected.ks.map((k) => `${asset}#${k}`)));
   const seen = new Map<string, string>();
   for (const record of records) {
-    const key = `${record.input.asset_name.join(',')}#${String(record.parameters.k)}`;
+    const key = `${record.input.asset_name.join(',')}#${String(recordFacts(record).parameters.k)}`;
     assert.ok(wanted.has(key), `record ${record._id} is for no expected task (${key})`);
     assert.ok(!seen.has(key), `task ${key} has two records: ${seen.get(key)} and ${record._id}`);
     seen.set(key, record._id);
@@ -66,7 +67,7 @@ export async function checkSleepWriteResults(
   const allKeys = (await listKeys(stack.s3, stack.bucket, under)).filter((key) => !key.startsWith('data/'));
   const expectedKeys: string[] = [];
   for (const record of records) {
-    const files = sleepWriteFiles(expected.partsOf(Number(record.parameters.k)));
+    const files = sleepWriteFiles(expected.partsOf(Number(recordFacts(record).parameters.k)));
     assert.deepEqual(record.files, files, `files of record ${record._id}`);
     assert.equal(record.location, `s3://${stack.bucket}/${under}${record._id}`);
     expectedKeys.push(...[...files, 'metadata.nd.json'].map((file) => `${under}${record._id}/${file}`));
