@@ -98,8 +98,14 @@ function resourceUsage(run: RunResult): Record<string, unknown> | undefined {
     architecture: machine.architecture,
     ...(machine.cpu ? { cpu: machine.cpu } : {}),
     ...(machine.cpu_cores ? { cpu_cores: machine.cpu_cores } : {}),
+    // The schema asks a unit of every memory field, ram_usage included (whose values are percents).
     ...(machine.system_memory_gib
-      ? { system_memory: machine.system_memory_gib, system_memory_unit: 'Gigabyte' }
+      ? {
+          system_memory: machine.system_memory_gib,
+          system_memory_unit: 'Gigabyte',
+          ram: machine.system_memory_gib,
+          ram_unit: 'Gigabyte',
+        }
       : {}),
     ...(cpu ? { cpu_usage: cpu } : {}),
     ...(ram ? { ram_usage: ram } : {}),
