@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-node-modules.sh
 ./temporal-dev.sh install temporal
+# The institute's own models, which the tests check records and task files with.
+scripts/install-python-formats.sh >/dev/null
 
 npx tsc --noEmit
 npm run --silent lint
