@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canonicalJson } from '../../src/identity';
+import { expandTasks } from '../../src/planning/expand';
+
+describe('identity', () => {
+  test('canonicalJson ignores key order and undefined values', () => {
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }),
+      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
+  });
+
+  test('tasks keep the identity hashes earlier versions gave them, so their records stay done', () => {
+    const { tasks } = expandTasks({
+      assets: [
+        { id: 'a1', name: 'a1', location: 's3://data/a1', doc: {} },
+        { id: 'a2', name: 'a2', location: 's3://data/a2', doc: {} },
+      ],
+      files: new Map([
+        ['s3://data/a1', ['s3://data/a1/x.csv']],
+        ['s3://data/a2', ['s3://data/a2/y.csv']],
+      ]),
+      request: {
+        file_extension: '.csv',
+        split_files: true,
+        group_by: [],
+        specs: [
+          {
+            analysis_name: 'Unit Yield',
+            analysis_version: 'v1',
+            analysis_libraries: [],
+            analysis_parameters: { isi: 0.5 },
+            s3_output_bucket: 'out/p',
+          },
+        ],
+        fixed_parameters: { f: 1 },
+        distributed_parameters: [{ d: 1 }, { d: 2 }],
+      },
+      libraries: [{ zod: '4.0.0' }],
+    });
+    // Computed by the version before records took the aind-data-schema format (64d4e00).
+    assert.deepEqual(
+      tasks.map((task) => task.hash),
+      [
+        '84ce66bb04085dc8246fd4a912e91fee2c062ffb29fcb19178b79e5f4bc92cb2',
+        '7c12f580ba620281e3ddc83f610ee497e7906f8fd8ad157683e5d3e3a3a7f1b8',
+        '70476d82978a3c5e2eaf8210ea53f18433239a7956730700a94a4474fc927518',
+        '3c7b4c55bb5d96690b292843e81b51c36a76193b2bc63c6b946ceea99871ec05',
+      ],
+    );
+  });
+});
