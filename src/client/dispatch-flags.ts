@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_PARALLEL_WORKERS } from '../planning/options';
 
 /**
  * Flags shared by `dispatch`, `plan` and `schedule create`, named as in the original dispatcher.
@@ -8,12 +9,17 @@ import type { Command } from 'commander';
 export function addDispatchOptions(cmd: Command): Command {
   return cmd
     .option('--query <json|file>', 'MongoDB filter selecting the assets, as JSON or a path to a JSON file')
+    .option('--docdb_query <json|file>', "the same as --query (the upstream dispatcher's name)")
     .option(
       '--use_data_assets <0|1>',
-      'select the assets listed in --asset_csv instead of using --query',
-      '0',
+      'select the assets listed in --asset_csv instead of using --query (default 0)',
     )
+    .option('--use_data_asset_csv <0|1>', "the same as --use_data_assets (the upstream dispatcher's name)")
     .option('--asset_csv <file>', 'CSV file with an "asset_id" column (with --use_data_assets 1)')
+    .option(
+      '--input_directory <dir>',
+      'a data folder as the upstream capsule reads it: its first *.csv is the asset CSV (with --use_data_assets 1) and its analysis_parameters.json the parameters file, unless --asset_csv or --analysis_parameters say otherwise',
+    )
     .option('--asset_id_field <field>', 'asset field the CSV ids are matched against', '_id')
     .option(
       '--file_extension <ext>',
@@ -31,7 +37,11 @@ export function addDispatchOptions(cmd: Command): Command {
       'plan at most this many tasks (the first ones, in a stable order)',
     )
     .option('--tasks_per_job <n>', 'tasks run one after another in one job', '1')
-    .option('--num_parallel_workers <n>', 'jobs running at the same time, at most', '20')
+    .option(
+      '--num_parallel_workers <n>',
+      'jobs running at the same time, at most',
+      String(DEFAULT_PARALLEL_WORKERS),
+    )
     .option('--dry_run <0|1>', '1: run the analyses but upload and record nothing', '0')
     .option('--force', 'also rerun tasks that already have a record, replacing it')
     .option(

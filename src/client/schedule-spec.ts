@@ -14,15 +14,15 @@ export function checkScheduleId(id: string): string {
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** `90s`, `15m`, `1h30m`, `2d` to seconds. */
-export function parseEvery(text: string): number {
+export function parseEvery(text: string, flag = '--every'): number {
   const compact = text.replace(/\s+/g, '').toLowerCase();
   if (!/^(\d+[smhd])+$/.test(compact)) {
-    throw new InputError(`--every "${text}": expected a duration such as 30m, 1h, 1h30m or 1d`);
+    throw new InputError(`${flag} "${text}": expected a duration such as 30m, 1h, 1h30m or 1d`);
   }
   let seconds = 0;
   for (const [, amount, unit] of compact.matchAll(/(\d+)([smhd])/g))
     seconds += Number(amount) * UNIT_SECONDS[unit!]!;
-  if (seconds < 1) throw new InputError(`--every "${text}" must be at least 1s`);
+  if (seconds < 1) throw new InputError(`${flag} "${text}" must be at least 1s`);
   return seconds;
 }
 
@@ -62,18 +62,39 @@ export interface Timing {
   text: string;
 }
 
-export function scheduleTiming(flags: { cron?: string; every?: string }): Timing {
-  if (flags.cron !== undefined && flags.every !== undefined)
-    throw new InputError('give --cron or --every, not both');
+/**
+ * `--every` or `--interval` (the Temporal CLI's name): a duration, optionally with a phase offset
+ * after a slash as the Temporal CLI writes it (`1h/15m`: every hour at a quarter past).
+ */
+function intervalTiming(value: string, flag: string): Timing {
+  const [every = '', offset, ...rest] = value.split('/');
+  if (rest.length)
+    throw new InputError(`${flag} "${value}": expected INTERVAL or INTERVAL/OFFSET, e.g. 1h/15m`);
+  const seconds = parseEvery(every, flag);
+  const offsetSeconds = offset === undefined ? 0 : parseEvery(offset, flag);
+  if (offsetSeconds >= seconds)
+    throw new InputError(`${flag} "${value}": the offset must be shorter than the interval`);
+  return {
+    spec: {
+      intervals: [{ every: seconds * 1000, ...(offsetSeconds ? { offset: offsetSeconds * 1000 } : {}) }],
+    },
+    text: `every ${formatSeconds(seconds)}${offsetSeconds ? ` (offset ${formatSeconds(offsetSeconds)})` : ''}`,
+  };
+}
+
+export function scheduleTiming(flags: { cron?: string; every?: string; interval?: string }): Timing {
+  if (flags.every !== undefined && flags.interval !== undefined && flags.every !== flags.interval)
+    throw new InputError('--every and --interval are one flag under two names: give it once');
+  const interval = flags.every ?? flags.interval;
+  const intervalFlag = flags.every !== undefined ? '--every' : '--interval';
+  if (flags.cron !== undefined && interval !== undefined)
+    throw new InputError(`give --cron or ${intervalFlag}, not both`);
   if (flags.cron !== undefined) {
     const cron = checkCron(flags.cron);
     return { spec: { cronExpressions: [cron] }, text: `cron "${cron}"` };
   }
-  if (flags.every !== undefined) {
-    const seconds = parseEvery(flags.every);
-    return { spec: { intervals: [{ every: seconds * 1000 }] }, text: `every ${formatSeconds(seconds)}` };
-  }
-  throw new InputError('say when to run: --cron "0 3 * * *" (UTC) or --every 1h');
+  if (interval !== undefined) return intervalTiming(interval, intervalFlag);
+  throw new InputError('say when to run: --cron "0 3 * * *" (UTC) or --every 1h (also --interval 1h)');
 }
 
 /** The text saved at create time, or a description rebuilt from the server's compiled spec. */

@@ -16,6 +16,7 @@ type Flags = { json?: boolean; note?: string; wait?: boolean };
 type CreateFlags = DispatchFlags & {
   cron?: string;
   every?: string;
+  interval?: string;
   paused?: boolean;
   note?: string;
   json?: boolean;
@@ -52,7 +53,8 @@ export function registerSchedule(program: Command): void {
       .argument('<schedule_id>', 'a name for the schedule: letters, digits, ".", "_", "-"'),
   )
     .option('--cron <expression>', 'when to run, as cron in UTC, e.g. "0 3 * * *" (03:00 every day)')
-    .option('--every <interval>', 'when to run, as an interval, e.g. 30m, 1h, 1d')
+    .option('--every <interval>', 'when to run, as an interval, e.g. 30m, 1h, 1d; 1h/15m: at a quarter past')
+    .option('--interval <interval>', "the same as --every (the Temporal CLI's name)")
     .option('--note <text>', 'a note shown with the schedule')
     .option('--paused', 'create it paused (trigger still runs it)')
     .option('--json', 'print machine-readable JSON')

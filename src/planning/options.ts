@@ -3,40 +3,34 @@ import type { Config } from '../config';
 import { InputError } from '../errors';
 import type { DispatchRequest } from '../types';
 import { readAssetIdsCsv } from './csv';
+import {
+  aliased,
+  atMost,
+  binary,
+  binaryValue,
+  fieldList,
+  fieldPath,
+  positiveInteger,
+  text,
+  type DispatchFlags,
+} from './flag-values';
+import { readInputDirectory, type InputDirectory } from './input-directory';
 import { parseQuery } from './query';
 import { loadParameters, loadSpecs } from './spec';
 
-/**
- * The dispatch flags as the CLI hands them over (see client/dispatch-flags.ts): strings, or values
- * as a programmatic caller gives them.
- */
-export type DispatchFlags = Partial<Record<string, unknown>>;
+export type { DispatchFlags } from './flag-values';
+
+/** Jobs running at once when the flag is not given, as in the current upstream dispatcher. */
+export const DEFAULT_PARALLEL_WORKERS = 50;
 
 /** Validates the flags and reads the files they name; needs no server. */
 export function buildDispatchRequest(options: DispatchFlags, config: Config): DispatchRequest {
-  const useCsv = binary(options, 'use_data_assets', false);
-  const queryText = text(options, 'query');
-  const csvPath = text(options, 'asset_csv');
-  if (useCsv && queryText !== undefined) {
-    throw new InputError('give either --query or --use_data_assets 1 with --asset_csv, not both');
-  }
-  if (useCsv && csvPath === undefined) throw new InputError('--use_data_assets 1 needs --asset_csv FILE');
-  if (!useCsv && csvPath !== undefined)
-    throw new InputError('--asset_csv is only read with --use_data_assets 1');
-  if (!useCsv && queryText === undefined) {
-    throw new InputError('choose the assets: --query FILTER, or --use_data_assets 1 --asset_csv FILE');
-  }
+  const inputDirPath = text(options, 'input_directory');
+  const inputDir: InputDirectory = inputDirPath === undefined ? {} : readInputDirectory(inputDirPath);
+  const source = assetSource(options, inputDir);
 
   const assetIdField = fieldPath(text(options, 'asset_id_field') ?? '_id', '--asset_id_field');
-  const groupBy = [
-    ...new Set(
-      (text(options, 'group_by') ?? '')
-        .split(',')
-        .map((field) => field.trim())
-        .filter(Boolean)
-        .map((field) => fieldPath(field, '--group_by')),
-    ),
-  ];
+  const groupBy = fieldList(options, 'group_by');
   const maxTasks = text(options, 'max_number_of_tasks_dispatched');
   const numbers = {
     max_number_of_tasks_dispatched:
@@ -48,7 +42,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
       "a job's workflow history grows by about 13 events per task and must stay well under Temporal's limits",
     ),
     num_parallel_workers: positiveInteger(
-      text(options, 'num_parallel_workers') ?? '20',
+      text(options, 'num_parallel_workers') ?? String(DEFAULT_PARALLEL_WORKERS),
       '--num_parallel_workers',
     ),
   };
@@ -56,9 +50,8 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   const dryRun = binary(options, 'dry_run', false);
 
   // Files are read in the order their flags are usually given, so the first complaint is the first flag.
-  const selection = useCsv
-    ? { asset_ids: readAssetIdsCsv(csvPath as string) }
-    : { query: parseQuery(queryText as string) };
+  const selection =
+    source.kind === 'csv' ? { asset_ids: readAssetIdsCsv(source.path) } : { query: parseQuery(source.text) };
   const specPath = text(options, 'analysis_spec');
   if (specPath === undefined) throw new InputError('--analysis_spec FILE is required');
   // Workers' defaults for the run step, written into each spec so every task carries its policy.
@@ -67,7 +60,8 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     timeout: spec.timeout ?? config.ANALYSIS_TIMEOUT,
     max_attempts: spec.max_attempts ?? config.ANALYSIS_MAX_ATTEMPTS,
   }));
-  const parametersPath = text(options, 'analysis_parameters');
+  // An explicit flag wins over what --input_directory holds.
+  const parametersPath = text(options, 'analysis_parameters') ?? inputDir.parameters;
   const parameters = parametersPath === undefined ? undefined : loadParameters(parametersPath);
 
   return {
@@ -87,6 +81,40 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   };
 }
 
+type AssetSource = { kind: 'csv'; path: string } | { kind: 'query'; text: string };
+
+/**
+ * Exactly one way of choosing the assets: a query, or a CSV of ids (named by --asset_csv, or the
+ * first CSV of --input_directory). Each flag also answers to the upstream dispatcher's name.
+ */
+function assetSource(options: DispatchFlags, inputDir: InputDirectory): AssetSource {
+  const useCsv = binaryValue(
+    aliased(options, 'use_data_assets', 'use_data_asset_csv'),
+    '--use_data_assets',
+    false,
+  );
+  const queryText = aliased(options, 'query', 'docdb_query');
+  const csvFlag = text(options, 'asset_csv');
+  if (useCsv && queryText !== undefined) {
+    throw new InputError('give either --query or --use_data_assets 1 with --asset_csv, not both');
+  }
+  if (!useCsv && csvFlag !== undefined)
+    throw new InputError('--asset_csv is only read with --use_data_assets 1');
+  if (useCsv) {
+    const path = csvFlag ?? inputDir.csv;
+    if (path !== undefined) return { kind: 'csv', path };
+    throw new InputError(
+      text(options, 'input_directory') === undefined
+        ? '--use_data_assets 1 needs --asset_csv FILE (or --input_directory DIR holding a *.csv file)'
+        : `--use_data_assets 1: --input_directory ${text(options, 'input_directory')} holds no *.csv file (or give --asset_csv FILE)`,
+    );
+  }
+  if (queryText === undefined) {
+    throw new InputError('choose the assets: --query FILTER, or --use_data_assets 1 --asset_csv FILE');
+  }
+  return { kind: 'query', text: queryText };
+}
+
 /** The user starting the dispatch; a container without a passwd entry still has a name to give. */
 function loginName(): string {
   try {
@@ -96,45 +124,8 @@ function loginName(): string {
   }
 }
 
-/** A flag's value as trimmed text; absent when not given (or given as an empty string). */
-function text(options: DispatchFlags, name: string): string | undefined {
-  const value = options[name];
-  if (value === undefined || value === null || value === false) return undefined;
-  const trimmed = String(value).trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function binary(options: DispatchFlags, name: string, fallback: boolean): boolean {
-  const value = text(options, name);
-  if (value === undefined) return fallback;
-  if (value === '0') return false;
-  if (value === '1') return true;
-  throw new InputError(`--${name} must be 0 or 1, got "${value}"`);
-}
-
 /** A job of this many tasks has a history of about 6,500 events, under the 10,000 to stay below. */
 const MAX_TASKS_PER_JOB = 500;
-
-function atMost(value: number, max: number, flag: string, why: string): number {
-  if (value > max) throw new InputError(`${flag} must be at most ${max}, got ${value}: ${why}`);
-  return value;
-}
-
-function positiveInteger(value: string, flag: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1) {
-    throw new InputError(`${flag} must be a positive whole number, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** A dotted document path; `$` would turn it into an operator and empty segments match nothing. */
-function fieldPath(value: string, flag: string): string {
-  if (value.startsWith('$') || value.split('.').some((segment) => segment.trim() === '')) {
-    throw new InputError(`${flag}: "${value}" is not a field path (expected e.g. subject.subject_id)`);
-  }
-  return value;
-}
 
 /** `--tolerated_failure_percent` (0-100) and `--tolerated_failure_count` (0 or more). */
 function tolerance(

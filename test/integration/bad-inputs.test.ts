@@ -155,6 +155,28 @@ describe('bad input', () => {
       message: /asset_id/,
     },
     {
+      name: '--query and --docdb_query that differ',
+      args: () => ['--query', query, '--docdb_query', '{}', '--analysis_spec', spec],
+      message: /--query and --docdb_query are one flag under two names/,
+    },
+    {
+      name: '--use_data_asset_csv 1 with an --input_directory holding no CSV',
+      args: () => [
+        '--use_data_asset_csv',
+        '1',
+        '--input_directory',
+        mkdtempSync(join(dir, 'no-csv-')),
+        '--analysis_spec',
+        spec,
+      ],
+      message: /--input_directory .* holds no \*\.csv file/,
+    },
+    {
+      name: '--input_directory that does not exist',
+      args: () => ['--query', query, '--input_directory', join(dir, 'nowhere'), '--analysis_spec', spec],
+      message: /--input_directory .*nowhere cannot be read: ENOENT/,
+    },
+    {
       name: 'distributed_parameters that is not a list',
       args: () => {
         writeFileSync(join(dir, 'params.json'), '{"distributed_parameters": {"a": 1}}');

@@ -57,7 +57,7 @@ describe('buildDispatchRequest', () => {
       distributed_parameters: [],
       max_number_of_tasks_dispatched: undefined,
       tasks_per_job: 1,
-      num_parallel_workers: 20,
+      num_parallel_workers: 50,
       dry_run: false,
       force: false,
       experimenters: [userInfo().username],
@@ -137,6 +137,52 @@ describe('buildDispatchRequest', () => {
     rejects(['--query', '{}', '--use_data_assets', '1', '--asset_csv', csvPath], 'not both');
     rejects(['--use_data_assets', '1'], '--asset_csv');
     rejects(['--query', '{}', '--asset_csv', csvPath], '--use_data_assets 1');
+  });
+
+  test("the upstream dispatcher's flag names: --docdb_query, --use_data_asset_csv", () => {
+    assert.deepEqual(build('--docdb_query', '{"name": "x"}').query, { name: 'x' });
+    assert.deepEqual(build('--use_data_asset_csv', '1', '--asset_csv', csvPath).asset_ids, ['a', 'b']);
+    assert.deepEqual(build('--query', '{"a": 1}', '--docdb_query', '{"a": 1}').query, { a: 1 });
+    rejects(
+      ['--query', '{"a": 1}', '--docdb_query', '{"a": 2}'],
+      '--query and --docdb_query',
+      'give it once',
+    );
+    rejects(
+      ['--use_data_assets', '0', '--use_data_asset_csv', '1', '--asset_csv', csvPath],
+      '--use_data_assets and --use_data_asset_csv',
+    );
+    rejects(['--use_data_asset_csv', 'yes', '--asset_csv', csvPath], 'must be 0 or 1');
+  });
+
+  test('--input_directory: its first CSV and its analysis_parameters.json, unless flags say otherwise', () => {
+    const data = mkdtempSync(join(tmpdir(), 'input-directory-'));
+    writeFileSync(join(data, 'b.csv'), 'asset_id\nfrom-b\n');
+    writeFileSync(join(data, 'a.csv'), 'asset_id\nfrom-a\n');
+    writeFileSync(join(data, 'analysis_parameters.json'), JSON.stringify({ fixed_parameters: { f: 1 } }));
+    const fromDir = build('--use_data_asset_csv', '1', '--input_directory', data);
+    assert.deepEqual(fromDir.asset_ids, ['from-a']);
+    assert.deepEqual(fromDir.fixed_parameters, { f: 1 });
+    const explicit = build(
+      '--use_data_assets',
+      '1',
+      '--input_directory',
+      data,
+      '--asset_csv',
+      csvPath,
+      '--analysis_parameters',
+      paramsPath,
+    );
+    assert.deepEqual(explicit.asset_ids, ['a', 'b']);
+    assert.deepEqual(explicit.fixed_parameters, { a: 1 });
+    assert.deepEqual(build('--query', '{}', '--input_directory', data).query, {});
+    assert.deepEqual(build('--query', '{}', '--input_directory', data).fixed_parameters, { f: 1 });
+
+    const empty = mkdtempSync(join(tmpdir(), 'input-directory-'));
+    rejects(['--use_data_assets', '1', '--input_directory', empty], empty, 'holds no *.csv file');
+    assert.deepEqual(build('--query', '{}', '--input_directory', empty).fixed_parameters, {});
+    rejects(['--query', '{}', '--input_directory', join(empty, 'none')], '--input_directory', 'ENOENT');
+    rejects(['--query', '{}', '--input_directory', csvPath], 'not a directory');
   });
 
   test('field paths are checked', () => {

@@ -50,6 +50,20 @@ describe('schedule-spec', () => {
     assert.throws(() => scheduleTiming({ cron: 'every day' }), /expected 5 fields/);
   });
 
+  test("--interval is the Temporal CLI's name for --every, with an optional phase offset", () => {
+    assert.deepEqual(scheduleTiming({ interval: '1h' }), scheduleTiming({ every: '1h' }));
+    assert.deepEqual(scheduleTiming({ interval: '1h/15m' }), {
+      spec: { intervals: [{ every: 3_600_000, offset: 900_000 }] },
+      text: 'every 1h (offset 15m)',
+    });
+    assert.deepEqual(scheduleTiming({ every: '2h', interval: '2h' }).text, 'every 2h');
+    assert.throws(() => scheduleTiming({ every: '1h', interval: '2h' }), /one flag under two names/);
+    assert.throws(() => scheduleTiming({ cron: '0 3 * * *', interval: '1h' }), /--cron or --interval/);
+    assert.throws(() => scheduleTiming({ interval: 'often' }), /--interval "often"/);
+    assert.throws(() => scheduleTiming({ interval: '1h/1h' }), /offset must be shorter/);
+    assert.throws(() => scheduleTiming({ interval: '1h/5m/1m' }), /INTERVAL\/OFFSET/);
+  });
+
   test('specText prefers the text saved at create time', () => {
     assert.equal(specText(undefined, { spec: 'cron "0 3 * * *"' }), 'cron "0 3 * * *"');
     assert.equal(specText({ intervals: [{ every: 1_800_000, offset: 0 }] }, undefined), 'every 30m');
