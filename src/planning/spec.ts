@@ -16,14 +16,19 @@ const requiredText = z
 
 const parameterObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' });
 
-/** Checked with Temporal's own parser, so a value accepted here is one the job can use. */
-const duration = z.string().refine((value) => {
+/** Checked with Temporal's own parser, so a value accepted here is one the job can use (specs, manifests). */
+export const duration = z.string().refine((value) => {
   try {
     return msToNumber(value as Parameters<typeof msToNumber>[0]) > 0;
   } catch {
     return false;
   }
 }, 'must be a positive duration such as "30 minutes" or "2h"');
+
+export const downloadInputs = z.union(
+  [z.boolean(), z.array(z.string().min(1).regex(/^[^/]/, 'must be relative to the asset'))],
+  { error: 'must be true, false or a list of paths relative to each asset' },
+);
 
 /** Strict, so that a misspelt field is reported instead of silently ignored. */
 const specEntry = z.strictObject(
@@ -39,11 +44,7 @@ const specEntry = z.strictObject(
       .array(z.string().min(1, 'must not hold empty arguments'), { error: 'must be a list of strings' })
       .min(1, 'must not be empty')
       .optional(),
-    download_inputs: z
-      .union([z.boolean(), z.array(z.string().min(1).regex(/^[^/]/, 'must be relative to the asset'))], {
-        error: 'must be true, false or a list of paths relative to each asset',
-      })
-      .optional(),
+    download_inputs: downloadInputs.optional(),
     timeout: duration.optional(),
     max_attempts: z.int().positive().optional(),
   },
