@@ -7,6 +7,8 @@ export enum ErrorType {
   InvalidOutputs = 'InvalidOutputs',
   UnknownAnalysis = 'UnknownAnalysis',
   CommandNotFound = 'CommandNotFound',
+  /** A dispatch spec gave a command to a worker that runs only registered analyses. */
+  SpecCommandRefused = 'SpecCommandRefused',
   AnalysisFailed = 'AnalysisFailed',
   UnsafeResults = 'UnsafeResults',
   /** A run's files are gone from its worker before they were uploaded: the task runs again. */
