@@ -102,7 +102,10 @@ export interface PlanSummary {
   tasks_changed_code: number;
   /** Tasks that will run (new, plus done and changed ones under --force). */
   tasks_to_run: number;
-  /** Set when --max_number_of_tasks_dispatched cut the list: the count before the cap. */
+  /**
+   * Set when --max_number_of_tasks_dispatched cut the list: how many tasks would have run without
+   * it (tasks already done are never counted, so a rerun with the same cap moves on).
+   */
   capped_from?: number;
   jobs: number;
   /** Jobs stored per plan page; the page of job i is floor(i / jobs_per_page). */

@@ -10,7 +10,7 @@ export function planLines(plan: PlanSummary): string[] {
   ];
   if (plan.capped_from !== undefined)
     lines.push(
-      `capped at ${plan.tasks_total} of ${plan.capped_from} tasks (--max_number_of_tasks_dispatched)`,
+      `${plan.capped_from - plan.tasks_to_run} of ${plan.capped_from} tasks to run left out by --max_number_of_tasks_dispatched ${plan.tasks_to_run}; a rerun moves on to them`,
     );
   if (plan.tasks_changed_code > 0)
     lines.push(

@@ -12,13 +12,7 @@ export interface ExpandInput {
   files?: Map<string, string[]>;
   request: Pick<
     DispatchRequest,
-    | 'file_extension'
-    | 'split_files'
-    | 'group_by'
-    | 'specs'
-    | 'fixed_parameters'
-    | 'distributed_parameters'
-    | 'max_number_of_tasks_dispatched'
+    'file_extension' | 'split_files' | 'group_by' | 'specs' | 'fixed_parameters' | 'distributed_parameters'
   >;
   /** Recorded library versions of each spec, in `request.specs` order. */
   libraries: Record<string, string>[];
@@ -26,8 +20,6 @@ export interface ExpandInput {
 
 export interface Expansion {
   tasks: Task[];
-  /** Task count before `--max_number_of_tasks_dispatched` cut the list. */
-  capped_from?: number;
   assets_without_files: number;
   warnings: string[];
 }
@@ -90,17 +82,7 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
   if (duplicates)
     warnings.push(`${duplicates} duplicate tasks (same analysis, parameters and input) planned once`);
 
-  const cap = request.max_number_of_tasks_dispatched;
-  const assetsWithoutFiles = sorted.length - withFiles.length;
-  if (cap === undefined || tasks.length <= cap)
-    return { tasks, assets_without_files: assetsWithoutFiles, warnings };
-  warnings.push(`--max_number_of_tasks_dispatched ${cap}: planned the first ${cap} of ${tasks.length} tasks`);
-  return {
-    tasks: tasks.slice(0, cap),
-    capped_from: tasks.length,
-    assets_without_files: assetsWithoutFiles,
-    warnings,
-  };
+  return { tasks, assets_without_files: sorted.length - withFiles.length, warnings };
 }
 
 function keepAssetsWithFiles(

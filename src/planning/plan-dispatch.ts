@@ -31,6 +31,8 @@ export interface PlanDeps {
 export interface PlannedTask {
   task: Task;
   status: TaskStatus;
+  /** False for tasks already done, and for those --max_number_of_tasks_dispatched left out. */
+  will_run: boolean;
 }
 
 export interface PlanResult {
@@ -93,17 +95,23 @@ export async function planDispatch(
   beat();
 
   const statuses = await taskStatuses(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));
-  const tasks = expansion.tasks.map((task, index) => ({ task, status: statuses[index] as TaskStatus }));
-  const count = (status: TaskStatus) => tasks.filter((planned) => planned.status === status).length;
+  const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
   const changed = count('changed_code');
   if (changed && !request.force) {
     report.warn(
       `${changed} tasks have a record made by different code: bump analysis_version, or pass --force to rerun them`,
     );
   }
-  const toRun = tasks
-    .filter((planned) => planned.status === 'new' || request.force)
-    .map((planned) => planned.task);
+  // The cap counts only what would run, so a rerun with the same cap moves on to the next tasks.
+  const runnable = expansion.tasks.filter((_, index) => statuses[index] === 'new' || request.force);
+  const capped = capTasks(runnable, request.max_number_of_tasks_dispatched);
+  const toRun = capped.tasks;
+  const running = new Set(toRun);
+  const tasks = expansion.tasks.map((task, index) => ({
+    task,
+    status: statuses[index] as TaskStatus,
+    will_run: running.has(task),
+  }));
   const jobs = splitIntoJobs(toRun, request.tasks_per_job);
   const perPage = opts.store ? (await deps.store.save(planId, jobs)).jobs_per_page : jobsPerPage(jobs);
 
@@ -117,13 +125,19 @@ export async function planDispatch(
     tasks_done: count('done'),
     tasks_changed_code: changed,
     tasks_to_run: toRun.length,
-    ...(expansion.capped_from !== undefined ? { capped_from: expansion.capped_from } : {}),
+    ...(capped.capped_from !== undefined ? { capped_from: capped.capped_from } : {}),
     jobs: jobs.length,
     jobs_per_page: perPage,
     warnings: report.list(),
   };
   info(`planned ${summary.tasks_to_run} of ${summary.tasks_total} tasks in ${summary.jobs} jobs`);
   return { summary, tasks };
+}
+
+/** The first `cap` tasks (in plan order), and how many there were when the cap cut the list. */
+export function capTasks(tasks: Task[], cap: number | undefined): { tasks: Task[]; capped_from?: number } {
+  if (cap === undefined || tasks.length <= cap) return { tasks };
+  return { tasks: tasks.slice(0, cap), capped_from: tasks.length };
 }
 
 /** Consecutive jobs of `tasksPerJob` tasks, the last one possibly smaller. */

@@ -47,6 +47,7 @@ describe('selection', () => {
   before(async () => {
     stack = await testStack('selection');
     stack.env.ANALYSIS_MODULES_DIR = FIXTURES;
+    await stack.startWorker({ ANALYSIS_MODULES_DIR: FIXTURES });
     dir = mkdtempSync(join(tmpdir(), 'selection-'));
     spec = writeSpec(dir, [{ analysis_name: 'Noop', analysis_version: '1' }]);
   });
@@ -69,6 +70,36 @@ describe('selection', () => {
       fromDir.tasks.map(({ task }) => task.parameters),
       [{ window: 1 }, { window: 2 }],
     );
+  });
+
+  test('the cap counts what will run: a rerun with the same cap moves on to the next tasks', async () => {
+    await catalogue(['c1', 'c2', 'c3', 'c4', 'c5'].map((_id) => ({ _id })));
+    const capped = ['--query', '{}', '--max_number_of_tasks_dispatched', '2'];
+    const first = await runCli(['dispatch', ...capped, '--analysis_spec', spec, '--wait'], stack.env);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    assert.match(first.stdout, /3 of 5 tasks to run left out by --max_number_of_tasks_dispatched 2/);
+    const records = stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION);
+    assert.deepEqual((await records.find({}).toArray()).map((record) => record.input.asset_name[0]).sort(), [
+      'c1',
+      'c2',
+    ]);
+
+    const next = await plan(...capped);
+    assert.deepEqual(
+      next.tasks.map(({ task, status, will_run }) => [task.input.asset_name[0], status, will_run]),
+      [
+        ['c1', 'done', false],
+        ['c2', 'done', false],
+        ['c3', 'new', true],
+        ['c4', 'new', true],
+        ['c5', 'new', false],
+      ],
+    );
+    assert.equal(next.summary.tasks_to_run, 2);
+    assert.equal(next.summary.capped_from, 3);
+    const text = await runCli(['plan', ...capped, '--analysis_spec', spec], stack.env);
+    assert.match(text.stdout, /1 of 3 tasks to run left out by --max_number_of_tasks_dispatched 2/);
+    await records.deleteMany({});
   });
 
   test('schedule create --interval, with the offset the Temporal CLI takes', async () => {

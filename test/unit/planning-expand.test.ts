@@ -113,17 +113,6 @@ describe('expandTasks', () => {
     );
   });
 
-  test('the cap keeps the first tasks and reports the count before it', () => {
-    const capped = expand({
-      distributed_parameters: [{ z: 1 }, { z: 2 }],
-      max_number_of_tasks_dispatched: 4,
-    });
-    assert.equal(capped.tasks.length, 4);
-    assert.equal(capped.capped_from, 6);
-    assert.match(capped.warnings.join('\n'), /first 4 of 6/);
-    assert.equal(expand({ max_number_of_tasks_dispatched: 3 }).capped_from, undefined);
-  });
-
   test('deterministic: the same request in any input order plans the same tasks in the same order', () => {
     const first = expand({ file_extension: '.csv' }, true).tasks;
     const again = expandTasks({

@@ -22,7 +22,11 @@ describe('summary', () => {
       tasks_changed_code: 1,
       warnings: ['id x matched nothing'],
     });
-    assert.ok(capped.includes('capped at 8 of 20 tasks (--max_number_of_tasks_dispatched)'));
+    assert.ok(
+      capped.includes(
+        '12 of 20 tasks to run left out by --max_number_of_tasks_dispatched 8; a rerun moves on to them',
+      ),
+    );
     assert.ok(capped.some((line) => line.includes('bump analysis_version or pass --force')));
     assert.equal(capped.at(-1), 'warning: id x matched nothing');
   });
