@@ -28,8 +28,16 @@ const schema = z.object({
   ANALYSIS_BUCKET: bucketPath.optional(),
   AWS_REGION: nonEmpty.default('us-east-1'),
   AWS_ENDPOINT_URL_S3: z.url().optional(),
-  /** Folder of TypeScript analysis modules the worker and the CLI load. */
+  /** Folder of analyses (TypeScript modules and command manifests) the worker and the CLI load. */
   ANALYSIS_MODULES_DIR: nonEmpty.default('analyses'),
+  /**
+   * `1`: this worker runs a `command` given in a dispatch spec. Off by default, so a worker runs only
+   * the programs its operator registered in the analyses folder.
+   */
+  ANALYSIS_ALLOW_SPEC_COMMANDS: z
+    .enum(['0', '1', ''], { error: 'must be 1 (allowed) or 0 (refused)' })
+    .default('0')
+    .transform((value) => value === '1'),
   /** Where relative paths in a specification's `command` are resolved. */
   ANALYSIS_COMMAND_ROOT: nonEmpty.optional(),
   /** Environment variable names passed on to command analyses (none by default). */
