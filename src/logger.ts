@@ -1,8 +1,8 @@
 import pino from 'pino';
 
 /**
- * The one logger: JSON lines when stderr is not a terminal, short readable lines when it is.
- * Keys that may hold secrets are redacted wherever they appear.
+ * The one logger: JSON lines on stderr, for log collectors and `jq` alike. Keys that may hold
+ * secrets are redacted wherever they appear.
  */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info') {
   return pino(

@@ -17,7 +17,10 @@ export function registerDispatch(program: Command): void {
   )
     .option('--wait', 'follow the dispatch with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON instead of text')
-    .option('--output_dir <dir>', 'also write each planned task as DIR/<worker>/<uuid>.json')
+    .option(
+      '--output_dir <dir>',
+      'also write each planned task as an AnalysisDispatchModel JSON file: DIR/worker_<n>/<uuid>.json, or DIR/<job_index>/<uuid>.json with --tasks_per_job above 1',
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action((flags: DispatchFlags & LaunchFlags) =>
       runCommand(async (session) => {
