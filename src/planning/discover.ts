@@ -11,8 +11,8 @@ const SPARSE_PAGE = 100;
 const DENSE_PAGE = 1000;
 
 /**
- * Files under each `s3://bucket/prefix` location whose key ends with `extension`, at any depth,
- * as sorted `s3://` URLs.
+ * Inputs under each `s3://bucket/prefix` location whose name ends with `extension`, at any depth,
+ * as sorted `s3://` URLs: files, and folders as the upstream glob finds them (see inputKey).
  *
  * S3 lists keys in byte order, and the keys under one prefix are one contiguous stretch of that
  * order. So, rather than one listing per asset (the original dispatcher listed them one after
@@ -92,9 +92,12 @@ async function walk(
   let startAfter = prefixes[0]!;
   let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
   for (;;) {
+    // The folder input the page's last key fell in, whose other keys the next page jumps over.
+    let folder: string | undefined;
     const { keys, truncated } = await listPage(s3, bucket, within, startAfter, pageSize, prefixes[current]!);
     let matched = 0;
     for (const key of keys) {
+      folder = undefined;
       // Past the current prefix's stretch: on to the prefix this key may belong to.
       while (
         current < prefixes.length &&
@@ -105,21 +108,54 @@ async function walk(
         onListed();
       }
       if (current === prefixes.length) break;
-      if (!key.startsWith(prefixes[current]!)) continue; // between selected prefixes
+      const prefix = prefixes[current]!;
+      if (!key.startsWith(prefix)) continue; // between selected prefixes
       matched++;
-      // A key ending in "/" is a folder marker, never a file.
-      if (!key.endsWith('/') && key.endsWith(extension))
-        found.get(prefixes[current]!)!.push(s3Url(bucket, key));
+      const input = inputKey(key.slice(prefix.length), extension);
+      if (input === undefined) continue;
+      const urls = found.get(prefix)!;
+      const url = s3Url(bucket, prefix + input.path);
+      // A folder's keys come one after another; its first one already gave the input.
+      if (urls[urls.length - 1] !== url) urls.push(url);
+      if (input.folder) folder = `${prefix}${input.path}/`;
     }
     const last = keys[keys.length - 1];
     if (current === prefixes.length || !truncated || last === undefined) break;
-    // In a stretch of keys no selected asset owns: jump to the next selected prefix.
+    // In a stretch of keys no selected asset owns: jump to the next selected prefix. Inside a
+    // folder input (a zarr store of many chunks): jump past the rest of it.
     startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
+    const pastFolder = folder === undefined ? undefined : folder + PAST_EVERY_CHARACTER;
+    if (pastFolder !== undefined && byteOrder(pastFolder, startAfter) > 0) startAfter = pastFolder;
     pageSize = matched * 2 >= keys.length ? DENSE_PAGE : SPARSE_PAGE;
   }
   for (; current < prefixes.length; current++) onListed();
-  for (const urls of found.values()) urls.sort();
+  for (const [prefix, urls] of found) found.set(prefix, [...new Set(urls)].sort());
   return found;
+}
+
+/**
+ * Sorts after every key that starts with a folder's `name/` and a valid character: the highest
+ * code point. A key beyond it is still recognised as part of the folder, so this is only a jump.
+ */
+const PAST_EVERY_CHARACTER = '\u{10FFFF}';
+
+/**
+ * What a key under an asset (`relative`, without the asset's prefix) contributes, as the upstream
+ * dispatcher's glob `**\/*EXT` sees it: the shallowest folder on its path whose name ends with
+ * `extension` (`x.nwb.zarr/acquisition/0.0` gives the folder `x.nwb.zarr`, once, and a zarr nested
+ * in it is part of it, not a second input), else the key itself when it is a file whose name ends
+ * with `extension`.
+ */
+export function inputKey(relative: string, extension: string): { path: string; folder: boolean } | undefined {
+  // Most keys of a flat layout hold no match at all: one scan decides.
+  if (!relative.includes(extension)) return undefined;
+  for (let slash = relative.indexOf('/'); slash !== -1; slash = relative.indexOf('/', slash + 1)) {
+    const folder = relative.slice(0, slash);
+    if (folder.endsWith(extension) && !folder.endsWith('/')) return { path: folder, folder: true };
+  }
+  // A key ending in "/" is a folder marker, never a file.
+  if (!relative.endsWith('/') && relative.endsWith(extension)) return { path: relative, folder: false };
+  return undefined;
 }
 
 function commonPrefix(a: string, b: string): string {

@@ -316,6 +316,32 @@ describe('planning against the local stack', () => {
       assert.equal(both.get(nested[0]!)?.length, 2, "the outer asset also holds the inner one's file");
     }));
 
+  test('a folder-shaped input is one input, and its chunks are jumped over, not listed', () =>
+    withFixture(async (f) => {
+      const keys = [
+        ...Array.from({ length: 2_500 }, (_, i) => `z/s.zarr/0/${String(i).padStart(4, '0')}`),
+        'z/s.zarr/1.zarr/.zattrs',
+        'z/t.zarr/.zattrs',
+        'z/u.csv',
+      ];
+      await mapWithConcurrency(keys, 64, (Key) =>
+        s3.send(new PutObjectCommand({ Bucket: f.data, Key, Body: 'x' })),
+      );
+      let listings = 0;
+      s3.middlewareStack.add(
+        (next) => (args) => {
+          listings++;
+          return next(args);
+        },
+        { step: 'initialize', name: 'countListings' },
+      );
+      const found = await discoverFiles(s3, [`s3://${f.data}/z`], '.zarr').finally(() =>
+        s3.middlewareStack.remove('countListings'),
+      );
+      assert.deepEqual(found.get(`s3://${f.data}/z`), [`s3://${f.data}/z/s.zarr`, `s3://${f.data}/z/t.zarr`]);
+      assert.ok(listings <= 2, `${listings} listings for 2,503 keys`);
+    }));
+
   test('discovers files across many prefixes and past one listing page', () =>
     withFixture(async (f) => {
       const big = `s3://${f.data}/big_asset`;

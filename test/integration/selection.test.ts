@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mapWithConcurrency } from '../../src/pool';
 import { runCli } from '../helpers/cli';
 import { writeSpec } from '../helpers/data';
 import { ROOT, testStack, type TestStack } from '../helpers/stack';
@@ -12,7 +14,12 @@ const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
 
 interface PlanJson {
   summary: PlanSummary;
-  tasks: Array<{ task: Task; status: TaskStatus; group_metadata: Record<string, unknown> | null }>;
+  tasks: Array<{
+    task: Task;
+    status: TaskStatus;
+    will_run: boolean;
+    group_metadata: Record<string, unknown> | null;
+  }>;
 }
 
 /**
@@ -42,6 +49,19 @@ describe('selection', () => {
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as PlanJson;
   }
+  /** Objects under each asset's prefix (data/<asset>/...), with a one-byte body. */
+  async function put(files: Record<string, string[]>): Promise<void> {
+    const keys = Object.entries(files).flatMap(([asset, paths]) =>
+      paths.map((path) => `data/${asset}/${path}`),
+    );
+    await mapWithConcurrency(keys, 32, (Key) =>
+      stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key, Body: Key.endsWith('/') ? '' : 'x' })),
+    );
+  }
+  const inputsOf = (planned: PlanJson) =>
+    planned.tasks.map(({ task }) =>
+      task.input.file_location.map((url) => url.slice(`s3://${stack.bucket}/data/`.length)),
+    );
   const assetsOf = (planned: PlanJson) => planned.tasks.map(({ task }) => task.input.asset_name.join('+'));
 
   before(async () => {
@@ -100,6 +120,49 @@ describe('selection', () => {
     const text = await runCli(['plan', ...capped, '--analysis_spec', spec], stack.env);
     assert.match(text.stdout, /1 of 3 tasks to run left out by --max_number_of_tasks_dispatched 2/);
     await records.deleteMany({});
+  });
+
+  test('--file_extension .zarr finds folder-shaped inputs, never their chunks', async () => {
+    await catalogue(['flat', 'nested', 'mixed', 'big', 'none'].map((_id) => ({ _id })));
+    const chunks = (store: string, count: number) =>
+      Array.from({ length: count }, (_, i) => `${store}/acquisition/${Math.floor(i / 10)}.${i % 10}`);
+    await put({
+      flat: ['x.nwb.zarr/.zattrs', 'x.nwb.zarr/.zgroup', ...chunks('x.nwb.zarr', 30), 'y.zarr/'],
+      // A zarr inside a matched one is part of it; one in a plain folder is an input of its own.
+      nested: [
+        'outer.zarr/.zattrs',
+        'outer.zarr/inner.zarr/.zattrs',
+        ...chunks('outer.zarr/inner.zarr', 5),
+        'plain/deep.ome.zarr/0/0',
+      ],
+      // Next to plain files, an object named like a zarr, and names that only start like one.
+      mixed: ['c.zarr', 'a.zarr/0', 'a.zarr2/0', 'a.zarr.bak/0', 'notes.txt', 'b.zarr/0', 'b.zarr-old/0'],
+      // More chunks than one listing page holds: the walk jumps past the rest of the store.
+      big: [...chunks('s.zarr', 1_050), 't.zarr/0'],
+      none: ['notes.txt'],
+    });
+    const planned = await plan('--query', '{}', '--file_extension', '.zarr');
+    assert.deepEqual(inputsOf(planned), [
+      ['big/s.zarr'],
+      ['big/t.zarr'],
+      ['flat/x.nwb.zarr'],
+      ['flat/y.zarr'],
+      ['mixed/a.zarr'],
+      ['mixed/b.zarr'],
+      ['mixed/c.zarr'],
+      ['nested/outer.zarr'],
+      ['nested/plain/deep.ome.zarr'],
+    ]);
+    assert.equal(planned.summary.assets_without_files, 1);
+    const whole = await plan('--query', '{}', '--file_extension', '.nwb.zarr', '--split_files', '0');
+    assert.deepEqual(inputsOf(whole), [['flat/x.nwb.zarr']]);
+    const ome = await plan('--query', '{"_id": "nested"}', '--file_extension', '.ome.zarr');
+    assert.deepEqual(inputsOf(ome), [['nested/plain/deep.ome.zarr']]);
+    // Flat files are found as before.
+    assert.deepEqual(inputsOf(await plan('--query', '{}', '--file_extension', '.txt')), [
+      ['mixed/notes.txt'],
+      ['none/notes.txt'],
+    ]);
   });
 
   test('schedule create --interval, with the offset the Temporal CLI takes', async () => {
