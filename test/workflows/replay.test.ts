@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleWorkflows } from './helpers/server';
+import { bundleWorkflows, useQuietRuntime } from './helpers/server';
 
 const TEST = join(__dirname, '..');
 /** Folders of saved histories, each with a workflow-ids.json naming the workflow id of each file. */
@@ -63,6 +63,7 @@ describe('replay of saved histories', () => {
   let bundle: WorkflowBundle;
   before(async () => {
     bundle = await bundleWorkflows();
+    useQuietRuntime();
   });
 
   test('there are saved histories of a dispatch and of a job', () => {

@@ -27,8 +27,18 @@ const logger = new DefaultLogger('ERROR', (entry: LogEntry) => {
   if (component === 'workflow' || component === 'activity') return;
   console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
 });
-// Core's own warnings (the nondeterminism the replay test provokes, for one) go the same way.
-Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR' }, forward: {} } } });
+let runtimeInstalled = false;
+
+/**
+ * Gives the SDK the logger above, core's own warnings included (the nondeterminism the replay
+ * test provokes, for one). Called right before the first server or worker: a runtime that is made
+ * and never used keeps the process from exiting.
+ */
+export function useQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR' }, forward: {} } } });
+  runtimeInstalled = true;
+}
 
 /** The Temporal CLI that ./temporal-dev.sh installs, or the one TEMPORAL_CLI_PATH names. */
 function temporalCli(): string {
@@ -48,10 +58,12 @@ function temporalCli(): string {
  * workflows set. It cannot skip time: the time-skipping test server is a download this machine
  * cannot make, so the workflows' timers run in real time.
  */
-export function startTestServer(): Promise<TestWorkflowEnvironment> {
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  const path = temporalCli();
+  useQuietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: temporalCli() },
+      executable: { type: 'existing-path', path },
       searchAttributes: [DispatchIdKey, AnalysisNameKey, RetryOfKey],
     },
   });
