@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Lick rate: lick count, rate and inter-lick intervals of behavior lick files.
 
-A command analysis (see analyses/specs/lick-rate.json). It reads the task from
+A command analysis registered by analyses/lick_rate.analysis.json, whose JSON Schemas the worker
+checks its parameters and outputs against. It reads the task from
 $ANALYSIS_TASK_FILE, the downloaded `*.json` files holding {"lick_times": [seconds, ...]} from
 $ANALYSIS_INPUT_DIR, and writes lick_rate.csv (licks per time bin) and outputs.json to
 $ANALYSIS_RESULTS_DIR. Standard library only, so it runs on any python3.
@@ -20,7 +21,7 @@ EXIT_INVALID_PARAMETERS = 64
 
 
 class Parameters:
-    """The parameter model, validated here because the dispatcher has no schema for commands."""
+    """The parameter model; checked again here so the script stays safe to run by hand."""
 
     def __init__(self, raw):
         if not isinstance(raw, dict):

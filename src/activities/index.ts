@@ -16,6 +16,7 @@ export interface ActivityDeps {
   registryDir: string;
   commandRoot: string;
   passEnv: string[];
+  allowSpecCommands: boolean;
   workRoot: string;
   workerQueue: string;
   temporal: () => Client;
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
       plans,
       s3: deps.s3,
       registry: deps.registry,
+      allowSpecCommands: deps.allowSpecCommands,
       ...lookups,
     }),
     ...createRecordActivities({

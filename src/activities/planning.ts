@@ -15,6 +15,7 @@ export interface PlanningDeps extends ProvenanceLookups {
   plans: PlanStore;
   s3: S3Client;
   registry: AnalysisRegistry;
+  allowSpecCommands: boolean;
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -35,6 +36,7 @@ export const createPlanActivities = (deps: PlanningDeps) => {
             s3: deps.s3,
             store,
             registry: deps.registry,
+            allowSpecCommands: deps.allowSpecCommands,
             libraries: deps.libraries,
             codeCommit: deps.codeCommit,
             log: (message: string, fields?: Record<string, unknown>) =>

@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import type { RunResult } from '../task-record';
-import type { Task } from '../types';
+import type { AnalysisSpec, Task } from '../types';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
@@ -16,6 +16,7 @@ export interface RunDeps {
   s3: S3Client;
   commandRoot: string;
   passEnv: string[];
+  allowSpecCommands: boolean;
   workRoot: string;
   /** This worker's own task queue, where the upload of what it ran must go. */
   workerQueue: string;
@@ -36,10 +37,11 @@ export const createRunActivities = (deps: RunDeps) => ({
       context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
     try {
       // Known before the run: the analysis receives its own code description in its task.
-      const codeDir = codeDirOf(task.analysis, deps.registryDir, deps.commandRoot);
+      const spec = specAsRun(task.analysis, deps.registry);
+      const codeDir = codeDirOf(spec, deps.registryDir, deps.commandRoot);
       const code = await codeProvenance(codeDir);
       const software = await softwareFacts({
-        spec: task.analysis,
+        spec,
         provenance: code,
         codeDir,
         moduleFile: deps.registry.file?.(task.analysis.analysis_name),
@@ -52,6 +54,7 @@ export const createRunActivities = (deps: RunDeps) => ({
         s3: deps.s3,
         commandRoot: deps.commandRoot,
         passEnv: deps.passEnv,
+        allowSpecCommands: deps.allowSpecCommands,
         heartbeat: (details?: unknown) => context.heartbeat(details),
         signal: context.cancellationSignal,
         log,
@@ -78,3 +81,10 @@ export const createRunActivities = (deps: RunDeps) => ({
     }
   },
 });
+
+/** The spec with the command this worker's registry holds for it, for the code's provenance. */
+function specAsRun(spec: AnalysisSpec, registry: AnalysisRegistry): AnalysisSpec {
+  if (spec.command?.length) return spec;
+  const registered = registry.command?.(spec.analysis_name);
+  return registered ? { ...spec, command: registered.command } : spec;
+}

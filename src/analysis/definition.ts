@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AnalysisTask } from '../aind/dispatch-model';
+import type { SchemaCheck } from './json-schema';
 
 /** What a TypeScript analysis's `run` receives. */
 export interface RunContext<P> {
@@ -33,9 +34,37 @@ export interface AnalysisDefinition<
   run(context: RunContext<P>): Promise<O>;
 }
 
+/** A program declared by a manifest in the analyses folder (`*.analysis.json`). */
+export interface CommandAnalysis {
+  name: string;
+  /** Argument vector; relative paths already resolved against the manifest's folder. */
+  command: string[];
+  parameters: SchemaCheck;
+  outputs: SchemaCheck;
+  download_inputs?: boolean | string[];
+  timeout?: string;
+  max_attempts?: number;
+  /** Workers of this pool run it; absent: any worker. */
+  pool?: string;
+  /** The manifest it was declared in. */
+  file: string;
+}
+
+/** A manifest the worker could not serve, with the reason naming the field. */
+export interface RegistryProblem {
+  file: string;
+  message: string;
+}
+
 export interface AnalysisRegistry {
+  /** The TypeScript analysis of that name. */
   get(name: string): AnalysisDefinition | undefined;
+  /** The command analysis of that name. */
+  command?(name: string): CommandAnalysis | undefined;
+  /** Every registered analysis, of either language. */
   names(): string[];
   /** The module file an analysis was loaded from, for its records' `run_script`. */
   file?(name: string): string | undefined;
+  /** Manifests left out at load, for the worker to report at start-up. */
+  problems?: RegistryProblem[];
 }

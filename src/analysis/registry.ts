@@ -5,8 +5,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ErrorType, nonRetryable } from '../errors';
 import { formatIssues } from '../zod-issues';
+import type { SchemaCheck } from './json-schema';
 import { projectRoot } from './paths';
-import type { AnalysisDefinition, AnalysisRegistry } from './definition';
+import type { AnalysisDefinition, AnalysisRegistry, CommandAnalysis, RegistryProblem } from './definition';
+import { isManifestFile, loadManifest } from './manifest';
 
 // require rather than import(): the CLI registers tsx's CommonJS hooks only, and this package is CommonJS.
 const loadModule = createRequire(__filename);
@@ -59,11 +61,11 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
   // require() would read a relative path as a package name.
   const dir = resolve(folder);
   const files = (await readdir(dir, { withFileTypes: true }))
-    .filter((entry) => entry.isFile() && isAnalysisModuleFile(entry.name))
+    .filter((entry) => entry.isFile())
     .map((entry) => entry.name)
     .sort();
   const byName = new Map<string, { definition: AnalysisDefinition; file: string }>();
-  for (const file of files) {
+  for (const file of files.filter(isAnalysisModuleFile)) {
     const path = join(dir, file);
     let loaded: unknown;
     try {
@@ -79,11 +81,43 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
     }
     byName.set(definition.name, { definition, file: path });
   }
+  const { commands, problems } = await loadManifests(
+    dir,
+    files.filter(isManifestFile),
+    new Set(byName.keys()),
+  );
   return {
     get: (name) => byName.get(name)?.definition,
-    names: () => [...byName.keys()].sort(),
-    file: (name) => byName.get(name)?.file,
+    command: (name) => commands.get(name),
+    names: () => [...byName.keys(), ...commands.keys()].sort(),
+    file: (name) => byName.get(name)?.file ?? commands.get(name)?.file,
+    problems,
   };
+}
+
+/**
+ * A bad manifest is left out and reported, not fatal: unlike a module that fails to load, it is
+ * data an operator may be editing, and the analyses declared correctly must keep being served.
+ */
+async function loadManifests(
+  dir: string,
+  files: string[],
+  taken: Set<string>,
+): Promise<{ commands: Map<string, CommandAnalysis>; problems: RegistryProblem[] }> {
+  const commands = new Map<string, CommandAnalysis>();
+  const problems: RegistryProblem[] = [];
+  for (const file of files) {
+    const path = join(dir, file);
+    try {
+      const analysis = await loadManifest(path);
+      const other = taken.has(analysis.name) ? 'a TypeScript module' : commands.get(analysis.name)?.file;
+      if (other) throw new Error(`name: "${analysis.name}" is already defined in ${other}`);
+      commands.set(analysis.name, analysis);
+    } catch (err) {
+      problems.push({ file: path, message: (err as Error).message });
+    }
+  }
+  return { commands, problems };
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, type: ErrorType, what: string): T {
@@ -113,4 +147,36 @@ export function validateOutputs<O extends Record<string, unknown>>(
     ErrorType.InvalidOutputs,
     `Invalid outputs of analysis "${definition.name}"`,
   );
+}
+
+function check(schema: SchemaCheck, value: unknown, type: ErrorType, what: string): unknown {
+  const result = schema(value);
+  if (result.ok) return result.value;
+  throw nonRetryable(type, `${what}: ${result.problems}`);
+}
+
+/** The command analysis's parameters with the schema's defaults applied; a bad set fails for good. */
+export function validateCommandParameters(
+  analysis: CommandAnalysis,
+  parameters: unknown,
+): Record<string, unknown> {
+  return check(
+    analysis.parameters,
+    parameters,
+    ErrorType.InvalidParameters,
+    `Invalid parameters for analysis "${analysis.name}"`,
+  ) as Record<string, unknown>;
+}
+
+/** Checks a program's `outputs.json` against its manifest's schema, naming the field. */
+export function validateCommandOutputs(
+  analysis: CommandAnalysis,
+  outputs: Record<string, unknown>,
+): Record<string, unknown> {
+  return check(
+    analysis.outputs,
+    outputs,
+    ErrorType.InvalidOutputs,
+    `Invalid outputs of analysis "${analysis.name}"`,
+  ) as Record<string, unknown>;
 }

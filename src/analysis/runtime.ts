@@ -6,8 +6,14 @@ import { analysisTask } from '../aind/dispatch-model';
 import { cancellationError, runProgram, type ProgramUsage } from './command';
 import { commandEnv, resolveCommandArg } from './command-env';
 import { downloadInputs, readObject, type LocalInput } from './inputs';
-import { validateOutputs, validateParameters } from './registry';
+import {
+  validateCommandOutputs,
+  validateCommandParameters,
+  validateOutputs,
+  validateParameters,
+} from './registry';
 import { listResultFiles } from './result-files';
+import { specCommandRefusal } from './spec-command';
 import type { AnalysisRegistry } from './definition';
 import { folderPrefix } from '../storage/s3-url';
 import type { AindCode, Task } from '../types';
@@ -22,6 +28,8 @@ export interface RunAnalysisOptions {
   commandRoot: string;
   /** Extra environment variable names a command may see. */
   passEnv: string[];
+  /** Whether a `command` given in the dispatch spec may run here (ANALYSIS_ALLOW_SPEC_COMMANDS). */
+  allowSpecCommands: boolean;
   heartbeat: (details?: unknown) => void;
   signal: AbortSignal;
   log: (message: string, fields?: Record<string, unknown>) => void;
@@ -44,12 +52,38 @@ export interface RunAnalysisResult {
 export async function runAnalysis(options: RunAnalysisOptions): Promise<RunAnalysisResult> {
   const resultsDir = join(options.workDir, 'results');
   await mkdir(resultsDir, { recursive: true });
-  const { outputs, usage } = options.task.analysis.command?.length
-    ? await runCommandAnalysis(options, resultsDir)
-    : { outputs: await runTypeScriptAnalysis(options, resultsDir), usage: undefined };
+  const { outputs, usage } = await runByKind(options, resultsDir);
   const files = await listResultFiles(resultsDir);
   options.log('analysis finished', { files: files.length });
   return { outputs, files, resultsDir, ...(usage ? { usage } : {}) };
+}
+
+/**
+ * A spec's own command first (where the worker allows it), then a registered command analysis,
+ * then a TypeScript one: the registry decides what a named analysis runs, never the spec.
+ */
+async function runByKind(
+  options: RunAnalysisOptions,
+  resultsDir: string,
+): Promise<{ outputs: Record<string, unknown>; usage?: ProgramUsage }> {
+  const { analysis } = options.task;
+  if (analysis.command?.length) {
+    if (!options.allowSpecCommands)
+      throw nonRetryable(ErrorType.SpecCommandRefused, specCommandRefusal(analysis.analysis_name));
+    return runCommandAnalysis(options, resultsDir, {
+      command: analysis.command,
+      download_inputs: analysis.download_inputs,
+      parameters: options.task.parameters,
+    });
+  }
+  const registered = options.registry.command?.(analysis.analysis_name);
+  if (!registered) return { outputs: await runTypeScriptAnalysis(options, resultsDir) };
+  const ran = await runCommandAnalysis(options, resultsDir, {
+    command: registered.command,
+    download_inputs: registered.download_inputs,
+    parameters: validateCommandParameters(registered, options.task.parameters),
+  });
+  return { ...ran, outputs: validateCommandOutputs(registered, ran.outputs) };
 }
 
 /** Settles with the analysis, or rejects on abort even when the analysis ignores its signal. */
@@ -75,10 +109,7 @@ async function runTypeScriptAnalysis(
         .names()
         .map((registered) => `"${registered}"`)
         .join(', ') || 'none';
-    throw nonRetryable(
-      ErrorType.UnknownAnalysis,
-      `No TypeScript analysis named "${name}" (registered: ${known})`,
-    );
+    throw nonRetryable(ErrorType.UnknownAnalysis, `No analysis named "${name}" (registered: ${known})`);
   }
   const parameters = validateParameters(definition, task.parameters);
   options.log('running TypeScript analysis', { analysis: name });
@@ -104,23 +135,35 @@ async function runTypeScriptAnalysis(
   return validateOutputs(definition, outputs);
 }
 
+/** What a command analysis runs with: the spec's or its manifest's. */
+interface CommandRun {
+  command: string[];
+  download_inputs?: boolean | string[];
+  /** Merged parameters as the program receives them in its task file. */
+  parameters: Record<string, unknown>;
+}
+
 async function runCommandAnalysis(
   options: RunAnalysisOptions,
   resultsDir: string,
+  run: CommandRun,
 ): Promise<{ outputs: Record<string, unknown>; usage?: ProgramUsage }> {
   const { task, workDir, commandRoot, signal } = options;
-  const [program = '', ...args] = task.analysis.command ?? [];
+  const [program = '', ...args] = run.command;
   const inputDir = join(workDir, 'inputs');
   await mkdir(inputDir, { recursive: true });
   let inputFiles: LocalInput[] = [];
-  const wanted = inputUrls(task);
+  const wanted = inputUrls(task, run.download_inputs);
   if (wanted.length) {
     options.heartbeat({ downloading: wanted.length });
     inputFiles = await downloadInputs(options.s3, wanted, inputDir, signal);
     options.log('downloaded inputs', { files: inputFiles.length });
   }
   const taskFile = join(workDir, 'task.json');
-  const taskJson = { ...analysisTask(task, options.code), input_files: inputFiles };
+  const taskJson = {
+    ...analysisTask({ ...task, parameters: run.parameters }, options.code),
+    input_files: inputFiles,
+  };
   await writeFile(taskFile, `${JSON.stringify(taskJson, null, 2)}\n`);
   const env = commandEnv(options.passEnv, {
     ANALYSIS_TASK_FILE: taskFile,
@@ -170,8 +213,7 @@ async function readOutputsJson(resultsDir: string, analysisName: string): Promis
 }
 
 /** The objects a command analysis asked to have on local disk before it starts. */
-function inputUrls(task: Task): string[] {
-  const wanted = task.analysis.download_inputs;
+function inputUrls(task: Task, wanted: boolean | string[] | undefined): string[] {
   if (wanted === true) return task.input.file_location;
   if (!Array.isArray(wanted)) return [];
   return task.input.s3_location.flatMap((location) =>

@@ -40,6 +40,7 @@ export function registerPlan(program: Command): void {
               s3,
               store: createPlanStore(db.analysisDb),
               registry: await loadRegistry(registryDir),
+              allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
               ...lookups,
               log: () => undefined,
             },

@@ -21,11 +21,17 @@ export function registerWorker(program: Command): void {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createWorker } = require('../workers/worker-process') as typeof WorkerModule;
         const worker = await createWorker(config);
+        // A bad manifest does not stop the worker: the analyses declared correctly are still served.
+        for (const problem of worker.registryProblems) {
+          log.error({ manifest: problem.file, problem: problem.message }, 'analysis manifest not served');
+        }
         const { connectionOptions, namespace } = temporalSettings();
         log.info(
           {
             task_queue: worker.taskQueue,
             worker_queue: worker.workerQueue,
+            analyses: worker.analyses,
+            spec_commands: config.ANALYSIS_ALLOW_SPEC_COMMANDS ? 'allowed' : 'refused',
             temporal: connectionOptions.address ?? 'localhost:7233',
             namespace,
             database: redactUri(config.MONGODB_URI),

@@ -1,4 +1,5 @@
 import type { AnalysisRegistry } from '../analysis/definition';
+import { specCommandRefusal } from '../analysis/spec-command';
 import { InputError } from '../errors';
 import type { AnalysisSpec, DispatchRequest } from '../types';
 import { formatIssues } from '../zod-issues';
@@ -28,30 +29,52 @@ export function parameterSets(spec: AnalysisSpec, request: ParameterRequest): Pa
 }
 
 /**
- * Checks every merged set of a TypeScript analysis against its parameter schema before anything
- * runs. Command analyses validate their own input, so they are not checked here.
+ * Checks before anything runs that every spec names an analysis the registry holds (or gives a
+ * command this worker may run), and every merged parameter set against that analysis's schema:
+ * zod for TypeScript analyses, JSON Schema for registered commands. A spec's own command brings
+ * no schema, so its parameters are the program's business.
  */
 export function checkParameterSets(
   specs: AnalysisSpec[],
   request: ParameterRequest,
   registry: AnalysisRegistry,
+  allowSpecCommands = false,
 ): void {
   for (const spec of specs) {
-    if (spec.command) continue;
-    const definition = registry.get(spec.analysis_name);
-    if (!definition) {
-      const known = registry.names();
-      throw new InputError(
-        `analysis "${spec.analysis_name}" is not a registered TypeScript analysis (known: ${known.length ? known.join(', ') : 'none'}); give the specification a "command" to run a program instead`,
-      );
+    if (spec.command) {
+      if (!allowSpecCommands) throw new InputError(specCommandRefusal(spec.analysis_name));
+      continue;
     }
+    const check = parameterCheck(spec.analysis_name, registry);
     for (const set of parameterSets(spec, request)) {
-      const result = definition.parameters.safeParse(set.parameters);
-      if (!result.success) {
+      const problems = check(set.parameters);
+      if (problems) {
         throw new InputError(
-          `invalid parameters for analysis "${spec.analysis_name}" ${spec.analysis_version} (${set.source}): ${formatIssues(result.error.issues)}`,
+          `invalid parameters for analysis "${spec.analysis_name}" ${spec.analysis_version} (${set.source}): ${problems}`,
         );
       }
     }
   }
+}
+
+/** The registered analysis's parameter check: the problems with fields named, or undefined. */
+function parameterCheck(name: string, registry: AnalysisRegistry): (value: unknown) => string | undefined {
+  const definition = registry.get(name);
+  if (definition) {
+    return (value) => {
+      const result = definition.parameters.safeParse(value);
+      return result.success ? undefined : formatIssues(result.error.issues);
+    };
+  }
+  const command = registry.command?.(name);
+  if (command) {
+    return (value) => {
+      const result = command.parameters(value);
+      return result.ok ? undefined : result.problems;
+    };
+  }
+  const known = registry.names();
+  throw new InputError(
+    `analysis "${name}" is not registered on the workers (known: ${known.length ? known.join(', ') : 'none'}); declare it in the analyses folder, as a TypeScript module or a command manifest (<name>.analysis.json)`,
+  );
 }

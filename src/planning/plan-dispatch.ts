@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
+import { withRunPolicy } from '../analysis/run-policy';
 import { InputError } from '../errors';
 import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
@@ -19,6 +20,8 @@ export interface PlanDeps {
   s3: S3Client;
   store: PlanStore;
   registry: AnalysisRegistry;
+  /** Whether the workers run a `command` given in a spec; absent: they do not. */
+  allowSpecCommands?: boolean;
   /** Installed versions of a spec's `analysis_libraries`. */
   libraries(spec: AnalysisSpec): Promise<Record<string, string>>;
   /** Commit of the code that would run a spec now, when known. */
@@ -47,14 +50,16 @@ export interface PlanResult {
  */
 export async function planDispatch(
   deps: PlanDeps,
-  request: DispatchRequest,
+  requested: DispatchRequest,
   planId: string,
   opts: { store: boolean },
 ): Promise<PlanResult> {
   const beat = deps.heartbeat ?? (() => undefined);
   const report = collectWarnings(deps.log);
   const { info } = levels(deps.log);
-  checkParameterSets(request.specs, request, deps.registry);
+  checkParameterSets(requested.specs, requested, deps.registry, deps.allowSpecCommands);
+  // Tasks carry the run policy of the analysis the workers registered to the job that runs them.
+  const request = { ...requested, specs: requested.specs.map((spec) => withRunPolicy(spec, deps.registry)) };
   await checkOutputBuckets(deps.s3, request.specs);
 
   const selection = selectAssets(deps.assets, request, report.warn);

@@ -5,6 +5,7 @@ import { Client } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
+import type { RegistryProblem } from '../analysis/definition';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { redactUri, type Config } from '../config';
 import { connectMongo, stores } from '../storage/database';
@@ -19,6 +20,10 @@ export interface WorkerHandle {
   shutdown(): void;
   taskQueue: string;
   workerQueue: string;
+  /** The analyses this worker serves, of either language. */
+  analyses: string[];
+  /** Manifests it could not serve, each with its file and the field at fault. */
+  registryProblems: RegistryProblem[];
 }
 
 export interface WorkerSetup {
@@ -62,6 +67,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     registryDir,
     commandRoot: resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
     passEnv: config.ANALYSIS_PASS_ENV,
+    allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
     workRoot: config.ANALYSIS_WORK_DIR ?? join(tmpdir(), 'analysis-work'),
     workerQueue,
     temporal: () => client,
@@ -91,6 +97,8 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workerQueue,
+    analyses: registry.names(),
+    registryProblems: registry.problems ?? [],
     async run() {
       try {
         await Promise.all([shared.run(), own.run()]);

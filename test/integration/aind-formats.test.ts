@@ -31,6 +31,8 @@ describe("the institute's formats", () => {
     stack = await testStack('aind-formats');
     stack.env.ANALYSIS_MODULES_DIR = FIXTURE_ANALYSES;
     stack.env.ANALYSIS_EXPERIMENTERS = 'Ada Lovelace';
+    // "Keep Task" is a spec command, which workers run only when allowed.
+    stack.env.ANALYSIS_ALLOW_SPEC_COMMANDS = '1';
     await stack.startWorker({ ANALYSIS_MODULES_DIR: FIXTURE_ANALYSES });
     dir = mkdtempSync(join(tmpdir(), 'aind-formats-'));
   });

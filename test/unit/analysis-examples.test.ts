@@ -9,6 +9,7 @@ import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
 import { analysisCode } from '../../src/aind/metadata';
 import { runAnalysis } from '../../src/analysis/runtime';
+import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';
 import { makeTask } from '../fixtures/tasks';
@@ -49,6 +50,7 @@ void describe('analyses (shipped examples)', () => {
       s3: s3.client,
       commandRoot: root,
       passEnv: [],
+      allowSpecCommands: false,
       heartbeat: () => undefined,
       signal: new AbortController().signal,
       log: () => undefined,
@@ -142,7 +144,7 @@ void describe('analyses (shipped examples)', () => {
     ]);
   });
 
-  void test('lick_rate.py validates its parameters and fails without lick files', async () => {
+  void test('Lick Rate is refused parameters its manifest rejects, and fails without lick files', async () => {
     const spec = await specOf('lick-rate.json', 'Lick Rate');
     const input = {
       s3_location: ['s3://demo/a1'],
@@ -153,16 +155,14 @@ void describe('analyses (shipped examples)', () => {
     const objects = { 's3://demo/a1/behavior/licks.json': '{"lick_times": [1, 2]}' };
     await assert.rejects(
       run(makeTask(spec, { parameters: { bin_size_s: 0 }, input }), objects),
-      /exited with code 64[^]*bin_size_s: must be greater than 0/,
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.type === ErrorType.InvalidParameters &&
+        err.nonRetryable &&
+        /bin_size_s: must be > 0/.test(err.message),
     );
     await assert.rejects(
-      run(
-        makeTask(
-          { ...spec, download_inputs: true },
-          { parameters: {}, input: { ...input, file_location: [] } },
-        ),
-        {},
-      ),
+      run(makeTask(spec, { parameters: {}, input }), { 's3://demo/a1/behavior/licks.json': '{"t": []}' }),
       /no lick files in the inputs/,
     );
   });

@@ -9,6 +9,8 @@ import { projectRoot } from '../../src/analysis/paths';
 import {
   loadRegistry,
   resolveAnalysesDir,
+  validateCommandOutputs,
+  validateCommandParameters,
   validateOutputs,
   validateParameters,
 } from '../../src/analysis/registry';
@@ -72,6 +74,7 @@ void describe('analysis/registry', () => {
 
   void test('loadRegistry loads the shipped analyses and the test fixtures', async () => {
     assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), [
+      'Lick Rate',
       'Unit Yield',
     ]);
     const fixtures = (await loadRegistry(join(root, 'test/fixtures/analyses'))).names();
@@ -140,6 +143,85 @@ void describe('analysis/registry', () => {
     assert.throws(
       () => validateOutputs(definition, { count: 'two' }),
       isFailure(ErrorType.InvalidOutputs, /Invalid outputs of analysis "Thresholds": count: /),
+    );
+  });
+
+  const manifest = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      name: 'Counter',
+      command: ['python3', 'count.py'],
+      parameters: { type: 'object', properties: { n: { type: 'integer', minimum: 1, default: 3 } } },
+      outputs: { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] },
+      ...fields,
+    });
+
+  void test('loadRegistry serves command manifests, resolving their scripts beside them', async () => {
+    const dir = await folder('manifests', {
+      'count.py': 'print(1)\n',
+      'counter.analysis.json': manifest({ timeout: '5 minutes', max_attempts: 2, pool: 'gpu' }),
+    });
+    const registry = await loadRegistry(dir);
+    assert.deepEqual(registry.names(), ['Counter']);
+    assert.deepEqual(registry.problems, []);
+    const counter = registry.command?.('Counter');
+    assert.ok(counter);
+    assert.deepEqual(counter.command, ['python3', join(dir, 'count.py')]);
+    assert.equal(registry.file?.('Counter'), join(dir, 'counter.analysis.json'));
+    assert.deepEqual([counter.timeout, counter.max_attempts, counter.pool], ['5 minutes', 2, 'gpu']);
+    assert.equal(registry.get('Counter'), undefined, 'not a TypeScript analysis');
+  });
+
+  void test('an invalid manifest is reported with its file and field, the valid ones still served', async () => {
+    const dir = await folder('bad-manifests', {
+      'a-good.analysis.json': manifest({}),
+      'b-no-command.analysis.json': manifest({ name: 'B', command: [] }),
+      'c-bad-schema.analysis.json': manifest({ name: 'C', parameters: { type: 'object', propertys: {} } }),
+      'd-misspelt.analysis.json': manifest({ name: 'D', max_attempt: 2 }),
+      'e-duplicate.analysis.json': manifest({}),
+      'f-not-json.analysis.json': '{',
+      'one.ts': analysisSource('One'),
+    });
+    const registry = await loadRegistry(dir);
+    assert.deepEqual(registry.names(), ['Counter', 'One']);
+    const problems = Object.fromEntries(
+      (registry.problems ?? []).map((problem) => [relative(dir, problem.file), problem.message]),
+    );
+    assert.deepEqual(Object.keys(problems).sort(), [
+      'b-no-command.analysis.json',
+      'c-bad-schema.analysis.json',
+      'd-misspelt.analysis.json',
+      'e-duplicate.analysis.json',
+      'f-not-json.analysis.json',
+    ]);
+    assert.match(problems['b-no-command.analysis.json']!, /^command: must not be empty/);
+    assert.match(
+      problems['c-bad-schema.analysis.json']!,
+      /^parameters: not a valid JSON Schema: .*propertys/,
+    );
+    assert.match(problems['d-misspelt.analysis.json']!, /unknown field "max_attempt"/);
+    assert.match(problems['e-duplicate.analysis.json']!, /^name: "Counter" is already defined in .*a-good/);
+    assert.match(problems['f-not-json.analysis.json']!, /not a readable JSON file/);
+  });
+
+  void test('validateCommandParameters applies defaults; both checks fail for good, naming the field', async () => {
+    const dir = await folder('command-checks', { 'counter.analysis.json': manifest({}) });
+    const counter = (await loadRegistry(dir)).command?.('Counter');
+    assert.ok(counter);
+    const given = {};
+    assert.deepEqual(validateCommandParameters(counter, given), { n: 3 });
+    assert.deepEqual(given, {}, 'the given object is left as it was');
+    assert.throws(
+      () => validateCommandParameters(counter, { n: 0 }),
+      isFailure(ErrorType.InvalidParameters, /analysis "Counter": n: must be >= 1/),
+    );
+    assert.deepEqual(validateCommandOutputs(counter, { count: 2 }), { count: 2 });
+    assert.throws(
+      () => validateCommandOutputs(counter, { count: 'two' }),
+      isFailure(ErrorType.InvalidOutputs, /analysis "Counter": count: must be integer/),
+    );
+    assert.throws(
+      () => validateCommandOutputs(counter, {}),
+      isFailure(ErrorType.InvalidOutputs, /count: is required/),
     );
   });
 });

@@ -53,6 +53,7 @@ void describe('analysis/runtime', () => {
       s3: fakeS3({}).client,
       commandRoot: root,
       passEnv: [],
+      allowSpecCommands: true,
       heartbeat: (details) => heartbeats.push(details),
       signal: new AbortController().signal,
       log: () => undefined,
@@ -143,6 +144,7 @@ void describe('analysis/runtime', () => {
       s3: fakeS3({}).client,
       commandRoot: root,
       passEnv: [],
+      allowSpecCommands: true,
       heartbeat: () => undefined,
       signal: controller.signal,
       log: () => undefined,
@@ -206,5 +208,35 @@ void describe('analysis/runtime', () => {
     await sleep(100);
     controller.abort(new CancelledFailure('test cancel'));
     await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+  });
+
+  void test('a registered command runs with validated parameters, defaults applied', async () => {
+    const { outputs, resultsDir } = await run(makeTask({ analysis_name: 'Count' }, { parameters: {} }));
+    assert.deepEqual(outputs, { count: 3 });
+    assert.deepEqual(JSON.parse(await readFile(join(resultsDir, 'parameters.json'), 'utf8')), { n: 3 });
+  });
+
+  void test('a registered command is refused parameters or outputs its schemas reject', async () => {
+    await assert.rejects(
+      run(makeTask({ analysis_name: 'Count' }, { parameters: { n: 'three' } })),
+      failsWith(ErrorType.InvalidParameters, /"Count": n: must be integer/),
+    );
+    await assert.rejects(
+      run(makeTask({ analysis_name: 'Count' }, { parameters: { outputs: { count: 1.5 } } })),
+      failsWith(ErrorType.InvalidOutputs, /"Count": count: must be integer/),
+    );
+  });
+
+  void test('a spec command is refused, before it runs, where spec commands are not allowed', async () => {
+    const workDir = await mkdtemp(join(scratch, 'refused-'));
+    const task = makeTask({ analysis_name: 'Echo', command: ['node', ECHO] });
+    await assert.rejects(
+      run(task, { allowSpecCommands: false, workDir }),
+      failsWith(
+        ErrorType.SpecCommandRefused,
+        /analysis "Echo".*\.analysis\.json.*ANALYSIS_ALLOW_SPEC_COMMANDS=1/,
+      ),
+    );
+    assert.equal(existsSync(join(workDir, 'stdout.log')), false, 'the program never started');
   });
 });

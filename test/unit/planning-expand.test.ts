@@ -168,12 +168,12 @@ describe('parameterSets', () => {
 });
 
 describe('checkParameterSets', () => {
-  test('accepts valid sets and skips command analyses', () => {
+  test('accepts valid sets and skips spec commands where they are allowed', () => {
     checkParameterSets([spec('Unit Yield', { isi_violations: 0.5 })], params({}), registry);
-    checkParameterSets([{ ...spec('Anything'), command: ['python3', 'x.py'] }], params({}), registry);
+    checkParameterSets([{ ...spec('Anything'), command: ['python3', 'x.py'] }], params({}), registry, true);
   });
 
-  test('an unknown TypeScript analysis lists the known ones', () => {
+  test('an unknown analysis lists the known ones', () => {
     assert.throws(
       () => checkParameterSets([spec('Unit Yeild')], params({}), registry),
       (err: Error) =>

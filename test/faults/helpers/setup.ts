@@ -26,7 +26,8 @@ export interface FaultSetup {
  */
 export async function faultSetup(label: string, env: NodeJS.ProcessEnv = {}): Promise<FaultSetup> {
   const stack = await testStack(label);
-  Object.assign(stack.env, { ANALYSIS_MODULES_DIR: ANALYSES, ...env });
+  // The fault tests drive programs given as spec commands, which workers run only when allowed.
+  Object.assign(stack.env, { ANALYSIS_MODULES_DIR: ANALYSES, ANALYSIS_ALLOW_SPEC_COMMANDS: '1', ...env });
   const workers = new WorkerPool(stack.env, join(FAULTS_OUTPUT, stack.name));
   const dir = mkdtempSync(join(tmpdir(), `faults-${label}-`));
   return {

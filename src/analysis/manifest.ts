@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { downloadInputs, duration } from '../planning/spec';
+import { formatIssues } from '../zod-issues';
+import { resolveCommandArg } from './command-env';
+import type { CommandAnalysis } from './definition';
+import { compileSchema } from './json-schema';
+
+/** `lick_rate.analysis.json`: a command analysis declared beside the TypeScript modules. */
+export function isManifestFile(name: string): boolean {
+  return name.endsWith('.analysis.json') && !name.startsWith('_');
+}
+
+const schemaObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON Schema object' });
+
+/** Strict, so that a misspelt field is reported instead of silently ignored. */
+const manifestFile = z.strictObject(
+  {
+    name: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty'),
+    description: z.string().optional(),
+    command: z
+      .array(z.string().min(1, 'must not hold empty arguments'), { error: 'must be a list of strings' })
+      .min(1, 'must not be empty'),
+    parameters: schemaObject,
+    outputs: schemaObject,
+    download_inputs: downloadInputs.optional(),
+    timeout: duration.optional(),
+    max_attempts: z.int().positive().optional(),
+    pool: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be a name of letters, digits, "-" and "_"')
+      .optional(),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
+);
+
+/**
+ * Reads and checks one manifest. Relative paths of its command are taken from the manifest's own
+ * folder, so an analysis and its script move together. Throws a message naming the field.
+ */
+export async function loadManifest(path: string): Promise<CommandAnalysis> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`not a readable JSON file: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = manifestFile.safeParse(raw);
+  if (!parsed.success) throw new Error(formatIssues(parsed.error.issues));
+  const manifest = parsed.data;
+  const schema = (field: 'parameters' | 'outputs') => {
+    try {
+      return compileSchema(manifest[field]);
+    } catch (err) {
+      throw new Error(`${field}: not a valid JSON Schema: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const dir = dirname(path);
+  const [program = '', ...args] = manifest.command;
+  return {
+    name: manifest.name,
+    command: [
+      program.includes('/') ? resolveCommandArg(program, dir) : program,
+      ...args.map((arg) => resolveCommandArg(arg, dir)),
+    ],
+    parameters: schema('parameters'),
+    outputs: schema('outputs'),
+    ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
+    ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
+    ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
+    ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
+    file: path,
+  };
+}
