@@ -135,6 +135,13 @@ export function jobsToStart(state: DispatchState, running: number, startsLeftThi
   );
 }
 
+/** Tasks in job `jobIndex`: the plan cuts the tasks to run into consecutive jobs of `tasks_per_job`. */
+export const jobTaskCount = (state: DispatchState, jobIndex: number): number =>
+  Math.max(
+    0,
+    Math.min(state.settings.tasks_per_job, state.plan.tasks_to_run - jobIndex * state.settings.tasks_per_job),
+  );
+
 /** The Web UI's "Current Details" line of a running dispatch. */
 export function detailsLine(state: DispatchState, running: number): string {
   const { counts, plan } = state;

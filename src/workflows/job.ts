@@ -162,9 +162,11 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
     }
     completed = true;
   } catch (err) {
-    if (isCancellation(err)) report.cancelled = tasks.length - finished;
+    // A job stopped before it read its tasks still owes the dispatch their count.
+    const unfinished = (tasks.length || (input.taskCount ?? 0)) - finished;
+    if (isCancellation(err)) report.cancelled = unfinished;
     else {
-      report.failed += tasks.length - finished;
+      report.failed += unfinished;
       report.failures.push({ hash: '', asset_name: '', error: `job failed: ${describeError(err)}` });
     }
     throw err;

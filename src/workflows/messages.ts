@@ -10,6 +10,8 @@ export interface JobInput {
   jobsPerPage: number;
   dryRun: boolean;
   force: boolean;
+  /** Tasks in the job, known to the dispatch; absent in inputs of jobs started by earlier versions. */
+  taskCount?: number;
 }
 
 export interface TaskFailure {

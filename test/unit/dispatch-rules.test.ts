@@ -9,6 +9,7 @@ import {
   ending,
   initialState,
   jobsToStart,
+  jobTaskCount,
   progressView,
   settingsOf,
   startOf,
@@ -133,6 +134,15 @@ describe('dispatch rules', () => {
     s.paused = false;
     s.stop_reason = 'too many failures';
     assert.equal(jobsToStart(s, 0, 400), 0, 'stopped');
+  });
+
+  test('jobTaskCount: full jobs of tasks_per_job, the last one smaller', () => {
+    const s = state(7);
+    s.settings.tasks_per_job = 3;
+    assert.deepEqual(
+      [0, 1, 2, 3].map((job) => jobTaskCount(s, job)),
+      [3, 3, 1, 0],
+    );
   });
 
   test('ending: fails past the tolerance or with untolerated failures, else completes', () => {

@@ -154,6 +154,22 @@ describe('job workflow', () => {
     assert.deepEqual([progress.succeeded, progress.cancelled], [1, 2]);
   });
 
+  test('a job that cannot open counts its tasks as failed', limits, async () => {
+    const planned = plannedJobs(fakeJobs(2, 3));
+    const runs = analysisRuns();
+    const handle = await start(newDispatch('open-fails', { tasks_per_job: 3, tolerated_failure_count: 3 }), {
+      ...planned.activities,
+      ...runs.activities,
+      openJob: async (input) => {
+        if (input.jobIndex === 1) throw nonRetryable(ErrorType.InvalidInput, 'plan page 0 is gone');
+        return planned.activities.openJob(input);
+      },
+    });
+    const result = await resultOf(handle);
+    assert.deepEqual([result.succeeded, result.failed], [3, 3]);
+    assert.match(result.failures[0]?.error ?? '', /plan page 0 is gone/);
+  });
+
   test('a dry run uploads, commits and releases nothing, and shows its outputs', limits, async () => {
     const planned = plannedJobs(fakeJobs(1, 2));
     const runs = analysisRuns({ fails: (hash) => hash === 't1' });
