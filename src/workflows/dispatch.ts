@@ -195,8 +195,9 @@ export async function dispatch(raw: DispatchInput | LegacyDispatchInput): Promis
       throw err;
     }
     phase = 'cancelling';
-    // Jobs were started with ABANDON (they must survive continue-as-new), so a cancellation does
-    // not reach them by itself: cancel each one still running and wait for its report.
+    // Jobs started by earlier runs (before a continue-as-new) are no children of this run, and
+    // ABANDON (they must survive continue-as-new) keeps the server from passing a cancellation
+    // on: cancel every job still running by its id, and wait for its report.
     await CancellationScope.nonCancellable(async () => {
       await Promise.all(
         [...running.values()].map((workflowId) =>
