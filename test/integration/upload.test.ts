@@ -85,6 +85,6 @@ describe('upload of a run’s results', () => {
     const copy = await stack.s3.send(
       new GetObjectCommand({ Bucket: stack.bucket, Key: `${prefix}metadata.nd.json` }),
     );
-    assert.match((await copy.Body?.transformToString()) ?? '', /"finished_at":"2026-01-01T00:00:01.000Z"/);
+    assert.match((await copy.Body?.transformToString()) ?? '', /"end_date_time":"2026-01-01T00:00:01.000Z"/);
   });
 });
