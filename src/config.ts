@@ -13,6 +13,17 @@ export const bucketPath = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** `a, b,c` to `['a', 'b', 'c']`; unset or empty is an empty list. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
 const schema = z.object({
   TEMPORAL_TASK_QUEUE: nonEmpty.default('analysis'),
   TEMPORAL_UI_URL: z.url().optional(),
@@ -41,29 +52,13 @@ const schema = z.object({
   /** Where relative paths in a specification's `command` are resolved. */
   ANALYSIS_COMMAND_ROOT: nonEmpty.optional(),
   /** Environment variable names passed on to command analyses (none by default). */
-  ANALYSIS_PASS_ENV: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    ),
+  ANALYSIS_PASS_ENV: commaList,
   ANALYSIS_WORK_DIR: nonEmpty.optional(),
   /**
    * Who ran the analyses, for the records' `experimenters` (comma-separated); read where a dispatch
    * is started. Unset: the login name of the user starting it.
    */
-  ANALYSIS_EXPERIMENTERS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    ),
+  ANALYSIS_EXPERIMENTERS: commaList,
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   /** Uploads run on each worker's own queue, with their own slots. */
   WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),
