@@ -82,6 +82,16 @@ export interface DispatchRequest extends DispatchSettings {
   file_extension?: string;
   split_files: boolean;
   group_by: string[];
+  /** Keeps, of the selected assets, only the newest by this field within each `filter_by` group. */
+  filter_latest?: string;
+  filter_by?: string[];
+  /** List fields each of whose values is a group membership of its own (a scalar is a list of one). */
+  unwind_list_fields?: string[];
+  /**
+   * Leaves out assets that have no value for a `group_by` (or `filter_by`) field; false groups them
+   * under null. Absent in requests of earlier versions, which grouped them under null.
+   */
+  drop_null_groups?: boolean;
   specs: AnalysisSpec[];
   fixed_parameters: Record<string, unknown>;
   distributed_parameters: Record<string, unknown>[];

@@ -30,6 +30,23 @@ export function addDispatchOptions(cmd: Command): Command {
       '--group_by <fields>',
       'comma-separated (dotted) asset fields; assets sharing their values form one task with all their files',
     )
+    .option(
+      '--filter_latest <field>',
+      'keep, of the selected assets, only the newest by this field (e.g. created) within each --filter_by group',
+    )
+    .option(
+      '--filter_by <fields>',
+      'comma-separated (dotted) asset fields whose groups --filter_latest works in',
+    )
+    .option(
+      '--unwind_list_fields <fields>',
+      'comma-separated list fields (or fields holding --group_by fields) each of whose values is its own group membership; a single value counts as a list of one',
+    )
+    .option(
+      '--drop_null_groups <0|1>',
+      '1: leave out (and count) assets that have no value for a --group_by or --filter_by field; 0: group them under null',
+      '1',
+    )
     .requiredOption('--analysis_spec <file>', 'JSON list of analysis specifications to run on every task')
     .option('--analysis_parameters <file>', 'JSON file with fixed_parameters and distributed_parameters')
     .option(

@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { planDispatch } from '../planning/plan-dispatch';
+import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
 import { createPlanStore } from '../planning/store';
 import { stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
+import { groupMetadata } from '../aind/dispatch-model';
 import { runCommand } from './common';
 import { addDispatchOptions } from './dispatch-flags';
 import { planLines } from './summary';
@@ -48,11 +49,24 @@ export function registerPlan(program: Command): void {
             'plan-preview',
             { store: false },
           );
-          if (flags.json) console.log(JSON.stringify(result, null, 2));
+          if (flags.json) console.log(JSON.stringify(planJson(result), null, 2));
           else for (const line of planLines(result.summary)) console.log(line);
         } finally {
           s3.destroy();
         }
       }),
     );
+}
+
+/** The plan for machines: each task with its status and, for a group, its values as the records name them. */
+export function planJson(result: PlanResult) {
+  return {
+    summary: result.summary,
+    tasks: result.tasks.map(({ task, status, will_run }) => ({
+      status,
+      will_run,
+      group_metadata: groupMetadata(task.group),
+      task,
+    })),
+  };
 }

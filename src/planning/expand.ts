@@ -1,8 +1,8 @@
-import { canonicalJson, identityHash } from '../identity';
+import { identityHash } from '../identity';
 import { InputError } from '../errors';
 import { s3Url } from '../storage/s3-url';
 import type { AnalysisSpec, DispatchRequest, Task, TaskInput } from '../types';
-import { valueAt } from './document';
+import { groupAssets, type GroupRequest } from './groups';
 import { parameterSets } from './parameters';
 import type { SelectedAsset } from './select';
 
@@ -41,7 +41,7 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
     ? keepAssetsWithFiles(sorted, files, request.file_extension ?? '', warnings)
     : sorted;
   const units = request.group_by.length
-    ? groupUnits(withFiles, files, request.group_by, warnings)
+    ? groupUnits(withFiles, files, request, warnings)
     : assetUnits(withFiles, files, request.split_files);
 
   const specs = request.specs.map((spec, index) => ({
@@ -112,45 +112,20 @@ function assetUnits(
   });
 }
 
-/** One unit per distinct combination of the `--group_by` values, carrying every member and file. */
+/** One unit per group, carrying every member and their files. */
 function groupUnits(
   assets: SelectedAsset[],
   files: Map<string, string[]> | undefined,
-  fields: string[],
+  request: GroupRequest,
   warnings: string[],
 ): Unit[] {
-  const groups = new Map<string, { values: Record<string, unknown>; members: SelectedAsset[] }>();
-  const missing = new Map<string, number>();
-  for (const asset of assets) {
-    const values = Object.fromEntries(
-      fields.map((field) => {
-        const value = plain(valueAt(asset.doc, field));
-        if (value === null) missing.set(field, (missing.get(field) ?? 0) + 1);
-        return [field, value];
-      }),
-    );
-    const key = canonicalJson(fields.map((field) => values[field]));
-    const group = groups.get(key) ?? { values, members: [] };
-    group.members.push(asset);
-    groups.set(key, group);
-  }
-  for (const [field, count] of missing) {
-    warnings.push(`${count} assets have no ${field}; they are grouped together under ${field} = null`);
-  }
-  return [...groups.entries()]
-    .sort(([a], [b]) => compare(a, b))
-    .map(([, { values, members }]) => ({
-      input: inputOf(
-        members,
-        members.flatMap((member) => files?.get(member.location) ?? []),
-      ),
-      group: values,
-    }));
-}
-
-/** Dates and ObjectIds as their JSON strings: tasks are plain data, and groups compare by JSON. */
-function plain(value: unknown): unknown {
-  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
+  return groupAssets(assets, request, warnings).map(({ values, members }) => ({
+    input: inputOf(
+      members,
+      members.flatMap((member) => files?.get(member.location) ?? []),
+    ),
+    group: values,
+  }));
 }
 
 function inputOf(members: SelectedAsset[], fileLocations: string[]): TaskInput {

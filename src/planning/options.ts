@@ -31,6 +31,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
 
   const assetIdField = fieldPath(text(options, 'asset_id_field') ?? '_id', '--asset_id_field');
   const groupBy = fieldList(options, 'group_by');
+  const grouping = groupingOptions(options, groupBy);
   const maxTasks = text(options, 'max_number_of_tasks_dispatched');
   const numbers = {
     max_number_of_tasks_dispatched:
@@ -70,6 +71,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     ...(text(options, 'file_extension') ? { file_extension: text(options, 'file_extension') } : {}),
     split_files: splitFiles,
     group_by: groupBy,
+    ...grouping,
     specs,
     fixed_parameters: parameters?.fixed_parameters ?? {},
     distributed_parameters: parameters?.distributed_parameters ?? [],
@@ -78,6 +80,37 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     force: options.force === true || options.force === 'true',
     ...tolerance(options),
     experimenters: config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()],
+  };
+}
+
+/** `--filter_latest`/`--filter_by`, `--unwind_list_fields` and `--drop_null_groups`, checked together. */
+function groupingOptions(
+  options: DispatchFlags,
+  groupBy: string[],
+): Pick<DispatchRequest, 'filter_latest' | 'filter_by' | 'unwind_list_fields' | 'drop_null_groups'> {
+  const latestText = text(options, 'filter_latest');
+  const latest = latestText === undefined ? undefined : fieldPath(latestText, '--filter_latest');
+  const filterBy = fieldList(options, 'filter_by');
+  if (latest !== undefined && filterBy.length === 0) {
+    throw new InputError(
+      `--filter_latest ${latest} needs --filter_by F1[,F2]: the fields whose groups each keep their newest asset`,
+    );
+  }
+  if (latest === undefined && filterBy.length > 0)
+    throw new InputError('--filter_by is only read with --filter_latest FIELD');
+  const unwind = fieldList(options, 'unwind_list_fields');
+  for (const field of unwind) {
+    // A list field counts only through the groups it makes: itself, or a field inside its items.
+    if (!groupBy.some((group) => group === field || group.startsWith(`${field}.`))) {
+      throw new InputError(
+        `--unwind_list_fields ${field}: not a --group_by field nor one holding a --group_by field, so unwinding it would change nothing`,
+      );
+    }
+  }
+  return {
+    ...(latest !== undefined ? { filter_latest: latest, filter_by: filterBy } : {}),
+    ...(unwind.length ? { unwind_list_fields: unwind } : {}),
+    drop_null_groups: binary(options, 'drop_null_groups', true),
   };
 }
 

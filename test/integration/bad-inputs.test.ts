@@ -177,6 +177,30 @@ describe('bad input', () => {
       message: /--input_directory .*nowhere cannot be read: ENOENT/,
     },
     {
+      name: '--filter_latest without --filter_by',
+      args: () => ['--query', query, '--filter_latest', 'created', '--analysis_spec', spec],
+      message: /--filter_latest created needs --filter_by/,
+    },
+    {
+      name: '--unwind_list_fields of a field that makes no group',
+      args: () => ['--query', query, '--unwind_list_fields', 'tags', '--analysis_spec', spec],
+      message: /--unwind_list_fields tags: not a --group_by field/,
+    },
+    {
+      name: '--drop_null_groups 2',
+      args: () => [
+        '--query',
+        query,
+        '--group_by',
+        'subject.subject_id',
+        '--drop_null_groups',
+        '2',
+        '--analysis_spec',
+        spec,
+      ],
+      message: /--drop_null_groups must be 0 or 1/,
+    },
+    {
       name: 'distributed_parameters that is not a list',
       args: () => {
         writeFileSync(join(dir, 'params.json'), '{"distributed_parameters": {"a": 1}}');

@@ -165,6 +165,110 @@ describe('selection', () => {
     ]);
   });
 
+  test('--filter_latest keeps the newest asset of each --filter_by group, by query and by CSV', async () => {
+    const day = (d: string) => new Date(`2024-${d}T00:00:00Z`);
+    await catalogue([
+      { _id: 'a', subject: { id: 's1' }, project: 'P', created: day('01-01') },
+      { _id: 'b', subject: { id: 's1' }, project: 'P', created: day('03-01') },
+      { _id: 'c', subject: { id: 's1' }, project: 'P' },
+      { _id: 'd', subject: { id: 's2' }, project: 'Q', created: day('02-01') },
+      { _id: 'e', subject: { id: 's2' }, project: 'P', created: day('02-01') },
+      { _id: 'f', project: 'Q', created: day('06-01') },
+      { _id: 'g', subject: { id: null }, created: day('05-01') },
+    ]);
+    const latest = ['--filter_latest', 'created', '--filter_by', 'subject.id'];
+    const dropped = await plan('--query', '{}', ...latest);
+    // Of equal dates the highest _id wins, so that planning twice keeps the same asset.
+    assert.deepEqual(assetsOf(dropped), ['b', 'e']);
+    assert.match(
+      dropped.summary.warnings.join('\n'),
+      /2 selected assets have no value for subject\.id: left out before --filter_latest/,
+    );
+    // Missing and null are one group, whose newest is f.
+    assert.deepEqual(assetsOf(await plan('--query', '{}', ...latest, '--drop_null_groups', '0')), [
+      'b',
+      'e',
+      'f',
+    ]);
+    assert.deepEqual(assetsOf(await plan('--query', '{"project": "P"}', ...latest)), ['b', 'e']);
+    assert.deepEqual(assetsOf(await plan('--query', '{"project": "Q"}', ...latest)), ['d']);
+    // Before grouping: the newest per subject, then one task per project.
+    const grouped = await plan('--query', '{}', ...latest, '--group_by', 'project');
+    assert.deepEqual(assetsOf(grouped), ['b+e']);
+
+    const csv = join(dir, 'latest.csv');
+    writeFileSync(csv, 'asset_id\na\nc\nd\n');
+    assert.deepEqual(assetsOf(await plan('--use_data_assets', '1', '--asset_csv', csv, ...latest)), [
+      'a',
+      'd',
+    ]);
+    // More ids than the server is asked to match: matched here, over one pass of the collection.
+    const many = join(dir, 'many.csv');
+    writeFileSync(
+      many,
+      ['asset_id', ...Array.from({ length: 1_500 }, (_, i) => `none-${i}`), 'a', 'b', 'd'].join('\n'),
+    );
+    const fromMany = await plan('--use_data_assets', '1', '--asset_csv', many, ...latest);
+    assert.deepEqual(assetsOf(fromMany), ['b', 'd']);
+    assert.match(fromMany.summary.warnings.join('\n'), /1500 of 1503 ids in --asset_csv matched no asset/);
+    assert.deepEqual(assetsOf(await plan('--use_data_assets', '1', '--asset_csv', many)), ['a', 'b', 'd']);
+
+    const alone = await runCli(
+      ['plan', '--query', '{}', '--analysis_spec', spec, '--filter_latest', 'created'],
+      stack.env,
+    );
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--filter_latest created needs --filter_by F1\[,F2\]/);
+  });
+
+  test('--unwind_list_fields and --drop_null_groups: memberships and empty groups, counted; group_metadata', async () => {
+    await catalogue([
+      { _id: 'm1', subject: { id: 's1' }, tags: ['x', 'y'] },
+      { _id: 'm2', subject: { id: 's1' }, tags: 'x' },
+      { _id: 'm3', subject: { id: 's2' }, tags: [] },
+      { _id: 'm4', tags: ['y'] },
+    ]);
+    const byTag = await plan(
+      '--query',
+      '{}',
+      '--group_by',
+      'tags,subject.id',
+      '--unwind_list_fields',
+      'tags',
+    );
+    assert.deepEqual(
+      byTag.tasks.map(({ task, group_metadata }) => [task.input.asset_name, task.group, group_metadata]),
+      [
+        [['m1', 'm2'], { tags: 'x', 'subject.id': 's1' }, { tags: 'x', subject__id: 's1' }],
+        [['m1'], { tags: 'y', 'subject.id': 's1' }, { tags: 'y', subject__id: 's1' }],
+      ],
+    );
+    assert.match(
+      byTag.summary.warnings.join('\n'),
+      /2 assets have no value for tags or subject\.id: left out of the groups/,
+    );
+    const kept = await plan(
+      '--query',
+      '{}',
+      '--group_by',
+      'tags',
+      '--unwind_list_fields',
+      'tags',
+      '--drop_null_groups',
+      '0',
+    );
+    assert.deepEqual(
+      kept.tasks.map(({ task, group_metadata }) => [task.input.asset_name, group_metadata]),
+      [
+        [['m1', 'm2'], { tags: 'x' }],
+        [['m1', 'm4'], { tags: 'y' }],
+        [['m3'], { tags: null }],
+      ],
+    );
+    const ungrouped = await plan('--query', '{}');
+    assert.ok(ungrouped.tasks.every(({ group_metadata }) => group_metadata === null));
+  });
+
   test('schedule create --interval, with the offset the Temporal CLI takes', async () => {
     await catalogue([{ _id: 'a1' }]);
     const id = `interval-${stack.name}`;

@@ -58,6 +58,7 @@ describe('buildDispatchRequest', () => {
       max_number_of_tasks_dispatched: undefined,
       tasks_per_job: 1,
       num_parallel_workers: 50,
+      drop_null_groups: true,
       dry_run: false,
       force: false,
       experimenters: [userInfo().username],
@@ -183,6 +184,38 @@ describe('buildDispatchRequest', () => {
     assert.deepEqual(build('--query', '{}', '--input_directory', empty).fixed_parameters, {});
     rejects(['--query', '{}', '--input_directory', join(empty, 'none')], '--input_directory', 'ENOENT');
     rejects(['--query', '{}', '--input_directory', csvPath], 'not a directory');
+  });
+
+  test('--filter_latest needs --filter_by; --unwind_list_fields must make groups', () => {
+    const latest = build(
+      '--query',
+      '{}',
+      '--filter_latest',
+      'created',
+      '--filter_by',
+      'subject.subject_id, a.b',
+    );
+    assert.equal(latest.filter_latest, 'created');
+    assert.deepEqual(latest.filter_by, ['subject.subject_id', 'a.b']);
+    rejects(['--query', '{}', '--filter_latest', 'created'], '--filter_latest created needs --filter_by');
+    rejects(['--query', '{}', '--filter_by', 'x'], '--filter_by is only read with --filter_latest');
+    rejects(['--query', '{}', '--filter_latest', '$x', '--filter_by', 'x'], '--filter_latest');
+    const unwound = build(
+      '--query',
+      '{}',
+      '--group_by',
+      'subjects.id,tags',
+      '--unwind_list_fields',
+      'subjects,tags',
+    );
+    assert.deepEqual(unwound.unwind_list_fields, ['subjects', 'tags']);
+    rejects(['--query', '{}', '--unwind_list_fields', 'tags'], '--unwind_list_fields tags', 'change nothing');
+    rejects(
+      ['--query', '{}', '--group_by', 'tags', '--unwind_list_fields', 'tag'],
+      '--unwind_list_fields tag',
+    );
+    assert.equal(build('--query', '{}', '--drop_null_groups', '0').drop_null_groups, false);
+    rejects(['--query', '{}', '--drop_null_groups', '2'], '--drop_null_groups must be 0 or 1');
   });
 
   test('field paths are checked', () => {
