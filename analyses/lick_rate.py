@@ -1,38 +1,40 @@
 #!/usr/bin/env python3
 """Lick rate: lick count, rate and inter-lick intervals of behavior lick files.
 
-A command analysis registered by analyses/lick_rate.analysis.json, whose JSON Schemas the worker
-checks its parameters and outputs against. It reads the task from
-$ANALYSIS_TASK_FILE, the downloaded `*.json` files holding {"lick_times": [seconds, ...]} from
-$ANALYSIS_INPUT_DIR, and writes lick_rate.csv (licks per time bin) and outputs.json to
-$ANALYSIS_RESULTS_DIR. Standard library only, so it runs on any python3.
+A command analysis registered by analyses/lick_rate.analysis.json, whose schemas come from the
+models below (`python3 analyses/lick_rate.py --schemas`). It reads the downloaded `*.json` files
+holding {"lick_times": [seconds, ...]} and writes lick_rate.csv (licks per time bin); the helper
+writes outputs.json. Standard library only, so it runs on any python3.
 """
 
 import csv
 import json
 import math
-import os
 import statistics
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
-# Exit code for parameters that can never work (EX_USAGE), distinct from a crash.
-EXIT_INVALID_PARAMETERS = 64
+from analysis_helper import main
 
 
-class Parameters:
-    """The parameter model; checked again here so the script stays safe to run by hand."""
+@dataclass
+class LickRateParameters:
+    bin_size_s: float = field(default=10.0, metadata={"json_schema": {"exclusiveMinimum": 0}})
 
-    def __init__(self, raw):
-        if not isinstance(raw, dict):
-            raise ValueError("parameters: must be an object")
-        bin_size = raw.get("bin_size_s", 10.0)
-        # bool is an int in Python; a JSON true is not a bin size.
-        if isinstance(bin_size, bool) or not isinstance(bin_size, (int, float)):
-            raise ValueError("bin_size_s: must be a number")
-        if not math.isfinite(bin_size) or bin_size <= 0:
-            raise ValueError("bin_size_s: must be greater than 0")
-        self.bin_size_s = float(bin_size)
+
+@dataclass
+class LickRateOutputs:
+    files: int
+    bin_size_s: float
+    lick_count: int
+    duration_s: Optional[float]
+    lick_rate_hz: Optional[float]
+    ili_mean_s: Optional[float]
+    ili_median_s: Optional[float]
+    ili_min_s: Optional[float]
+    ili_max_s: Optional[float]
 
 
 def lick_files(input_dir):
@@ -67,17 +69,9 @@ def rounded(value):
     return None if value is None else round(value, 6)
 
 
-def main():
-    task = json.loads(Path(os.environ["ANALYSIS_TASK_FILE"]).read_text())
-    input_dir = Path(os.environ["ANALYSIS_INPUT_DIR"])
-    results_dir = Path(os.environ["ANALYSIS_RESULTS_DIR"])
-    try:
-        params = Parameters(task.get("parameters", {}))
-    except ValueError as err:
-        print(f"invalid parameters: {err}", file=sys.stderr)
-        return EXIT_INVALID_PARAMETERS
-
-    source_of = {item["path"]: item["s3_url"] for item in task.get("input_files", [])}
+def run_analysis(job, parameters):
+    input_dir = job.input_dir
+    source_of = {item["path"]: item["s3_url"] for item in job.input_files}
     files = list(lick_files(input_dir))
     if not files:
         print(
@@ -85,40 +79,37 @@ def main():
             "(or .json) and download_inputs: true",
             file=sys.stderr,
         )
-        return 1
+        sys.exit(1)
 
     total_licks = 0
     total_duration = 0.0
     intervals = []
-    with open(results_dir / "lick_rate.csv", "w", newline="") as out:
+    with open(job.results_dir / "lick_rate.csv", "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["source", "bin_start_s", "bin_end_s", "licks", "rate_hz"])
         for path, times in files:
             relative = path.relative_to(input_dir).as_posix()
             source = source_of.get(relative, relative)
-            for start, end, count in bins(times, params.bin_size_s):
-                writer.writerow([source, start, end, count, count / params.bin_size_s])
+            for start, end, count in bins(times, parameters.bin_size_s):
+                writer.writerow([source, start, end, count, count / parameters.bin_size_s])
             total_licks += len(times)
             if len(times) > 1:
                 total_duration += times[-1] - times[0]
                 intervals.extend(b - a for a, b in zip(times, times[1:]))
             print(f"{relative}: {len(times)} licks", file=sys.stderr)
 
-    outputs = {
-        "files": len(files),
-        "bin_size_s": params.bin_size_s,
-        "lick_count": total_licks,
-        "duration_s": rounded(total_duration),
-        "lick_rate_hz": rounded(total_licks / total_duration) if total_duration > 0 else None,
-        "ili_mean_s": rounded(statistics.fmean(intervals)) if intervals else None,
-        "ili_median_s": rounded(statistics.median(intervals)) if intervals else None,
-        "ili_min_s": rounded(min(intervals)) if intervals else None,
-        "ili_max_s": rounded(max(intervals)) if intervals else None,
-    }
-    (results_dir / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")
-    print(json.dumps(outputs))
-    return 0
+    return LickRateOutputs(
+        files=len(files),
+        bin_size_s=parameters.bin_size_s,
+        lick_count=total_licks,
+        duration_s=rounded(total_duration),
+        lick_rate_hz=rounded(total_licks / total_duration) if total_duration > 0 else None,
+        ili_mean_s=rounded(statistics.fmean(intervals)) if intervals else None,
+        ili_median_s=rounded(statistics.median(intervals)) if intervals else None,
+        ili_min_s=rounded(min(intervals)) if intervals else None,
+        ili_max_s=rounded(max(intervals)) if intervals else None,
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main(run_analysis, parameters=LickRateParameters, outputs=LickRateOutputs)

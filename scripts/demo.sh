@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The quickstart: brings up the local stack, seeds the demo catalogue, starts a worker, runs a
-# dispatch of both example analyses with a live progress bar, and shows the results. The stack
-# and the worker keep running afterwards so you can look around; ./temporal-dev.sh down stops all.
+# The quickstart: brings up the local stack, seeds the demo catalogue, starts a worker, runs
+# dispatches of the example analyses (TypeScript, and Python registered by manifests) with a live
+# progress bar, and shows the results. The stack and the worker keep running afterwards so you can
+# look around; ./temporal-dev.sh down stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ export ANALYSIS_BUCKET="${ANALYSIS_BUCKET:-analysis-results}"
 
 echo "== seeding the demo catalogue" >&2
 NODE_NO_WARNINGS=1 node_modules/.bin/tsx scripts/seed.ts
+
+# Lick Bouts is written with pydantic models: the worker runs its python3 from the project's venv.
+venv_python=$(scripts/install-python-formats.sh)
+PATH="$(dirname "$venv_python"):$PATH"
+export PATH
 
 mkdir -p .dev/run .dev/logs
 pidfile=.dev/run/worker.pid
@@ -29,6 +35,12 @@ node bin/analysis.js dispatch \
   --query '{"name": {"$regex": "^behavior_741213.*processed"}}' \
   --file_extension "" --split_files 1 --num_parallel_workers 50 \
   --analysis_spec analyses/specs/both.json --wait
+
+echo "== dispatching Lick Bouts (Python, pydantic models) over the same sessions" >&2
+# shellcheck disable=SC2016 # $regex is MongoDB's operator, not a shell expansion
+node bin/analysis.js dispatch \
+  --query '{"name": {"$regex": "^behavior_741213.*processed"}}' \
+  --analysis_spec analyses/specs/lick-bouts.json --wait
 
 echo
 echo "== results" >&2

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,4 +168,68 @@ void describe('analyses (shipped examples)', () => {
       /no lick files in the inputs/,
     );
   });
+
+  /** The project's venv, where pydantic is installed (scripts/install-python-formats.sh). */
+  const venvBin = join(root, '.dev', 'venv', 'bin');
+  const withPydantic = existsSync(join(venvBin, 'python3'))
+    ? {}
+    : { skip: 'no .dev/venv (scripts/install-python-formats.sh)' };
+
+  for (const [script, manifest] of [
+    ['lick_rate.py', 'lick_rate.analysis.json'],
+    ['lick_bouts.py', 'lick_bouts.analysis.json'],
+  ] as const) {
+    void test(`${manifest} holds the schemas ${script} --schemas prints`, withPydantic, () => {
+      const printed = JSON.parse(
+        execFileSync(join(venvBin, 'python3'), [join(root, 'analyses', script), '--schemas'], {
+          encoding: 'utf8',
+        }),
+      ) as Record<string, unknown>;
+      const declared = JSON.parse(readFileSync(join(root, 'analyses', manifest), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual({ parameters: declared.parameters, outputs: declared.outputs }, printed);
+    });
+  }
+
+  void test(
+    'Lick Bouts (pydantic models, run_analysis(job, parameters)) counts bouts',
+    withPydantic,
+    async () => {
+      const spec = await specOf('lick-bouts.json', 'Lick Bouts');
+      const objects = {
+        's3://demo/a1/behavior/licks.json': JSON.stringify({ lick_times: [0.1, 0.3, 0.5, 3.0, 3.2, 9.0] }),
+        's3://demo/a2/behavior/licks.json': JSON.stringify({ lick_times: [1.0, 1.2] }),
+      };
+      const task = makeTask(spec, {
+        parameters: { max_gap_s: 0.5 },
+        input: {
+          s3_location: ['s3://demo/a1', 's3://demo/a2'],
+          asset_name: ['a1', 'a2'],
+          docdb_record_id: ['1', '2'],
+          file_location: [],
+        },
+      });
+      const path = process.env.PATH;
+      process.env.PATH = `${venvBin}:${path ?? ''}`;
+      try {
+        const { outputs, files } = await run(task, objects);
+        assert.deepEqual(files, ['bouts.csv', 'outputs.json']);
+        assert.deepEqual(outputs, {
+          sessions: 2,
+          bout_count: 3,
+          licks_in_bouts: 7,
+          mean_licks_per_bout: 2.333333,
+          mean_bout_duration_s: 0.266667,
+        });
+        await assert.rejects(
+          run(makeTask(spec, { parameters: { min_licks_per_bout: 0 }, input: task.input }), objects),
+          /"Lick Bouts": min_licks_per_bout: must be >= 1/,
+        );
+      } finally {
+        process.env.PATH = path;
+      }
+    },
+  );
 });
