@@ -44,8 +44,6 @@ export interface CommandAnalysis {
   download_inputs?: boolean | string[];
   timeout?: string;
   max_attempts?: number;
-  /** Workers of this pool run it; absent: any worker. */
-  pool?: string;
   /** The manifest it was declared in. */
   file: string;
 }

@@ -27,10 +27,6 @@ const manifestFile = z.strictObject(
     download_inputs: downloadInputs.optional(),
     timeout: duration.optional(),
     max_attempts: z.int().positive().optional(),
-    pool: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be a name of letters, digits, "-" and "_"')
-      .optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
@@ -69,7 +65,6 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
     ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
     ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
-    ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
     file: path,
   };
 }

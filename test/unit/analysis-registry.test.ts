@@ -158,7 +158,7 @@ void describe('analysis/registry', () => {
   void test('loadRegistry serves command manifests, resolving their scripts beside them', async () => {
     const dir = await folder('manifests', {
       'count.py': 'print(1)\n',
-      'counter.analysis.json': manifest({ timeout: '5 minutes', max_attempts: 2, pool: 'gpu' }),
+      'counter.analysis.json': manifest({ timeout: '5 minutes', max_attempts: 2 }),
     });
     const registry = await loadRegistry(dir);
     assert.deepEqual(registry.names(), ['Counter']);
@@ -167,7 +167,7 @@ void describe('analysis/registry', () => {
     assert.ok(counter);
     assert.deepEqual(counter.command, ['python3', join(dir, 'count.py')]);
     assert.equal(registry.file?.('Counter'), join(dir, 'counter.analysis.json'));
-    assert.deepEqual([counter.timeout, counter.max_attempts, counter.pool], ['5 minutes', 2, 'gpu']);
+    assert.deepEqual([counter.timeout, counter.max_attempts], ['5 minutes', 2]);
     assert.equal(registry.get('Counter'), undefined, 'not a TypeScript analysis');
   });
 
