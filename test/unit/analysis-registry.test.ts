@@ -74,6 +74,7 @@ void describe('analysis/registry', () => {
 
   void test('loadRegistry loads the shipped analyses and the test fixtures', async () => {
     assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), [
+      'Lick Bouts',
       'Lick Rate',
       'Unit Yield',
     ]);
