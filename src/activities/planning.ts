@@ -4,6 +4,7 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { asActivityFailure } from '../errors';
 import { planDispatch } from '../planning/plan-dispatch';
 import { planRetry } from '../planning/plan-retry';
+import { createRequestStore } from '../planning/request-store';
 import type { PlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
 import type { DispatchRequest, PlanSummary, Task } from '../types';
@@ -20,15 +21,20 @@ export interface PlanningDeps extends ProvenanceLookups {
 
 const HEARTBEAT_MS = 5_000;
 
+/** The request itself (dispatches of earlier versions), or the id it was saved under. */
+export type PlanInput = { planId: string } & ({ request: DispatchRequest } | { requestId: string });
+
 export const createPlanActivities = (deps: PlanningDeps) => {
   const store = deps.plans;
+  const requests = createRequestStore(deps.stores.analysisDb);
   return {
     /** Selects, discovers and expands; stores the jobs outside workflow history and returns only counts. */
-    async planDispatch(input: { request: DispatchRequest; planId: string }): Promise<PlanSummary> {
+    async planDispatch(input: PlanInput): Promise<PlanSummary> {
       const context = Context.current();
       // Heartbeats on a timer too: one slow listing or query must not look like a dead worker.
       const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
       try {
+        const request = 'request' in input ? input.request : await requests.load(input.requestId);
         const { summary } = await planDispatch(
           {
             assets: deps.stores.assets,
@@ -43,7 +49,7 @@ export const createPlanActivities = (deps: PlanningDeps) => {
               context.log.info(message, { dispatch_id: input.planId, ...fields }),
             heartbeat: () => context.heartbeat(),
           },
-          input.request,
+          request,
           input.planId,
           { store: true },
         );

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
 import { runCommand } from './common';
 import { addDispatchOptions } from './dispatch-flags';
-import { analysisNamesOf } from '../workflows/dispatch-rules';
+import { analysisNamesOf, settingsOf } from '../workflows/dispatch-rules';
+import { createRequestStore } from '../planning/request-store';
 import { newDispatchId } from './ids';
 import { launch, type LaunchFlags } from './launch';
 import { EXIT_CODES_HELP } from './outcome';
@@ -27,11 +28,23 @@ export function registerDispatch(program: Command): void {
         const request = buildDispatchRequest(flags, session.config);
         const client = await session.temporal();
         const names = analysisNamesOf(request);
+        const dispatchId = newDispatchId();
+        // The request goes to the database, the workflow gets its id: a CSV of 100,000 ids
+        // must not travel through Temporal.
+        const requests = createRequestStore((await session.mongo()).db(session.config.DOCDB_DATABASE));
+        await requests.save(dispatchId, request);
         return launch(
           session,
           client,
           {
-            input: { kind: 'new', dispatch_id: newDispatchId(), request },
+            input: {
+              kind: 'stored',
+              dispatch_id: dispatchId,
+              request_id: dispatchId,
+              settings: settingsOf(request),
+              analysis_names: names,
+            },
+            discard: () => requests.delete(dispatchId),
             analysisNames: names,
             summary: `dispatch · ${names.join(', ')}${request.dry_run ? ' · dry run' : ''}`,
             details: `Analyses: ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; ${request.num_parallel_workers} parallel jobs, ${request.tasks_per_job} ${request.tasks_per_job === 1 ? 'task' : 'tasks'} per job`,

@@ -11,6 +11,7 @@ import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-
 import { EXIT, type Session } from './common';
 import { dispatchWorkflowId } from '../workflow-ids';
 import { reportOutcome } from './outcome';
+import { checkInputSize } from './workflow-input';
 import { announce, awaitPlan, followToEnd } from './watch';
 
 export interface LaunchFlags {
@@ -24,6 +25,8 @@ export interface Launch {
   analysisNames: string[];
   summary: string;
   details: string;
+  /** Removes what was saved for this dispatch, when it ends before it has planned. */
+  discard?: () => Promise<void>;
 }
 
 /**
@@ -40,24 +43,28 @@ export async function launch(
   const { config } = session;
   const dispatchId = what.input.dispatch_id;
   const workflowId = dispatchWorkflowId(dispatchId);
-  const names = what.analysisNames.join(', ');
-  const handle = await client.workflow.start(dispatch, {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowId,
-    args: [{ ...what.input, continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER }],
-    typedSearchAttributes: [
-      { key: DispatchIdKey, value: dispatchId },
-      { key: AnalysisNameKey, value: names },
-      ...(what.input.kind === 'retry' ? [{ key: RetryOfKey, value: what.input.retry_of }] : []),
-    ],
-    staticSummary: what.summary,
-    staticDetails: what.details,
-  });
+  const input: DispatchInput = {
+    ...what.input,
+    continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
+  };
+  const discard = async () => what.discard?.().catch(() => undefined);
+  let handle;
+  try {
+    checkInputSize(`the input of dispatch ${dispatchId}`, input);
+    handle = await startDispatch(client, input, what, workflowId, config.TEMPORAL_TASK_QUEUE);
+  } catch (err) {
+    await discard();
+    throw err;
+  }
   const view = { dispatchId, url: webUiUrl(config, 'workflows', workflowId), json: flags.json === true };
   const say = (line: string) => (flags.json ? undefined : console.log(line));
   announce(view);
   const start = await awaitPlan(handle, config.TEMPORAL_TASK_QUEUE, view);
-  if ('closed' in start) return reportOutcome(start.closed, view);
+  if ('closed' in start) {
+    // Nothing was planned, so nothing will read the request again: leave nothing behind.
+    if (!start.closed.progress?.plan) await discard();
+    return reportOutcome(start.closed, view);
+  }
   const planned = start.planned;
   if (flags.output_dir && planned.plan) {
     const store = createPlanStore((await session.mongo()).db(config.DOCDB_DATABASE));
@@ -84,4 +91,26 @@ export async function launch(
     return EXIT.ok;
   }
   return followToEnd(handle, view);
+}
+
+function startDispatch(
+  client: Client,
+  input: DispatchInput,
+  what: Launch,
+  workflowId: string,
+  taskQueue: string,
+) {
+  const names = what.analysisNames.join(', ');
+  return client.workflow.start(dispatch, {
+    taskQueue,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: DispatchIdKey, value: input.dispatch_id },
+      { key: AnalysisNameKey, value: names },
+      ...(input.kind === 'retry' ? [{ key: RetryOfKey, value: input.retry_of }] : []),
+    ],
+    staticSummary: what.summary,
+    staticDetails: what.details,
+  });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config';
 import { InputError } from '../errors';
@@ -8,7 +9,14 @@ import { AnalysisNameKey } from '../workflows/search-attributes';
 import type { Session } from './common';
 import { scheduledWorkflowId } from '../workflow-ids';
 import { type Timing } from './schedule-spec';
-import { analysisNamesOf } from '../workflows/dispatch-rules';
+import {
+  analysisNamesOf,
+  decodeDispatchInput,
+  settingsOf,
+  type LegacyDispatchInput,
+} from '../workflows/dispatch-rules';
+import { createRequestStore, type RequestStore } from '../planning/request-store';
+import { checkInputSize } from './workflow-input';
 
 export interface CreateOptions {
   scheduleId: string;
@@ -19,20 +27,24 @@ export interface CreateOptions {
 }
 
 /**
- * Every run starts the ordinary `dispatch` workflow with the request read at create time. The
+ * Every run starts the ordinary `dispatch` workflow with the request read at create time, which
+ * waits in the database (under `requestId`) rather than in the schedule's action. The
  * dispatch id is left empty: a schedule cannot compute one per run, so the workflow takes it from
  * its workflow id, which Temporal makes unique by appending the scheduled time. DispatchId is set
  * by the workflow for the same reason; only the analysis names are the same for every run.
  */
-export function scheduleOptions(options: CreateOptions, config: Config): ScheduleOptions {
+export function scheduleOptions(options: CreateOptions, config: Config, requestId: string): ScheduleOptions {
   const { request, scheduleId } = options;
   const names = analysisNamesOf(request).join(', ');
   const input: DispatchInput = {
-    kind: 'new',
+    kind: 'stored',
     dispatch_id: '',
-    request,
+    request_id: requestId,
+    settings: settingsOf(request),
+    analysis_names: analysisNamesOf(request),
     continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
   };
+  checkInputSize(`the input of schedule ${scheduleId}'s dispatches`, input);
   return {
     scheduleId,
     spec: options.timing.spec,
@@ -55,9 +67,14 @@ export function scheduleOptions(options: CreateOptions, config: Config): Schedul
 
 export async function createSchedule(session: Session, options: CreateOptions): Promise<void> {
   const client = await session.temporal();
+  const requests = createRequestStore((await session.mongo()).db(session.config.DOCDB_DATABASE));
+  // An id of its own, so that a refused create (the schedule exists) leaves the other's request be.
+  const requestId = `schedule-${options.scheduleId}-${randomUUID()}`;
+  await requests.save(requestId, options.request);
   try {
-    await client.schedule.create(scheduleOptions(options, session.config));
+    await client.schedule.create(scheduleOptions(options, session.config, requestId));
   } catch (err) {
+    await requests.delete(requestId).catch(() => undefined);
     if (err instanceof ScheduleAlreadyRunning) {
       throw new InputError(
         `schedule "${options.scheduleId}" already exists: delete it first or choose another id`,
@@ -71,4 +88,25 @@ export async function createSchedule(session: Session, options: CreateOptions): 
     }
     throw err;
   }
+}
+
+/**
+ * The request a schedule's runs dispatch: from the database for schedules created now, from the
+ * action itself for those created by earlier versions.
+ */
+export async function scheduledRequest(
+  args: readonly unknown[] | undefined,
+  requests: RequestStore,
+): Promise<DispatchRequest | undefined> {
+  const raw = args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
+  const input = raw && decodeDispatchInput(raw);
+  if (input?.kind === 'new') return input.request;
+  if (input?.kind === 'stored') return requests.load(input.request_id).catch(() => undefined);
+  return undefined;
+}
+
+/** The id of the request a schedule keeps in the database, if it keeps one there. */
+export function scheduledRequestId(args: readonly unknown[] | undefined): string | undefined {
+  const input = args?.[0] as Partial<{ kind: string; request_id: string }> | undefined;
+  return input?.kind === 'stored' ? input.request_id : undefined;
 }

@@ -4,11 +4,10 @@ import type {
   ScheduleExecutionResult,
   ScheduleSummary,
 } from '@temporalio/client';
-import type { DispatchInput } from '../workflows/messages';
+import type { DispatchRequest } from '../types';
 import { dispatchIdOf } from '../workflow-ids';
 import { specText } from './schedule-spec';
 import { textTable } from './table';
-import { decodeDispatchInput, type LegacyDispatchInput } from '../workflows/dispatch-rules';
 
 export interface ScheduledRun {
   dispatch_id: string;
@@ -72,10 +71,12 @@ export function listTable(rows: ScheduleRow[]): string {
 }
 
 /** What `describe --json` prints: the schedule, its dispatch request, and its recent runs. */
-export function describeView(description: ScheduleDescription, recent: ScheduledRun[], url: string) {
-  // Schedules created by earlier versions hold their input in an earlier shape.
-  const raw = description.action.args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
-  const input = raw && decodeDispatchInput(raw);
+export function describeView(
+  description: ScheduleDescription,
+  recent: ScheduledRun[],
+  url: string,
+  request: DispatchRequest | undefined,
+) {
   return {
     schedule_id: description.scheduleId,
     spec: specText(description.spec, description.memo),
@@ -91,7 +92,7 @@ export function describeView(description: ScheduleDescription, recent: Scheduled
     running: description.info.runningActions.map((action) => dispatchIdOf(action.workflow.workflowId)),
     created_at: description.info.createdAt.toISOString(),
     recent_runs: recent,
-    request: input?.kind === 'new' ? input.request : undefined,
+    request,
     url,
   };
 }

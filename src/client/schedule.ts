@@ -6,7 +6,8 @@ import { EXIT, ExitError, runCommand, type Session } from './common';
 import { addDispatchOptions } from './dispatch-flags';
 import { dispatchIdOf } from '../workflow-ids';
 import { EXIT_CODES_HELP } from './outcome';
-import { createSchedule } from './schedule-create';
+import { createSchedule, scheduledRequest, scheduledRequestId } from './schedule-create';
+import { createRequestStore } from '../planning/request-store';
 import { scheduledWorkflowId } from '../workflow-ids';
 import { checkScheduleId, scheduleTiming } from './schedule-spec';
 import { describeText, describeView, listTable, scheduledRun, scheduleRow } from './schedule-view';
@@ -21,6 +22,9 @@ type CreateFlags = DispatchFlags & {
   note?: string;
   json?: boolean;
 };
+
+const requestStore = async (session: Session) =>
+  createRequestStore((await session.mongo()).db(session.config.DOCDB_DATABASE));
 
 /** Runs `body` on an existing schedule; a missing one is a clear error rather than a gRPC trace. */
 function onSchedule(
@@ -131,7 +135,8 @@ export function registerSchedule(program: Command): void {
         const recent = await Promise.all(
           description.info.recentActions.map((action) => scheduledRun(client, action)),
         );
-        const view = describeView(description, recent, webUiUrl(session.config, 'schedules', id));
+        const request = await scheduledRequest(description.action.args, await requestStore(session));
+        const view = describeView(description, recent, webUiUrl(session.config, 'schedules', id), request);
         console.log(flags.json ? JSON.stringify(view, null, 2) : describeText(view));
       }),
     );
@@ -172,9 +177,13 @@ export function registerSchedule(program: Command): void {
     .description('Delete a schedule; a run already started goes on (stop it with npx analysis cancel).')
     .argument('<schedule_id>')
     .action((id: string) =>
-      onSchedule(id, async (handle) => {
-        const running = (await handle.describe()).info.runningActions;
+      onSchedule(id, async (handle, _client, session) => {
+        const description = await handle.describe();
+        const running = description.info.runningActions;
         await handle.delete();
+        // The saved request goes with the schedule, unless a run still under way may yet plan it.
+        const requestId = scheduledRequestId(description.action.args);
+        if (requestId && running.length === 0) await (await requestStore(session)).delete(requestId);
         console.log(`schedule ${id} deleted`);
         for (const action of running)
           console.log(`still running: ${dispatchIdOf(action.workflow.workflowId)}`);

@@ -91,7 +91,7 @@ export async function planDispatch(
   const libraries = await Promise.all(request.specs.map((spec) => deps.libraries(spec)));
   const expansion = expandTasks({ assets, files, request, libraries });
   // What the records and the analyses' task files say of the dispatch as a whole.
-  const query = request.query ? JSON.stringify(request.query) : undefined;
+  const query = queryForTasks(request, report.warn);
   for (const task of expansion.tasks) {
     if (query !== undefined) task.query = query;
     if (request.experimenters?.length) task.experimenters = request.experimenters;
@@ -137,6 +137,22 @@ export async function planDispatch(
   };
   info(`planned ${summary.tasks_to_run} of ${summary.tasks_total} tasks in ${summary.jobs} jobs`);
   return { summary, tasks };
+}
+
+/**
+ * Every task (and so every job's input and record) would carry a copy of the query: one of
+ * 100,000 ids is 3 MiB, past what a Temporal payload may hold. Longer ones stay with the request.
+ */
+export const QUERY_IN_TASK_MAX = 16 * 1024;
+
+function queryForTasks(request: DispatchRequest, warn: (message: string) => void): string | undefined {
+  if (!request.query) return undefined;
+  const query = JSON.stringify(request.query);
+  if (query.length <= QUERY_IN_TASK_MAX) return query;
+  warn(
+    `the query is ${(query.length / 1024).toFixed(0)} KiB, more than the ${QUERY_IN_TASK_MAX / 1024} KiB a task carries: tasks and records name no query (the dispatch's request keeps it)`,
+  );
+  return undefined;
 }
 
 /** The first `cap` tasks (in plan order), and how many there were when the cap cut the list. */

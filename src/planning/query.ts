@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { BSON } from 'mongodb';
 import { InputError } from '../errors';
 import { describeJsonError } from './json-position';
 
@@ -8,6 +9,9 @@ import { describeJsonError } from './json-position';
  * are refused here with one clear message whatever the server would have said.
  */
 const FORBIDDEN_OPERATORS = new Set(['$where', '$function', '$accumulator']);
+
+/** MongoDB, DocumentDB and FerretDB take commands of at most 16 MiB; the filter is most of one. */
+const FILTER_BYTES_MAX = 15 * 1024 * 1024;
 
 /** A `--query` value: a JSON filter, or the path of a file holding one. */
 export function parseQuery(textOrPath: string): Record<string, unknown> {
@@ -21,6 +25,12 @@ export function parseQuery(textOrPath: string): Record<string, unknown> {
   if (found) {
     throw new InputError(
       `--query ${source} uses ${found.operator} at ${found.path}: server-side JavaScript operators ($where, $function, $accumulator) are not allowed`,
+    );
+  }
+  const bytes = BSON.calculateObjectSize(value as Record<string, unknown>);
+  if (bytes > FILTER_BYTES_MAX) {
+    throw new InputError(
+      `--query ${source} is ${(bytes / 2 ** 20).toFixed(1)} MiB as BSON, more than the ${FILTER_BYTES_MAX / 2 ** 20} MiB of a filter the database takes in one command: select a long list of ids with --use_data_assets 1 --asset_csv FILE`,
     );
   }
   return value as Record<string, unknown>;

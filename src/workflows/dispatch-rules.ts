@@ -45,6 +45,7 @@ export function startOf(input: DispatchInput): { settings: DispatchSettings; ana
   switch (input.kind) {
     case 'new':
       return { settings: settingsOf(input.request), analysis_names: analysisNamesOf(input.request) };
+    case 'stored':
     case 'retry':
       return { settings: input.settings, analysis_names: input.analysis_names };
     case 'continued':

@@ -224,8 +224,14 @@ export async function dispatch(raw: DispatchInput | LegacyDispatchInput): Promis
       });
       return initialState(summary, start, startedAt, input.retry_of);
     }
-    if (input.kind !== 'new') throw new Error('a continued dispatch does not plan');
-    return initialState(await planDispatch({ request: input.request, planId: dispatchId }), start, startedAt);
+    if (input.kind === 'continued') throw new Error('a continued dispatch does not plan');
+    // Either way the same activity is scheduled: histories of runs that carried their request
+    // replay unchanged.
+    const planned =
+      input.kind === 'stored'
+        ? await planDispatch({ requestId: input.request_id, planId: dispatchId })
+        : await planDispatch({ request: input.request, planId: dispatchId });
+    return initialState(planned, start, startedAt);
   }
 
   async function startJob(current: DispatchState, jobIndex: number): Promise<void> {

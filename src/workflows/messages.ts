@@ -77,9 +77,19 @@ interface DispatchRun {
   continue_as_new_after?: number;
 }
 
-/** The three ways a dispatch run begins. */
+/** The ways a dispatch run begins. */
 export type DispatchInput =
-  /** Plans the request, then runs it. */
+  /**
+   * Plans the request saved in the database under `request_id` (see planning/request-store.ts),
+   * then runs it: a request may hold 100,000 asset ids, which must not travel through Temporal.
+   */
+  | (DispatchRun & {
+      kind: 'stored';
+      request_id: string;
+      settings: DispatchSettings;
+      analysis_names: string[];
+    })
+  /** Plans the request it carries, then runs it: how earlier versions started every dispatch. */
   | (DispatchRun & { kind: 'new'; request: DispatchRequest })
   /** Replans what another dispatch left undone, over that one's stored plan, then runs it. */
   | (DispatchRun & {

@@ -218,6 +218,7 @@ describe('bad input', () => {
       const db = stack.mongo.db(stack.config.DOCDB_DATABASE);
       assert.equal(await db.collection(stack.config.DOCDB_COLLECTION).countDocuments(), 0);
       assert.equal(await db.collection('dispatch_plans').countDocuments(), 0);
+      assert.equal(await db.collection('dispatch_requests').countDocuments(), 0, 'the request is not kept');
       assert.deepEqual(await listKeys(stack.s3, stack.bucket), objectsBefore);
     });
   }

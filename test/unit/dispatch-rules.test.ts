@@ -81,6 +81,22 @@ describe('dispatch rules', () => {
     });
   });
 
+  test('startOf: a stored request starts with the settings and names its input carries', () => {
+    const settings = settingsOf({ ...request, num_parallel_workers: 7 });
+    assert.deepEqual(
+      startOf({ kind: 'stored', dispatch_id: 'd', request_id: 'd', settings, analysis_names: ['A'] }),
+      { settings, analysis_names: ['A'] },
+    );
+    const stored = {
+      kind: 'stored' as const,
+      dispatch_id: 'd',
+      request_id: 'r',
+      settings,
+      analysis_names: [],
+    };
+    assert.equal(decodeDispatchInput(stored), stored);
+  });
+
   test('allowedFailures takes the stricter of percent and count, none means none limited', () => {
     assert.equal(allowedFailures(settingsOf(request), 100), Infinity);
     assert.equal(allowedFailures(settingsOf({ ...request, tolerated_failure_percent: 10 }), 55), 5);

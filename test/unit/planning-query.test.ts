@@ -64,4 +64,17 @@ describe('parseQuery', () => {
   test('operator names as values are not operators', () => {
     assert.deepEqual(parseQuery('{"note": "$where"}'), { note: '$where' });
   });
+
+  test('a filter past what the database takes in one command is refused, naming its size and the limit', () => {
+    const ids = Array.from({ length: 600_000 }, (_, i) => `asset-${String(i).padStart(20, '0')}`);
+    assert.throws(
+      () => parseQuery(JSON.stringify({ _id: { $in: ids } })),
+      /--query filter is 22\.2 MiB as BSON, more than the 15 MiB .* --asset_csv FILE/,
+    );
+    assert.equal(
+      (parseQuery(JSON.stringify({ _id: { $in: ids.slice(0, 100_000) } })) as { _id: { $in: string[] } })._id
+        .$in.length,
+      100_000,
+    );
+  });
 });

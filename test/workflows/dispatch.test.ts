@@ -29,6 +29,7 @@ import {
   retryDispatch,
   scheduledDispatch,
   startDispatch,
+  storedDispatch,
   type DispatchStart,
 } from './helpers/dispatch-messages';
 import { bundleWorkflows, startTestServer, startWorker, type TestWorker } from './helpers/server';
@@ -286,5 +287,21 @@ describe('dispatch workflow', () => {
     assert.equal(result.dispatch_id, 'sched-nightly-2026-01-01T00:00:00Z');
     const { typedSearchAttributes } = await handle.describe();
     assert.equal(typedSearchAttributes.get(DispatchIdKey), 'sched-nightly-2026-01-01T00:00:00Z');
+  });
+
+  test('a dispatch whose request waits in the database plans it by its id', limits, async () => {
+    let asked: unknown;
+    const planned = plannedJobs(fakeJobs(2));
+    const handle = await start(storedDispatch('stored-a', 'stored-a', { num_parallel_workers: 2 }), {
+      ...planned.activities,
+      ...analysisRuns().activities,
+      planDispatch: async (input) => {
+        asked = input;
+        return planOf(fakeJobs(2));
+      },
+    });
+    const result = await resultOf(handle);
+    assert.deepEqual(asked, { requestId: 'stored-a', planId: 'stored-a' });
+    assert.equal(result.succeeded, 2);
   });
 });

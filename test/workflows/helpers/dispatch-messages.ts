@@ -79,6 +79,25 @@ export function newDispatch(dispatchId: string, settings: Settings = {}): Dispat
   };
 }
 
+/** A new dispatch as the CLI starts one now: its request waits in the database under its id. */
+export function storedDispatch(
+  dispatchId: string,
+  requestId: string,
+  settings: Settings = {},
+): DispatchStart {
+  return {
+    workflowId: dispatchWorkflowId(dispatchId),
+    input: {
+      kind: 'stored',
+      dispatch_id: dispatchId,
+      request_id: requestId,
+      settings: settingsOf(settings),
+      analysis_names: ['Stubbed'],
+      ...runOptions(settings),
+    },
+  };
+}
+
 /**
  * A dispatch a schedule started: every run of a schedule has the same input, with no dispatch id;
  * the server makes the workflow id unique.
