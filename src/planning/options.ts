@@ -15,6 +15,7 @@ import {
   type DispatchFlags,
 } from './flag-values';
 import { readInputDirectory, type InputDirectory } from './input-directory';
+import { checkParameterKeys } from './parameter-keys';
 import { parseQuery } from './query';
 import { loadParameters, loadSpecs } from './spec';
 
@@ -64,6 +65,10 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   // An explicit flag wins over what --input_directory holds.
   const parametersPath = text(options, 'analysis_parameters') ?? inputDir.parameters;
   const parameters = parametersPath === undefined ? undefined : loadParameters(parametersPath);
+  checkParameterKeys(specs, {
+    fixed_parameters: parameters?.fixed_parameters ?? {},
+    distributed_parameters: parameters?.distributed_parameters ?? [],
+  });
 
   return {
     ...selection,

@@ -14,7 +14,14 @@ const requiredText = z
   .trim()
   .min(1, 'must not be empty');
 
-const parameterObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' });
+/**
+ * Taken as written, not rebuilt: a record schema copies each key by assignment, and a key named
+ * `__proto__` then vanishes, so that two parameter sets differing only in it would be one task.
+ */
+const parameterObject = z.custom<Record<string, unknown>>(
+  (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+  { error: 'must be a JSON object' },
+);
 
 /** Checked with Temporal's own parser, so a value accepted here is one the job can use (specs, manifests). */
 export const duration = z.string().refine((value) => {

@@ -269,6 +269,59 @@ describe('selection', () => {
     assert.ok(ungrouped.tasks.every(({ group_metadata }) => group_metadata === null));
   });
 
+  test('parameter keys special to JavaScript objects are two tasks with two records, kept as written', async () => {
+    await catalogue([{ _id: 'k1' }]);
+    const parameters = join(dir, 'special.json');
+    writeFileSync(
+      parameters,
+      '{"fixed_parameters": {"constructor": "c"}, "distributed_parameters": [{"__proto__": {"w": 1}}, {"__proto__": {"w": 2}}]}',
+    );
+    const planned = await plan('--query', '{}', '--analysis_parameters', parameters);
+    assert.deepEqual(
+      planned.tasks.map(({ task }) => JSON.stringify(task.parameters)),
+      ['{"constructor":"c","__proto__":{"w":1}}', '{"constructor":"c","__proto__":{"w":2}}'],
+    );
+    const run = await runCli(
+      ['dispatch', '--query', '{}', '--analysis_spec', spec, '--analysis_parameters', parameters, '--wait'],
+      stack.env,
+    );
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const records = stack.mongo.db(stack.config.DOCDB_DATABASE).collection(stack.config.DOCDB_COLLECTION);
+    const stored = await records.find({}).toArray();
+    assert.deepEqual(
+      stored
+        .map((record) => JSON.stringify(record.processing.data_processes[0].code.parameters.__proto__))
+        .sort(),
+      ['{"w":1}', '{"w":2}'],
+    );
+    assert.deepEqual(
+      stored.map((record) => record._id).sort(),
+      planned.tasks.map(({ task }) => task.hash).sort(),
+    );
+    await records.deleteMany({});
+
+    writeFileSync(parameters, '{"distributed_parameters": [{"window.s": 1}]}');
+    const refused = await runCli(
+      ['plan', '--query', '{}', '--analysis_spec', spec, '--analysis_parameters', parameters],
+      stack.env,
+    );
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /distributed_parameters\[0\]: the key "window\.s" at window\.s cannot be stored/,
+    );
+  });
+
+  test('--group_by a field named like a JavaScript property reads the field, not the property', async () => {
+    await catalogue([{ _id: 'p1', constructor: 'x' }, { _id: 'p2', constructor: 'x' }, { _id: 'p3' }]);
+    const planned = await plan('--query', '{}', '--group_by', 'constructor');
+    assert.deepEqual(
+      planned.tasks.map(({ task, group_metadata }) => [task.input.asset_name, group_metadata]),
+      [[['p1', 'p2'], { constructor: 'x' }]],
+    );
+    assert.match(planned.summary.warnings.join('\n'), /1 assets have no value for constructor/);
+  });
+
   test('schedule create --interval, with the offset the Temporal CLI takes', async () => {
     await catalogue([{ _id: 'a1' }]);
     const id = `interval-${stack.name}`;
