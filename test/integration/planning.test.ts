@@ -554,7 +554,7 @@ describe('planning against the local stack', () => {
       const cases: Array<[DispatchRequest, RegExp]> = [
         [
           f.request('--query', '{}', '--analysis_spec', spec({ analysis_name: 'Unit Yeild' })),
-          /"Unit Yeild" is not a registered/,
+          /"Unit Yeild" is not registered/,
         ],
         [
           f.request(
