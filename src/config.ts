@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './errors';
 import { BUCKET_PATH } from './storage/s3-url';
 import { formatIssues } from './zod-issues';
 
@@ -79,9 +80,7 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Parses configuration once; a bad value names its variable (never its value, which may be a secret). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
+import type * as Common from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 
 /** Failure types carried by non-retryable Temporal failures; tests assert on them. */
 export enum ErrorType {
@@ -24,8 +25,16 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** A bad environment variable: named, never its value (which may be a secret); exit code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export function nonRetryable(type: ErrorType, message: string, cause?: Error): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true, cause });
+  // Loaded on first use: every CLI command loads this module, and most never build a failure.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApplicationFailure: Failure } = require('@temporalio/common') as typeof Common;
+  return Failure.create({ type, message, nonRetryable: true, cause });
 }
 
 /** Turns an InputError thrown by shared code into a failure that Temporal will not retry. */

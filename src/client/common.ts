@@ -1,15 +1,23 @@
 import type { Client } from '@temporalio/client';
 import type { MongoClient } from 'mongodb';
-import { ConfigError, loadConfig, redactUri, type Config } from '../config';
-import { InputError } from '../errors';
-import { connectMongo } from '../storage/database';
-import { connectClient } from '../temporal';
+import type * as ConfigModule from '../config';
+import type { Config } from '../config';
+import { ConfigError, InputError } from '../errors';
+import type * as DatabaseModule from '../storage/database';
+import type * as TemporalModule from '../temporal';
+
+// Every command's definition loads this module, `--help` included: the configuration schema, the
+// database driver and the Temporal client are required only once a command body runs.
 
 /**
  * Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 cancelled, 4 completed
  * with failures within the tolerated threshold.
  */
 export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 3, partial: 4 } as const;
+
+/** The exit codes as the `--help` of commands that follow a dispatch tells them; README "Exit codes". */
+export const EXIT_CODES_HELP =
+  '\nExit codes: 0 succeeded, 1 failed (or a server could not be reached), 2 bad input (nothing written), 3 cancelled, 4 completed with tolerated failures.';
 
 export class ExitError extends Error {
   constructor(
@@ -35,6 +43,7 @@ export async function runCommand(body: (session: Session) => Promise<number | vo
   let mongo: MongoClient | undefined;
   let code: number = EXIT.ok;
   try {
+    const { loadConfig } = require('../config') as typeof ConfigModule;
     const config = loadConfig();
     const session: Session = {
       config,
@@ -66,6 +75,7 @@ export function reportError(err: unknown): number {
 
 async function connectTemporal(): Promise<Client> {
   try {
+    const { connectClient } = require('../temporal') as typeof TemporalModule;
     return await connectClient();
   } catch (err) {
     throw new ExitError(
@@ -76,6 +86,8 @@ async function connectTemporal(): Promise<Client> {
 }
 
 async function connectDatabase(config: Config): Promise<MongoClient> {
+  const { connectMongo } = require('../storage/database') as typeof DatabaseModule;
+  const { redactUri } = require('../config') as typeof ConfigModule;
   try {
     return await connectMongo(config);
   } catch (err) {

@@ -1,28 +1,10 @@
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { pauseUpdate, resizeUpdate } from '../workflows/messages';
-import { EXIT, ExitError, parsePositiveInt, runCommand } from './common';
-import { newDispatchId } from './ids';
-import { dispatchIdOf } from '../workflow-ids';
-import { launch, type LaunchFlags } from './launch';
-import { EXIT_CODES_HELP } from './outcome';
-import { dispatchHandle, isRunning, outcomeOf, type DispatchHandle } from './watch';
+import { EXIT_CODES_HELP, parsePositiveInt, runCommand } from './common';
+import type * as Action from './control-action';
+import type { LaunchFlags } from './launch';
 
-async function runningHandle(handle: DispatchHandle, dispatchId: string): Promise<DispatchHandle> {
-  if (!(await isRunning(handle))) throw new ExitError(`dispatch ${dispatchId} is not running`, EXIT.failed);
-  return handle;
-}
-
-/** An Update's validator or handler said no: show its reason, not a stack. */
-async function update<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError)
-      throw new ExitError(err.cause?.message ?? err.message, EXIT.input);
-    throw err;
-  }
-}
+// The commands' bodies, with the Temporal client, load only when one runs: `--help` stays instant.
+const load = () => require('./control-action') as typeof Action;
 
 export function registerControl(program: Command): void {
   program
@@ -37,14 +19,7 @@ export function registerControl(program: Command): void {
       parsePositiveInt('--num_parallel_workers'),
     )
     .action((id: string, flags: { num_parallel_workers: number }) =>
-      runCommand(async (session) => {
-        const dispatchId = dispatchIdOf(id);
-        const handle = await runningHandle(dispatchHandle(await session.temporal(), dispatchId), dispatchId);
-        const answer = await update(() =>
-          handle.executeUpdate(resizeUpdate, { args: [flags.num_parallel_workers] }),
-        );
-        console.log(`dispatch ${dispatchId}: num_parallel_workers ${answer.previous} -> ${answer.current}`);
-      }),
+      runCommand((session) => load().resizeDispatch(session, id, flags.num_parallel_workers)),
     );
 
   for (const [name, paused] of [
@@ -59,19 +34,7 @@ export function registerControl(program: Command): void {
           : 'Start jobs of a paused dispatch again.',
       )
       .argument('<dispatch_id>')
-      .action((id: string) =>
-        runCommand(async (session) => {
-          const dispatchId = dispatchIdOf(id);
-          const handle = await runningHandle(
-            dispatchHandle(await session.temporal(), dispatchId),
-            dispatchId,
-          );
-          const answer = await update(() => handle.executeUpdate(pauseUpdate, { args: [paused] }));
-          console.log(
-            `dispatch ${dispatchId} ${paused ? 'paused' : 'resumed'}; ${answer.running} jobs running`,
-          );
-        }),
-      );
+      .action((id: string) => runCommand((session) => load().pauseDispatch(session, id, paused)));
   }
 
   program
@@ -89,39 +52,6 @@ export function registerControl(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: LaunchFlags & { num_parallel_workers?: number }) =>
-      runCommand(async (session) => {
-        const fromId = dispatchIdOf(id);
-        const client = await session.temporal();
-        const handle = dispatchHandle(client, fromId);
-        if (await isRunning(handle))
-          throw new ExitError(
-            `dispatch ${fromId} is still running: wait for it or cancel it first`,
-            EXIT.input,
-          );
-        const previous = (await outcomeOf(handle)).progress;
-        if (!previous?.plan)
-          throw new ExitError(`dispatch ${fromId} never planned anything: nothing to retry`, EXIT.input);
-        const names = previous.analysis_names;
-        return launch(
-          session,
-          client,
-          {
-            input: {
-              kind: 'retry',
-              dispatch_id: newDispatchId(),
-              retry_of: fromId,
-              settings: {
-                ...previous.settings,
-                num_parallel_workers: flags.num_parallel_workers ?? previous.settings.num_parallel_workers,
-              },
-              analysis_names: names,
-            },
-            analysisNames: names,
-            summary: `retry of ${fromId} · ${names.join(', ')}`,
-            details: `Reruns the tasks of dispatch ${fromId} that failed or never ran.`,
-          },
-          flags,
-        );
-      }),
+      runCommand((session) => load().retryDispatch(session, id, flags)),
     );
 }

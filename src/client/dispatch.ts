@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { runCommand } from './common';
+import type { DispatchFlags } from '../planning/options';
+import { EXIT_CODES_HELP, runCommand } from './common';
+import type * as Action from './dispatch-action';
 import { addDispatchOptions } from './dispatch-flags';
-import { analysisNamesOf, settingsOf } from '../workflows/dispatch-rules';
-import { createRequestStore } from '../planning/request-store';
-import { newDispatchId } from './ids';
-import { launch, type LaunchFlags } from './launch';
-import { EXIT_CODES_HELP } from './outcome';
+import type { LaunchFlags } from './launch';
+
+// The command's body, with the libraries it needs, loads only when it runs: `--help` stays instant.
+const load = () => require('./dispatch-action') as typeof Action;
 
 export function registerDispatch(program: Command): void {
   addDispatchOptions(
@@ -24,33 +24,6 @@ export function registerDispatch(program: Command): void {
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action((flags: DispatchFlags & LaunchFlags) =>
-      runCommand(async (session) => {
-        const request = buildDispatchRequest(flags, session.config);
-        const client = await session.temporal();
-        const names = analysisNamesOf(request);
-        const dispatchId = newDispatchId();
-        // The request goes to the database, the workflow gets its id: a CSV of 100,000 ids
-        // must not travel through Temporal.
-        const requests = createRequestStore((await session.mongo()).db(session.config.DOCDB_DATABASE));
-        await requests.save(dispatchId, request);
-        return launch(
-          session,
-          client,
-          {
-            input: {
-              kind: 'stored',
-              dispatch_id: dispatchId,
-              request_id: dispatchId,
-              settings: settingsOf(request),
-              analysis_names: names,
-            },
-            discard: () => requests.delete(dispatchId),
-            analysisNames: names,
-            summary: `dispatch · ${names.join(', ')}${request.dry_run ? ' · dry run' : ''}`,
-            details: `Analyses: ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; ${request.num_parallel_workers} parallel jobs, ${request.tasks_per_job} ${request.tasks_per_job === 1 ? 'task' : 'tasks'} per job`,
-          },
-          flags,
-        );
-      }),
+      runCommand((session) => load().runDispatch(session, flags)),
     );
 }

@@ -69,8 +69,7 @@ export function failureOutcome(err: WorkflowFailedError): Outcome {
 }
 
 /** For the help of every command that waits for a dispatch. */
-export const EXIT_CODES_HELP =
-  '\nExit codes: 0 succeeded, 1 failed (or a server could not be reached), 2 bad input (nothing written), 3 cancelled, 4 completed with tolerated failures.';
+export { EXIT_CODES_HELP } from './common';
 
 /** The exit code that tells how a dispatch ended; README "Exit codes". */
 export function exitCodeOf(outcome: Outcome): number {

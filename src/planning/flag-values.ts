@@ -6,6 +6,9 @@ import { InputError } from '../errors';
  */
 export type DispatchFlags = Partial<Record<string, unknown>>;
 
+/** Jobs running at once when the flag is not given, as in the current upstream dispatcher. */
+export const DEFAULT_PARALLEL_WORKERS = 50;
+
 /** A flag's value as trimmed text; absent when not given (or given as an empty string). */
 export function text(options: DispatchFlags, name: string): string | undefined {
   const value = options[name];

@@ -8,6 +8,7 @@ import {
   atMost,
   binary,
   binaryValue,
+  DEFAULT_PARALLEL_WORKERS,
   fieldList,
   fieldPath,
   positiveInteger,
@@ -19,10 +20,7 @@ import { checkParameterKeys } from './parameter-keys';
 import { parseQuery } from './query';
 import { loadParameters, loadSpecs } from './spec';
 
-export type { DispatchFlags } from './flag-values';
-
-/** Jobs running at once when the flag is not given, as in the current upstream dispatcher. */
-export const DEFAULT_PARALLEL_WORKERS = 50;
+export { DEFAULT_PARALLEL_WORKERS, type DispatchFlags } from './flag-values';
 
 /** Validates the flags and reads the files they name; needs no server. */
 export function buildDispatchRequest(options: DispatchFlags, config: Config): DispatchRequest {
