@@ -60,6 +60,11 @@ const schema = z.object({
    * is started. Unset: the login name of the user starting it.
    */
   ANALYSIS_EXPERIMENTERS: commaList,
+  /**
+   * Worker pools this worker serves besides the default (comma-separated, e.g. `gpu,highmem`);
+   * `worker --pools` overrides it.
+   */
+  ANALYSIS_WORKER_POOLS: commaList,
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
   /** Uploads run on each worker's own queue, with their own slots. */
   WORKER_MAX_CONCURRENT_UPLOADS: positiveInt.default(8),

@@ -22,6 +22,11 @@ export interface AnalysisSpec {
   timeout?: string;
   /** Attempts of the run step before the task fails. */
   max_attempts?: number;
+  /**
+   * Worker pool whose workers run it, from the analysis's registration (never from a spec file);
+   * absent: the default pool.
+   */
+  pool?: string;
 }
 
 /** Where a task's data comes from; arrays so that a grouped task carries every member. */

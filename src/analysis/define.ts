@@ -1,3 +1,4 @@
+import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import type { AnalysisDefinition } from './definition';
 
 /**
@@ -9,5 +10,14 @@ export function defineAnalysis<P, O extends Record<string, unknown>>(
   definition: AnalysisDefinition<P, O>,
 ): AnalysisDefinition<P, O> {
   if (!definition.name.trim()) throw new Error('An analysis needs a non-empty name');
+  const problem = poolProblem(definition.pool);
+  if (problem) throw new Error(`Analysis "${definition.name}": ${problem}`);
   return definition;
+}
+
+/** Why a definition's `pool` is not a pool name, or undefined when it is one (or absent). */
+export function poolProblem(pool: unknown): string | undefined {
+  if (pool === undefined) return undefined;
+  if (typeof pool !== 'string' || !POOL_NAME.test(pool)) return `pool: ${POOL_NAME_RULE}`;
+  return undefined;
 }

@@ -32,6 +32,8 @@ export interface AnalysisDefinition<
    * schema can sit in a registry of `AnalysisDefinition` without casts.
    */
   run(context: RunContext<P>): Promise<O>;
+  /** Only workers serving this pool (`worker --pools`) run it; absent: the default pool. */
+  pool?: string;
 }
 
 /** A program declared by a manifest in the analyses folder (`*.analysis.json`). */
@@ -44,6 +46,8 @@ export interface CommandAnalysis {
   download_inputs?: boolean | string[];
   timeout?: string;
   max_attempts?: number;
+  /** Only workers serving this pool (`worker --pools`) run it; absent: the default pool. */
+  pool?: string;
   /** The manifest it was declared in. */
   file: string;
 }

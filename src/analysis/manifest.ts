@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { downloadInputs, duration } from '../planning/spec';
+import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
 import type { CommandAnalysis } from './definition';
@@ -27,6 +28,7 @@ const manifestFile = z.strictObject(
     download_inputs: downloadInputs.optional(),
     timeout: duration.optional(),
     max_attempts: z.int().positive().optional(),
+    pool: z.string({ error: 'must be a string' }).regex(POOL_NAME, POOL_NAME_RULE).optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
@@ -65,6 +67,7 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
     ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
     ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
+    ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
     file: path,
   };
 }

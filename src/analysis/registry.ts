@@ -8,6 +8,7 @@ import { formatIssues } from '../zod-issues';
 import type { SchemaCheck } from './json-schema';
 import { projectRoot } from './paths';
 import type { AnalysisDefinition, AnalysisRegistry, CommandAnalysis, RegistryProblem } from './definition';
+import { poolProblem } from './define';
 import { isManifestFile, loadManifest } from './manifest';
 
 // require rather than import(): the CLI registers tsx's CommonJS hooks only, and this package is CommonJS.
@@ -75,6 +76,8 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
     }
     const definition = defaultExport(loaded);
     if (!isDefinition(definition)) continue;
+    const badPool = poolProblem(definition.pool);
+    if (badPool) throw new Error(`Analysis "${definition.name}" in ${path}: ${badPool}`);
     const existing = byName.get(definition.name);
     if (existing) {
       throw new Error(`Analysis "${definition.name}" is defined twice: in ${existing.file} and in ${path}`);

@@ -10,6 +10,8 @@ import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { redactUri, type Config } from '../config';
 import { connectMongo, stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
+import { InputError } from '../errors';
+import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
 import { buildWorkflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
 import { installRuntimeLogging } from './logging';
@@ -20,6 +22,10 @@ export interface WorkerHandle {
   shutdown(): void;
   taskQueue: string;
   workerQueue: string;
+  /** Pools served: always `default`, then the named ones. */
+  pools: string[];
+  /** The task queue polled for each named pool's runs. */
+  poolQueues: Record<string, string>;
   /** The analyses this worker serves, of either language. */
   analyses: string[];
   /** Manifests it could not serve, each with its file and the field at fault. */
@@ -33,13 +39,22 @@ export interface WorkerSetup {
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   analysesDir?: string;
+  /** Pools served besides the default (`--pools`); absent: ANALYSIS_WORKER_POOLS. */
+  pools?: string[];
 }
 
 /**
- * A worker process runs two Temporal workers: one on the shared task queue (workflows and most
- * activities) and one on a queue of its own, where uploads of the results it computed are sent.
+ * A worker process runs Temporal workers: one on the shared task queue (workflows, most
+ * activities and the runs of the default pool), one on a queue of its own, where uploads of the
+ * results it computed are sent, and one per named pool it serves, polling only that pool's runs.
  */
 export async function createWorker(config: Config, setup: WorkerSetup = {}): Promise<WorkerHandle> {
+  let pools: string[];
+  try {
+    pools = parsePools(setup.pools ?? config.ANALYSIS_WORKER_POOLS);
+  } catch (err) {
+    throw new InputError(`--pools: ${(err as Error).message}`);
+  }
   installRuntimeLogging(config.LOG_LEVEL);
   // Bundled while the connections are made; awaited where the worker needs it.
   const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : buildWorkflowBundle();
@@ -94,14 +109,35 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_UPLOADS,
   });
 
+  const poolQueues = Object.fromEntries(
+    pools.map((pool) => [pool, poolTaskQueue(config.TEMPORAL_TASK_QUEUE, pool)]),
+  );
+  // Only the run step goes to a pool's queue; the job, its database steps and the upload (to this
+  // worker's own queue) go where they go for every run.
+  const pooled = await Promise.all(
+    Object.values(poolQueues).map((taskQueue) =>
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        activities: { runTask: activities.runTask },
+        maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxHeartbeatThrottleInterval: '2 seconds',
+      }),
+    ),
+  );
+  const all = [shared, own, ...pooled];
+
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workerQueue,
+    pools: [DEFAULT_POOL, ...pools],
+    poolQueues,
     analyses: registry.names(),
     registryProblems: registry.problems ?? [],
     async run() {
       try {
-        await Promise.all([shared.run(), own.run()]);
+        await Promise.all(all.map((worker) => worker.run()));
       } finally {
         await mongo.close();
         s3.destroy();
@@ -109,7 +145,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
       }
     },
     shutdown() {
-      for (const worker of [shared, own]) if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of all) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
 }

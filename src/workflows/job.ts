@@ -20,6 +20,7 @@ import { ErrorType } from '../errors';
 import type { ClaimStatus } from '../activities/records';
 import type { RunResult } from '../task-record';
 import type { Task } from '../types';
+import { namedPool, poolTaskQueue } from '../worker-pools';
 import { AnalysisNameKey } from './search-attributes';
 import { jobFinishedSignal, type JobInput, type JobReport, type TaskFailure } from './messages';
 
@@ -47,8 +48,20 @@ const BUSY_RETRY = '15 seconds';
 const WORKER_LOSSES_TOLERATED = 5;
 const FAILURE_SAMPLES = 5;
 
+/**
+ * The run step goes to the task queue of the analysis's worker pool. Tasks of no pool keep the
+ * job's own queue, with no marker, so jobs of earlier versions replay unchanged; the marker tells
+ * replay that a job did route by pool.
+ */
+function runQueue(task: Task): { taskQueue?: string } {
+  const pool = namedPool(task.analysis.pool);
+  if (!pool || !patched('run-on-pool-queue')) return {};
+  return { taskQueue: poolTaskQueue(workflowInfo().taskQueue, pool) };
+}
+
 function runStep(task: Task) {
   return proxyActivities<Activities>({
+    ...runQueue(task),
     startToCloseTimeout: task.analysis.timeout ?? '2 hours',
     heartbeatTimeout: '1 minute',
     // A cancelled job waits until the analysis program has really stopped.
