@@ -1,10 +1,10 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ErrorType, nonRetryable } from '../errors';
+import { OutputCapture } from './output-capture';
 
 export interface CommandOptions {
   program: string;
@@ -32,21 +32,6 @@ export interface CommandResult {
   stdoutTail: string[];
   stderrTail: string[];
   usage?: ProgramUsage;
-}
-
-const TAIL_LINES = 20;
-const TAIL_BYTES = 64 * 1024;
-
-/** Keeps the last bytes of a stream, enough for its last lines, however much it writes. */
-class Tail {
-  private text = '';
-  push(chunk: Buffer): void {
-    this.text = (this.text + chunk.toString('utf8')).slice(-TAIL_BYTES);
-  }
-  lines(): string[] {
-    const text = this.text.replace(/\n+$/, '');
-    return text ? text.split('\n').slice(-TAIL_LINES) : [];
-  }
 }
 
 /** The error an abort should surface as: Temporal's own CancelledFailure when it gave one. */
@@ -97,10 +82,11 @@ const WATCHDOG_SLACK_MS = 2000;
 export async function runProgram(options: CommandOptions): Promise<CommandResult> {
   const { program, signal, heartbeat } = options;
   if (signal.aborted) throw cancellationError(signal);
-  const stdoutFile = createWriteStream(options.stdoutPath);
-  const stderrFile = createWriteStream(options.stderrPath);
-  const stdoutTail = new Tail();
-  const stderrTail = new Tail();
+  // Bounded however much the program writes: a log file's head, a tail in memory (output-capture.ts).
+  const stdoutFile = new OutputCapture(options.stdoutPath);
+  const stderrFile = new OutputCapture(options.stderrPath);
+  const stdoutTail = stdoutFile.tail;
+  const stderrTail = stderrFile.tail;
   const started = Date.now();
   const killGraceMs = options.killGraceMs ?? 5000;
   // The program inherits the watchdog's stdout and stderr, so its output comes straight here. The
@@ -119,8 +105,6 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     if (message.type === 'started') programPid = message.pid;
     else report = message;
   });
-  child.stdout.on('data', (chunk: Buffer) => stdoutTail.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderrTail.push(chunk));
   child.stdout.pipe(stdoutFile);
   child.stderr.pipe(stderrFile);
 
