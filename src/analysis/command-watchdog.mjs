@@ -9,7 +9,17 @@
 // gone: the kernel closes the worker's end however it died, and `disconnect` fires. It never
 // writes to stdout or stderr: those belong to the program, which inherits them.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import {
+  TreeMeter,
+  TICKS_PER_SECOND,
+  markReader,
+  parseStat,
+  readMemory,
+  readProcesses,
+} from './process-tree.mjs';
 
 const group = process.pid;
 /** Set once the worker said what to run. */
@@ -48,35 +58,56 @@ function reportAndEnd(message) {
   else killGroup('SIGKILL');
 }
 
-/** Linux reports process times in clock ticks of this many per second (USER_HZ). */
-const TICKS_PER_SECOND = 100;
-const SAMPLE_MS = 200;
-let peakKib;
+/**
+ * How often the program's process tree is looked at, for its memory and its daemons' CPU. A look
+ * reads every process's stat (a few milliseconds for a hundred processes); on a machine with very
+ * many processes the looks space out so that they never take more than about 2% of a core.
+ */
+const SAMPLE_MS = 150;
+const SAMPLE_SHARE = 50;
+/**
+ * Every process of the run inherits this variable, so a daemon whose parent is gone before any look
+ * saw it is still found (see process-tree.mjs).
+ */
+const MARK_VALUE = `${group}-${randomBytes(6).toString('hex')}`;
+let meter;
+let marks;
 
-/** Peak resident memory of the program so far (VmHWM), where /proc tells it. */
-function samplePeak(pid) {
+/** One look at the program's tree; stops looking for good where there is no /proc. */
+function sample() {
+  if (!meter) return 0;
+  const began = performance.now();
   try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (match) peakKib = Math.max(peakKib ?? 0, Number(match[1]));
+    const processes = readProcesses();
+    meter.observe(processes, marks.isMarked, readMemory);
+    marks.prune(processes);
   } catch {
-    // Not Linux, or the program is gone already.
+    meter = undefined;
   }
+  return performance.now() - began;
+}
+
+let sampler;
+function sampleNow() {
+  const took = sample();
+  if (meter) sampler = setTimeout(sampleNow, Math.max(SAMPLE_MS, took * SAMPLE_SHARE));
 }
 
 /**
- * What the program used, read once it has been reaped: the CPU time of the children this process
- * waited for (the program, and what it waited for in turn) from /proc/self/stat, and the peak
- * memory sampled while it ran. Undefined where /proc does not exist.
+ * What the program's whole tree used, once the program has been reaped: the CPU time of the
+ * children this process waited for (the program, and what it waited for in turn) from
+ * /proc/self/stat, plus what the looks at the tree saw of members nobody waited for; and the peak of
+ * the tree's summed resident memory. Undefined where /proc does not exist.
  */
 function usage() {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const childTicks = Number(fields[13]) + Number(fields[14]); // cutime, cstime
+    const own = parseStat(readFileSync('/proc/self/stat', 'utf8'));
+    sample();
+    const ticks = own.cutime + own.cstime + (meter ? meter.unwaitedTicks() : 0);
+    const peakKib = meter?.peakMemoryKib();
     return {
-      cpu_time_s: childTicks / TICKS_PER_SECOND,
-      ...(peakKib !== undefined ? { peak_memory_mib: Math.round((peakKib / 1024) * 10) / 10 } : {}),
+      cpu_time_s: ticks / TICKS_PER_SECOND,
+      ...(peakKib ? { peak_memory_mib: Math.round((peakKib / 1024) * 10) / 10 } : {}),
     };
   } catch {
     return undefined;
@@ -89,7 +120,7 @@ function start(message) {
   if (terminating) return reportAndEnd({ type: 'exit', code: null, signal: 'SIGTERM' });
   try {
     program = spawn(spec.program, spec.args, {
-      env: spec.env,
+      env: { ...spec.env, ANALYSIS_RUN_MARK: MARK_VALUE },
       shell: false,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -104,13 +135,15 @@ function start(message) {
   });
   if (program.pid !== undefined && process.connected)
     process.send({ type: 'started', pid: program.pid }, () => undefined);
-  const pid = program.pid;
-  const sampler = pid === undefined ? undefined : setInterval(() => samplePeak(pid), SAMPLE_MS);
-  if (pid !== undefined) samplePeak(pid);
+  if (program.pid !== undefined) {
+    meter = new TreeMeter(group);
+    marks = markReader(`ANALYSIS_RUN_MARK=${MARK_VALUE}`);
+  }
+  sampleNow();
   // The report carries the program's code or signal as they are: this process could not mirror
   // every signal by dying of it (node ignores SIGPIPE, SIGUSR1 starts its inspector).
   program.once('exit', (code, signal) => {
-    clearInterval(sampler);
+    clearTimeout(sampler);
     if (!failed) reportAndEnd({ type: 'exit', code, signal, usage: usage() });
   });
 }
