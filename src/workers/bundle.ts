@@ -1,7 +1,20 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** Where the build (scripts/build.sh) leaves the bundle, beside the compiled code. */
+const PREBUILT = join(__dirname, '..', 'workflow-bundle.js');
+
+/**
+ * The workflow code for a worker: the bundle the build made, when this is the compiled code and
+ * the bundle is there (nothing is bundled at start-up); otherwise bundled now, from the sources.
+ */
+export async function workflowBundle(): Promise<{ code: string } | { codePath: string }> {
+  if (__filename.endsWith('.js') && existsSync(PREBUILT)) return { codePath: PREBUILT };
+  return buildWorkflowBundle();
+}
 
 /**
  * Bundles the workflow code in a short-lived child process and returns the bundle's text.
@@ -16,7 +29,8 @@ export async function buildWorkflowBundle(): Promise<{ code: string }> {
     await new Promise<void>((resolve, reject) => {
       execFile(
         process.execPath,
-        ['--require', require.resolve('tsx/cjs'), __filename, out],
+        // The compiled bundler runs as it is; the TypeScript one through tsx.
+        __filename.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs'), __filename, out] : [__filename, out],
         { maxBuffer: 16 * 1024 * 1024 },
         (err, _stdout, stderr) =>
           err
@@ -50,7 +64,7 @@ async function bundleToFile(out: string): Promise<void> {
 if (require.main === module) {
   const out = process.argv[2];
   if (!out) {
-    console.error('usage: bundle.ts <output file>');
+    console.error('usage: bundle <output file>');
     process.exit(2);
   }
   bundleToFile(out).catch((err: unknown) => {

@@ -12,7 +12,7 @@ import { connectMongo, stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
 import { InputError } from '../errors';
 import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
-import { buildWorkflowBundle } from './bundle';
+import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
 import { installRuntimeLogging } from './logging';
 
@@ -34,8 +34,9 @@ export interface WorkerHandle {
 
 export interface WorkerSetup {
   /**
-   * Prebuilt workflow bundle (tests build it once); otherwise the workflows folder is bundled in a
-   * child process, so the bundler's memory is not kept by the worker.
+   * Workflow bundle to use (tests build it once); otherwise the build's bundle when running
+   * compiled, else the workflows folder bundled in a child process (the bundler's memory is not
+   * kept by the worker).
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   analysesDir?: string;
@@ -57,7 +58,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   }
   installRuntimeLogging(config.LOG_LEVEL);
   // Bundled while the connections are made; awaited where the worker needs it.
-  const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : buildWorkflowBundle();
+  const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : workflowBundle();
   bundling.catch(() => undefined);
   const { connection, namespace } = await connectWorkerConnection();
   let mongo: MongoClient;
