@@ -18,7 +18,7 @@ const bannedInWorkflows = [
 const workflowFiles = ['src/workflows/**/*.ts', 'bench/baseline-workflows.ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.dev/', 'test-output/', 'bin/'] },
+  { ignores: ['node_modules/', '.dev/', 'test-output/', 'bin/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

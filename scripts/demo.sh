@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-node-modules.sh
+scripts/build.sh
 ./temporal-dev.sh up >/dev/null
 eval "$(./temporal-dev.sh env)"
 export ANALYSIS_BUCKET="${ANALYSIS_BUCKET:-analysis-results}"

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-node-modules.sh
+# The CLI and the worker run the compiled code: rebuilt here, so no test runs a stale build.
+scripts/build.sh
 ./temporal-dev.sh install temporal
 # The institute's own models, which the tests check records and task files with.
 scripts/install-python-formats.sh >/dev/null

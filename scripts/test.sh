@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 if [[ -n ${TEST_ONLY:-} ]]; then
   scripts/install-node-modules.sh
+  # The CLI and the worker run the compiled code: rebuilt here, so no test runs a stale build.
+  scripts/build.sh
   npx tsc --noEmit
   # shellcheck disable=SC2206 # TEST_ONLY is a space-separated list of files or globs
   files=($TEST_ONLY)

@@ -11,8 +11,17 @@ import type { AnalysisDefinition, AnalysisRegistry, CommandAnalysis, RegistryPro
 import { poolProblem } from './define';
 import { isManifestFile, loadManifest } from './manifest';
 
-// require rather than import(): the CLI registers tsx's CommonJS hooks only, and this package is CommonJS.
+// require rather than import(): tsx's CommonJS hooks load TypeScript analyses, and this package is CommonJS.
 const loadModule = createRequire(__filename);
+
+/**
+ * Analyses written in TypeScript need a loader; the compiled worker has none until one is met, so
+ * tsx is registered then, for the analyses folder's modules (and the sources they import) alone.
+ */
+function ensureTypeScriptLoader(path: string): void {
+  if (!path.endsWith('.ts') || loadModule.extensions['.ts']) return;
+  loadModule('tsx/cjs');
+}
 
 /** The analyses folder: relative to the working directory when it exists there, else to the project. */
 export function resolveAnalysesDir(configured: string): string {
@@ -70,6 +79,7 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
     const path = join(dir, file);
     let loaded: unknown;
     try {
+      ensureTypeScriptLoader(path);
       loaded = loadModule(path);
     } catch (err) {
       throw new Error(`Cannot load analysis module ${path}: ${(err as Error).message}`, { cause: err });

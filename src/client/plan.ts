@@ -1,16 +1,11 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { provenanceLookups } from '../analysis/provenance-lookups';
-import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
-import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
-import { createPlanStore } from '../planning/store';
-import { stores } from '../storage/database';
-import { createS3 } from '../storage/s3';
-import { groupMetadata } from '../aind/dispatch-model';
+import type { DispatchFlags } from '../planning/options';
 import { runCommand } from './common';
 import { addDispatchOptions } from './dispatch-flags';
-import { planLines } from './summary';
+import type * as Action from './plan-action';
+
+// The command's body, with the driver and the SDKs, loads only when it runs: `--help` stays instant.
+const load = () => require('./plan-action') as typeof Action;
 
 export function registerPlan(program: Command): void {
   addDispatchOptions(
@@ -22,51 +17,6 @@ export function registerPlan(program: Command): void {
   )
     .option('--json', 'print the counts and the full task list as JSON')
     .action((flags: DispatchFlags & { json?: boolean }) =>
-      runCommand(async (session) => {
-        const { config } = session;
-        const request = buildDispatchRequest(flags, config);
-        const mongo = await session.mongo();
-        const s3 = createS3(config);
-        try {
-          const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
-          const db = stores(mongo, config);
-          const lookups = provenanceLookups(
-            registryDir,
-            resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
-          );
-          const result = await planDispatch(
-            {
-              assets: db.assets,
-              records: db.records,
-              s3,
-              store: createPlanStore(db.analysisDb),
-              registry: await loadRegistry(registryDir),
-              allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
-              ...lookups,
-              log: () => undefined,
-            },
-            request,
-            'plan-preview',
-            { store: false },
-          );
-          if (flags.json) console.log(JSON.stringify(planJson(result), null, 2));
-          else for (const line of planLines(result.summary)) console.log(line);
-        } finally {
-          s3.destroy();
-        }
-      }),
+      runCommand((session) => load().planPreview(session, flags)),
     );
-}
-
-/** The plan for machines: each task with its status and, for a group, its values as the records name them. */
-export function planJson(result: PlanResult) {
-  return {
-    summary: result.summary,
-    tasks: result.tasks.map(({ task, status, will_run }) => ({
-      status,
-      will_run,
-      group_metadata: groupMetadata(task.group),
-      task,
-    })),
-  };
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { redactUri } from '../config';
-import { createLogger } from '../logger';
-import { temporalSettings } from '../temporal';
-import type * as WorkerModule from '../workers/worker-process';
 import { runCommand } from './common';
+import type * as Action from './worker-action';
+
+// The worker SDK (native bridge), the driver and the S3 client load only when a worker starts.
+const load = () => require('./worker-action') as typeof Action;
 
 export function registerWorker(program: Command): void {
   program
@@ -24,37 +24,5 @@ export function registerWorker(program: Command): void {
         'Stops cleanly on SIGINT/SIGTERM, finishing or handing back what it holds.',
       ].join('\n'),
     )
-    .action((flags: { pools?: string }) =>
-      runCommand(async ({ config }) => {
-        const log = createLogger(config.LOG_LEVEL);
-        // The worker SDK (native bridge, bundler) is loaded only by this command, keeping every other
-        // command's start-up short.
-        const { createWorker } = require('../workers/worker-process') as typeof WorkerModule;
-        const worker = await createWorker(config, {
-          ...(flags.pools !== undefined ? { pools: flags.pools.split(',') } : {}),
-        });
-        // A bad manifest does not stop the worker: the analyses declared correctly are still served.
-        for (const problem of worker.registryProblems) {
-          log.error({ manifest: problem.file, problem: problem.message }, 'analysis manifest not served');
-        }
-        const { connectionOptions, namespace } = temporalSettings();
-        log.info(
-          {
-            task_queue: worker.taskQueue,
-            worker_queue: worker.workerQueue,
-            pools: worker.pools,
-            ...(Object.keys(worker.poolQueues).length > 0 ? { pool_queues: worker.poolQueues } : {}),
-            analyses: worker.analyses,
-            spec_commands: config.ANALYSIS_ALLOW_SPEC_COMMANDS ? 'allowed' : 'refused',
-            temporal: connectionOptions.address ?? 'localhost:7233',
-            namespace,
-            database: redactUri(config.MONGODB_URI),
-            s3_endpoint: config.AWS_ENDPOINT_URL_S3 ?? 'AWS default',
-          },
-          'worker started',
-        );
-        await worker.run();
-        log.info('worker stopped');
-      }),
-    );
+    .action((flags: { pools?: string }) => runCommand(({ config }) => load().runWorker(config, flags)));
 }

@@ -1,0 +1,34 @@
+import { redactUri, type Config } from '../config';
+import { createLogger } from '../logger';
+import { temporalSettings } from '../temporal';
+import { createWorker } from '../workers/worker-process';
+
+/** `worker`: runs a worker until SIGINT or SIGTERM. */
+export async function runWorker(config: Config, flags: { pools?: string }): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL);
+  const worker = await createWorker(config, {
+    ...(flags.pools !== undefined ? { pools: flags.pools.split(',') } : {}),
+  });
+  // A bad manifest does not stop the worker: the analyses declared correctly are still served.
+  for (const problem of worker.registryProblems) {
+    log.error({ manifest: problem.file, problem: problem.message }, 'analysis manifest not served');
+  }
+  const { connectionOptions, namespace } = temporalSettings();
+  log.info(
+    {
+      task_queue: worker.taskQueue,
+      worker_queue: worker.workerQueue,
+      pools: worker.pools,
+      ...(Object.keys(worker.poolQueues).length > 0 ? { pool_queues: worker.poolQueues } : {}),
+      analyses: worker.analyses,
+      spec_commands: config.ANALYSIS_ALLOW_SPEC_COMMANDS ? 'allowed' : 'refused',
+      temporal: connectionOptions.address ?? 'localhost:7233',
+      namespace,
+      database: redactUri(config.MONGODB_URI),
+      s3_endpoint: config.AWS_ENDPOINT_URL_S3 ?? 'AWS default',
+    },
+    'worker started',
+  );
+  await worker.run();
+  log.info('worker stopped');
+}
