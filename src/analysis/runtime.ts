@@ -12,6 +12,7 @@ import {
   validateOutputs,
   validateParameters,
 } from './registry';
+import { measureProcessUsage } from './process-usage';
 import { listResultFiles } from './result-files';
 import { specCommandRefusal } from './spec-command';
 import type { AnalysisRegistry } from './definition';
@@ -41,7 +42,10 @@ export interface RunAnalysisOptions {
 
 export interface RunAnalysisResult {
   outputs: Record<string, unknown>;
-  /** CPU time and peak memory of a command, where the platform tells. */
+  /**
+   * CPU time and peak memory: of a command's process tree, where the platform tells; of the worker
+   * process while a TypeScript analysis ran (process-usage.ts).
+   */
   usage?: ProgramUsage;
   /** Result files relative to `resultsDir`, posix separators, sorted. */
   files: string[];
@@ -77,7 +81,7 @@ async function runByKind(
     });
   }
   const registered = options.registry.command?.(analysis.analysis_name);
-  if (!registered) return { outputs: await runTypeScriptAnalysis(options, resultsDir) };
+  if (!registered) return runTypeScriptAnalysis(options, resultsDir);
   const ran = await runCommandAnalysis(options, resultsDir, {
     command: registered.command,
     download_inputs: registered.download_inputs,
@@ -99,7 +103,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 async function runTypeScriptAnalysis(
   options: RunAnalysisOptions,
   resultsDir: string,
-): Promise<Record<string, unknown>> {
+): Promise<{ outputs: Record<string, unknown>; usage: ProgramUsage }> {
   const { task, registry, signal } = options;
   const name = task.analysis.analysis_name;
   const definition = registry.get(name);
@@ -119,6 +123,7 @@ async function runTypeScriptAnalysis(
     () => options.heartbeat({ analysis: name, elapsed_s: Math.round((Date.now() - started) / 1000) }),
     options.heartbeatIntervalMs ?? 5000,
   );
+  const measured = measureProcessUsage();
   // Through then(), so that a run that throws before returning a promise is caught all the same.
   const running = Promise.resolve().then(() =>
     definition.run({
@@ -131,8 +136,15 @@ async function runTypeScriptAnalysis(
       readObject: (url) => readObject(options.s3, url, signal),
     }),
   );
-  const outputs = await untilAborted(running, signal).finally(() => clearInterval(beat));
-  return validateOutputs(definition, outputs);
+  let outputs: Record<string, unknown>;
+  let usage: ProgramUsage;
+  try {
+    outputs = await untilAborted(running, signal);
+  } finally {
+    clearInterval(beat);
+    usage = measured();
+  }
+  return { outputs: validateOutputs(definition, outputs), usage };
 }
 
 /** What a command analysis runs with: the spec's or its manifest's. */

@@ -1,5 +1,5 @@
 import { recordFacts } from '../aind/metadata';
-import type { StoredRecord } from '../types';
+import type { RunResources, StoredRecord } from '../types';
 import { textTable } from './table';
 
 const HASH_PREFIX = 12;
@@ -26,9 +26,18 @@ export function assetsSummary(names: string[] | undefined): string {
   return list.length <= 2 ? list.join(', ') : `${list.slice(0, 2).join(', ')} +${list.length - 2} more`;
 }
 
+/** What a run measured, for one table cell: wall time, then CPU time and peak memory where known. */
+export function resourcesSummary(resources: RunResources | undefined): string {
+  if (!resources) return '';
+  const parts = [`${compactValue(resources.wall_time_s)} s`];
+  if (resources.cpu_time_s !== undefined) parts.push(`cpu ${compactValue(resources.cpu_time_s)} s`);
+  if (resources.peak_memory_mib !== undefined) parts.push(`${compactValue(resources.peak_memory_mib)} MiB`);
+  return parts.join(', ');
+}
+
 export function resultsTable(records: StoredRecord[]): string {
   const table = textTable({
-    head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'location'],
+    head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'resources', 'location'],
   });
   for (const record of records) {
     const facts = recordFacts(record);
@@ -39,6 +48,7 @@ export function resultsTable(records: StoredRecord[]): string {
       assetsSummary(record.input?.asset_name),
       facts.finished_at ?? '',
       outputsSummary(facts.outputs),
+      resourcesSummary(facts.resources),
       record.location,
     ]);
   }
@@ -56,6 +66,9 @@ const CSV_COLUMNS = [
   'outputs',
   'parameters',
   'location',
+  'wall_time_s',
+  'cpu_time_s',
+  'peak_memory_mib',
 ] as const;
 
 /** RFC 4180 quoting: a field with a comma, quote or line break is quoted, its quotes doubled. */
@@ -86,5 +99,8 @@ export function csvRecord(record: StoredRecord): string {
     JSON.stringify(facts.outputs),
     JSON.stringify(facts.parameters),
     record.location,
+    facts.resources?.wall_time_s,
+    facts.resources?.cpu_time_s,
+    facts.resources?.peak_memory_mib,
   ]);
 }

@@ -7,6 +7,7 @@ import {
   csvHeader,
   csvRecord,
   outputsSummary,
+  resourcesSummary,
   resultsTable,
 } from '../../src/client/results-format';
 import { buildRecord } from '../../src/aind/metadata';
@@ -102,5 +103,32 @@ describe('results-format', () => {
   test('a Metadata record shows as the flat record of the same run does', () => {
     assert.equal(csvRecord(metadataRecord), csvRecord(record));
     assert.equal(resultsTable([metadataRecord]), resultsTable([record]));
+  });
+
+  test("a run's measured resources show in the table and in their own CSV columns", () => {
+    const measured = buildRecord(
+      task,
+      {
+        workerQueue: 'q',
+        workDir: '/tmp/w',
+        outputs: {},
+        files: [],
+        code: {},
+        worker_host: 'h',
+        started_at: record.started_at,
+        finished_at: record.finished_at,
+        resources: { wall_time_s: 2.5, cpu_time_s: 1.98765, peak_memory_mib: 201.3 },
+      },
+      'd1',
+    );
+    assert.equal(resourcesSummary(measured.run_resources), '2.5 s, cpu 1.988 s, 201.3 MiB');
+    assert.equal(resourcesSummary({ wall_time_s: 0.5 }), '0.5 s');
+    assert.equal(resourcesSummary(undefined), '');
+    assert.match(resultsTable([measured]), /│ resources +│/);
+    assert.match(resultsTable([measured]), /2\.5 s, cpu 1\.988 s, 201\.3 MiB/);
+    const [row] = parse(`${csvHeader()}\n${csvRecord(measured)}\n`, { columns: true }) as Array<
+      Record<string, string>
+    >;
+    assert.deepEqual([row!.wall_time_s, row!.cpu_time_s, row!.peak_memory_mib], ['2.5', '1.98765', '201.3']);
   });
 });
