@@ -125,6 +125,27 @@ describe('outcome of dispatch --wait, retry --wait, status --watch, schedule tri
     assert.match(watched.stdout, new RegExp(`^dispatch ${id}$`, 'm'));
     assert.match(watched.stdout, /^1 to run in 1 jobs$/m);
     assert.match(watched.stdout, new RegExp(`^dispatch ${id} completed_with_failures$`, 'm'));
+    // The failures, by cause, after the summary.
+    assert.match(
+      watched.stdout,
+      /^1 failed: 1 x "poisoned task: fail is true" \(e\.g\. asset poison_0000\)$/m,
+    );
+    const closed = await cli('status', id, '--json');
+    assert.equal(closed.code, 4, output(closed));
+    assert.deepEqual(json(closed).failure_groups, {
+      groups: [
+        {
+          signature: 'poisoned task: fail is true',
+          count: 1,
+          example_error: 'poisoned task: fail is true',
+          example_assets: ['poison_0000'],
+          analyses: [],
+        },
+      ],
+      sampled: 1,
+      other_groups: 0,
+      other_failures: 0,
+    });
 
     const bad = await cli('status', ids.badInput, '--watch', '--json');
     assert.equal(bad.code, 2, output(bad));
