@@ -17,6 +17,11 @@ export interface RunResult {
   resources?: RunResources;
   /** Login name of the worker's user: the experimenter of tasks that name none. */
   worker_user?: string;
+  /**
+   * Set when the run step uploaded its results itself (the job asked it to): the job then skips
+   * the upload step. Absent when it could not; the files wait on the worker for that step.
+   */
+  uploaded?: { objects: number; bytes: number };
 }
 
 export const METADATA_FILE = 'metadata.nd.json';

@@ -9,6 +9,7 @@ import type { AnalysisSpec, Task } from '../types';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
+import { uploadTaskResults } from './storage';
 
 export interface RunDeps {
   registry: AnalysisRegistry;
@@ -25,9 +26,11 @@ export interface RunDeps {
 export const createRunActivities = (deps: RunDeps) => ({
   /**
    * Runs one task's analysis into a fresh local folder and says which worker holds the results,
-   * so the job can send the upload to that worker's queue.
+   * so the job can send the upload to that worker's queue. With `upload`, it uploads them itself
+   * first, saving the job that step; an upload that fails is only logged (the analysis is never run
+   * again for it), and the job's own upload step, retried as usual, takes over.
    */
-  async runTask(input: { task: Task; dispatchId: string }): Promise<RunResult> {
+  async runTask(input: { task: Task; dispatchId: string; upload?: boolean }): Promise<RunResult> {
     const context = Context.current();
     const { task } = input;
     await mkdir(deps.workRoot, { recursive: true });
@@ -61,7 +64,7 @@ export const createRunActivities = (deps: RunDeps) => ({
         code: analysisCode(task, software, code.commit),
       });
       const finished = Date.now();
-      return {
+      const run: RunResult = {
         workerQueue: deps.workerQueue,
         workDir,
         outputs: result.outputs,
@@ -75,6 +78,24 @@ export const createRunActivities = (deps: RunDeps) => ({
         resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
         ...(workerUser() ? { worker_user: workerUser() } : {}),
       };
+      if (!input.upload) return run;
+      try {
+        const uploaded = await uploadTaskResults(
+          deps.s3,
+          { task, run, dispatchId: input.dispatchId },
+          {
+            signal: context.cancellationSignal,
+            heartbeat: (details) => context.heartbeat(details),
+          },
+        );
+        return { ...run, uploaded };
+      } catch (err) {
+        if (context.cancellationSignal.aborted) throw err;
+        log('uploading from the run step failed; the upload step takes over', {
+          error: (err as Error).message,
+        });
+        return run;
+      }
     } catch (err) {
       await rm(workDir, { recursive: true, force: true });
       throw err;

@@ -15,89 +15,107 @@ import type { Task } from '../types';
 const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
 
-export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
-  async function objectsUnder(bucket: string, prefix: string): Promise<ListedObject[]> {
-    const objects: ListedObject[] = [];
-    for await (const object of listObjects(s3, bucket, prefix)) objects.push(object);
-    return objects;
-  }
+/** What one run's upload wrote. */
+export interface Uploaded {
+  objects: number;
+  bytes: number;
+}
 
-  /** An object's text, or undefined when there is no such object. */
-  async function readText(bucket: string, key: string): Promise<string | undefined> {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return await object.Body?.transformToString();
-    } catch (err) {
-      if ((err as Error).name === 'NoSuchKey') return undefined;
-      throw err;
+/**
+ * Uploads a task's results to `s3://<bucket>/<hash>/` from the run's folder on this worker, and
+ * removes the folder once everything is up. Objects left under the prefix by an earlier,
+ * interrupted attempt are removed first: without a record they are not results, and a rerun may
+ * write a different set of files.
+ */
+export async function uploadTaskResults(
+  s3: S3Client,
+  input: { task: Task; run: RunResult; dispatchId: string },
+  step: { signal: AbortSignal; heartbeat(details: unknown): void },
+): Promise<Uploaded> {
+  const address = parseS3Url(input.task.location);
+  if (!address) throw new Error(`task location ${input.task.location} is not an s3:// URL`);
+  const { bucket } = address;
+  const prefix = folderPrefix(address.key);
+  const resultsDir = join(input.run.workDir, 'results');
+  const metadata = JSON.stringify(buildRecord(input.task, input.run, input.dispatchId)) + '\n';
+  if (!(await exists(resultsDir))) {
+    // Only an attempt that uploaded everything removes the folder; its completion may have been
+    // lost on the way to the server (a server restart), and this is its retry. The copy of the
+    // record, uploaded last, tells whether that attempt finished.
+    if ((await readText(s3, bucket, prefix + METADATA_FILE)) === metadata) {
+      const objects = await objectsUnder(s3, bucket, prefix);
+      // Bytes of the results, as the first attempt counted them: the record's copy left out.
+      const results = objects.filter((object) => object.key !== prefix + METADATA_FILE);
+      return { objects: objects.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
     }
+    throw nonRetryable(
+      ErrorType.ResultsLost,
+      `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
+    );
   }
+  const stale = await objectsUnder(s3, bucket, prefix);
+  await mapWithConcurrency(stale, FILES_IN_PARALLEL, async (object) => {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
+  });
+  let bytes = 0;
+  let done = 0;
+  await mapWithConcurrency(input.run.files, FILES_IN_PARALLEL, async (file) => {
+    const path = join(resultsDir, file);
+    // Read before adding: `bytes += await ...` would add to a total read before the await.
+    const { size } = await stat(path);
+    bytes += size;
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: prefix + file, Body: createReadStream(path) },
+      partSize: PART_SIZE,
+      queueSize: 4,
+      abortController: abortOn(step.signal),
+    });
+    await upload.done();
+    step.heartbeat({ uploaded: ++done, of: input.run.files.length });
+  });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: prefix + METADATA_FILE,
+      Body: metadata,
+      ContentType: 'application/x-ndjson',
+    }),
+  );
+  await rm(input.run.workDir, { recursive: true, force: true });
+  return { objects: input.run.files.length + 1, bytes };
+}
 
+async function objectsUnder(s3: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
+  const objects: ListedObject[] = [];
+  for await (const object of listObjects(s3, bucket, prefix)) objects.push(object);
+  return objects;
+}
+
+/** An object's text, or undefined when there is no such object. */
+async function readText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await object.Body?.transformToString();
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+}
+
+export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
   return {
     /**
-     * Uploads a task's results to `s3://<bucket>/<hash>/`. Runs on the worker that ran the task
-     * (its own task queue), because the files are on that worker's disk. Objects left under the
-     * prefix by an earlier, interrupted attempt are removed first: without a record they are not
-     * results, and a rerun may write a different set of files.
+     * Uploads a task's results (uploadTaskResults). Runs on the worker that ran the task (its own
+     * task queue), because the files are on that worker's disk: the job sends it there when the run
+     * could not upload them itself.
      */
-    async uploadResults(input: {
-      task: Task;
-      run: RunResult;
-      dispatchId: string;
-    }): Promise<{ objects: number; bytes: number }> {
+    uploadResults(input: { task: Task; run: RunResult; dispatchId: string }): Promise<Uploaded> {
       const context = Context.current();
-      const address = parseS3Url(input.task.location);
-      if (!address) throw new Error(`task location ${input.task.location} is not an s3:// URL`);
-      const { bucket } = address;
-      const prefix = folderPrefix(address.key);
-      const resultsDir = join(input.run.workDir, 'results');
-      const metadata = JSON.stringify(buildRecord(input.task, input.run, input.dispatchId)) + '\n';
-      if (!(await exists(resultsDir))) {
-        // Only an attempt that uploaded everything removes the folder; its completion may have been
-        // lost on the way to the server (a server restart), and this is its retry. The copy of the
-        // record, uploaded last, tells whether that attempt finished.
-        if ((await readText(bucket, prefix + METADATA_FILE)) === metadata) {
-          const objects = await objectsUnder(bucket, prefix);
-          // Bytes of the results, as the first attempt counted them: the record's copy left out.
-          const results = objects.filter((object) => object.key !== prefix + METADATA_FILE);
-          return { objects: objects.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
-        }
-        throw nonRetryable(
-          ErrorType.ResultsLost,
-          `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
-        );
-      }
-      const stale = await objectsUnder(bucket, prefix);
-      await mapWithConcurrency(stale, FILES_IN_PARALLEL, async (object) => {
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
+      return uploadTaskResults(s3, input, {
+        signal: context.cancellationSignal,
+        heartbeat: (details) => context.heartbeat(details),
       });
-      let bytes = 0;
-      let done = 0;
-      await mapWithConcurrency(input.run.files, FILES_IN_PARALLEL, async (file) => {
-        const path = join(resultsDir, file);
-        // Read before adding: `bytes += await ...` would add to a total read before the await.
-        const { size } = await stat(path);
-        bytes += size;
-        const upload = new Upload({
-          client: s3,
-          params: { Bucket: bucket, Key: prefix + file, Body: createReadStream(path) },
-          partSize: PART_SIZE,
-          queueSize: 4,
-          abortController: abortOn(context.cancellationSignal),
-        });
-        await upload.done();
-        context.heartbeat({ uploaded: ++done, of: input.run.files.length });
-      });
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: prefix + METADATA_FILE,
-          Body: metadata,
-          ContentType: 'application/x-ndjson',
-        }),
-      );
-      await rm(input.run.workDir, { recursive: true, force: true });
-      return { objects: input.run.files.length + 1, bytes };
     },
 
     /** Drops a run's local files (dry runs, and tasks that failed after running). */

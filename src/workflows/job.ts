@@ -212,7 +212,14 @@ async function runOne(
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
-      run = await runStep(task)({ task, dispatchId: input.dispatchId });
+      // The run uploads its own results when it can (one step less per task); jobs started before
+      // this change ran the upload as a step of its own, always, and replay that way.
+      const runUploads = !input.dryRun && patched('run-uploads-results');
+      run = await runStep(task)({
+        task,
+        dispatchId: input.dispatchId,
+        ...(runUploads ? { upload: true } : {}),
+      });
       if (input.dryRun) {
         if (report.dryRunOutputs.length < FAILURE_SAMPLES)
           report.dryRunOutputs.push({ hash: task.hash, outputs: run.outputs });
@@ -222,7 +229,8 @@ async function runOne(
         report.succeeded++;
         return false;
       }
-      await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
+      if (!run.uploaded)
+        await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
       await (localSteps ? local.commitTask : commitTask)({
         task,
         run,

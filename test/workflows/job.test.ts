@@ -120,6 +120,31 @@ describe('job workflow', () => {
     assert.deepEqual(planned.released, []);
   });
 
+  test(
+    'a run that uploaded its own results skips the upload step; one that could not does not',
+    limits,
+    async () => {
+      const planned = plannedJobs(fakeJobs(1, 2));
+      const runs = analysisRuns();
+      const asked: boolean[] = [];
+      const handle = await start(newDispatch('run-uploads', { tasks_per_job: 2 }), {
+        ...planned.activities,
+        ...runs.activities,
+        runTask: async (input) => {
+          asked.push(input.upload === true);
+          const run = await runs.activities.runTask(input);
+          // t0's upload from the run step went through; t1's failed, and its files wait on the worker.
+          return input.task.hash === 't0' ? { ...run, uploaded: { objects: 2, bytes: 10 } } : run;
+        },
+      });
+      const result = await resultOf(handle);
+      assert.deepEqual(asked, [true, true]);
+      assert.deepEqual(runs.log.uploaded, ['t1']);
+      assert.deepEqual(planned.committed.sort(), ['t0', 't1']);
+      assert.equal(result.succeeded, 2);
+    },
+  );
+
   test('a job that completes gives back only the locks of its failed tasks', limits, async () => {
     const planned = plannedJobs(fakeJobs(1, 4), claimedAs({ t2: 'done' }));
     const runs = analysisRuns({ fails: (hash) => hash === 't1' });
