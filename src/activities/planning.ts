@@ -4,6 +4,7 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { asActivityFailure } from '../errors';
 import { planDispatch } from '../planning/plan-dispatch';
 import { planRetry } from '../planning/plan-retry';
+import { unservedPoolWarnings } from '../pool-pollers';
 import { createRequestStore } from '../planning/request-store';
 import type { PlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
@@ -48,6 +49,8 @@ export const createPlanActivities = (deps: PlanningDeps) => {
             log: (message: string, fields?: Record<string, unknown>) =>
               context.log.info(message, { dispatch_id: input.planId, ...fields }),
             heartbeat: () => context.heartbeat(),
+            // Planning runs on the shared queue, the one every pool's queue is named after.
+            poolWarnings: (pools) => unservedPoolWarnings(context.client, context.info.taskQueue, pools),
           },
           request,
           input.planId,

@@ -6,6 +6,7 @@ import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
 import { createPlanStore } from '../planning/store';
 import { stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
+import { unservedPoolWarnings } from '../pool-pollers';
 import { groupMetadata } from '../aind/dispatch-model';
 import type { Session } from './common';
 import { planLines } from './summary';
@@ -33,6 +34,9 @@ export async function planPreview(
         allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
         ...lookups,
         log: () => undefined,
+        // Temporal is asked (and connected to) only when a task names a pool.
+        poolWarnings: async (pools) =>
+          unservedPoolWarnings(await session.temporal(), config.TEMPORAL_TASK_QUEUE, pools),
       },
       request,
       'plan-preview',

@@ -29,6 +29,11 @@ export interface PlanDeps {
   log: PlanLog;
   /** Called now and then during long steps, e.g. to heartbeat a planning activity. */
   heartbeat?: () => void;
+  /**
+   * Warnings for the named worker pools no worker is polling (src/pool-pollers.ts); absent: the
+   * pools are not checked. Called only when a task to run names a pool.
+   */
+  poolWarnings?: (pools: string[]) => Promise<string[]>;
 }
 
 export interface PlannedTask {
@@ -117,6 +122,9 @@ export async function planDispatch(
     status: statuses[index] as TaskStatus,
     will_run: running.has(task),
   }));
+  // A pool nobody serves is no error: its tasks wait on their queue until a worker of it starts.
+  const pools = [...new Set(toRun.flatMap((task) => (task.analysis.pool ? [task.analysis.pool] : [])))];
+  if (pools.length > 0 && deps.poolWarnings) (await deps.poolWarnings(pools)).forEach(report.warn);
   const jobs = splitIntoJobs(toRun, request.tasks_per_job);
   const perPage = opts.store ? (await deps.store.save(planId, jobs)).jobs_per_page : jobsPerPage(jobs);
 
