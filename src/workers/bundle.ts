@@ -30,7 +30,9 @@ export async function buildWorkflowBundle(): Promise<{ code: string }> {
       execFile(
         process.execPath,
         // The compiled bundler runs as it is; the TypeScript one through tsx.
-        __filename.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs'), __filename, out] : [__filename, out],
+        __filename.endsWith('.ts')
+          ? ['--require', require.resolve('tsx/cjs'), __filename, out]
+          : [__filename, out],
         { maxBuffer: 16 * 1024 * 1024 },
         (err, _stdout, stderr) =>
           err
