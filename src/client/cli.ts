@@ -4,6 +4,7 @@ import { registerControl } from './control';
 import { reportError } from './common';
 import { registerDispatch } from './dispatch';
 import { registerPlan } from './plan';
+import { registerReport } from './report';
 import { registerResults } from './results';
 import { registerSchedule } from './schedule';
 import { registerStatus } from './status';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerCancel(program);
   registerControl(program);
   registerResults(program);
+  registerReport(program);
   registerSchedule(program);
   registerWorker(program);
   return program;
