@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { explainLines, explainPlan, rollUp, taskLabel, type Explanation } from '../planning/explain';
 import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
 import { createPlanStore } from '../planning/store';
 import { stores } from '../storage/database';
@@ -14,7 +15,7 @@ import { planLines } from './summary';
 /** `plan`: plans the dispatch these flags describe against the database and S3, storing nothing. */
 export async function planPreview(
   session: Session,
-  flags: DispatchFlags & { json?: boolean },
+  flags: DispatchFlags & { json?: boolean; explain?: boolean },
 ): Promise<void> {
   const { config } = session;
   const request = buildDispatchRequest(flags, config);
@@ -42,22 +43,48 @@ export async function planPreview(
       'plan-preview',
       { store: false },
     );
-    if (flags.json) console.log(JSON.stringify(planJson(result), null, 2));
-    else for (const line of planLines(result.summary)) console.log(line);
+    const explanations = flags.explain
+      ? await explainPlan(db.records, result.tasks, lookups.codeCommit)
+      : undefined;
+    if (flags.json) console.log(JSON.stringify(planJson(result, explanations), null, 2));
+    else {
+      for (const line of planLines(result.summary)) console.log(line);
+      if (explanations) for (const line of explainLines(explanations, labelsOf(result))) console.log(line);
+    }
   } finally {
     s3.destroy();
   }
 }
 
-/** The plan for machines: each task with its status and, for a group, its values as the records name them. */
-export function planJson(result: PlanResult) {
+/**
+ * The plan for machines: each task with its status and, for a group, its values as the records
+ * name them; with `--explain`, why each task runs and the tasks grouped by the same differences.
+ */
+export function planJson(result: PlanResult, explanations?: Explanation[]) {
+  const byHash = new Map(explanations?.map((explanation) => [explanation.hash, explanation]));
   return {
     summary: result.summary,
-    tasks: result.tasks.map(({ task, status, will_run }) => ({
-      status,
-      will_run,
-      group_metadata: groupMetadata(task.group),
-      task,
-    })),
+    ...(explanations ? { explain: rollUp(explanations, labelsOf(result)) } : {}),
+    tasks: result.tasks.map(({ task, status, will_run }) => {
+      const explanation = byHash.get(task.hash);
+      return {
+        status,
+        will_run,
+        group_metadata: groupMetadata(task.group),
+        ...(explanation
+          ? {
+              explanation: {
+                reason: explanation.reason,
+                record: explanation.record,
+                differences: explanation.differences,
+              },
+            }
+          : {}),
+        task,
+      };
+    }),
   };
 }
+
+const labelsOf = (result: PlanResult) =>
+  new Map(result.tasks.map(({ task }) => [task.hash, taskLabel(task)]));

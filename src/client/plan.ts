@@ -16,7 +16,11 @@ export function registerPlan(program: Command): void {
       ),
   )
     .option('--json', 'print the counts and the full task list as JSON')
-    .action((flags: DispatchFlags & { json?: boolean }) =>
+    .option(
+      '--explain',
+      'name, field by field, why each task runs: what differs from the latest record of the same inputs, or the commit of code that differs',
+    )
+    .action((flags: DispatchFlags & { json?: boolean; explain?: boolean }) =>
       runCommand((session) => load().planPreview(session, flags)),
     );
 }
