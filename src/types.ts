@@ -57,6 +57,27 @@ export interface Task {
   experimenters?: string[];
   /** `s3://<s3_output_bucket>/<hash>` */
   location: string;
+  /**
+   * What identified each input when the task was planned, written into its record; not part of
+   * the identity. Absent in tasks planned by earlier versions.
+   */
+  input_fingerprints?: InputFingerprint[];
+  /** Set when the task reruns because an input changed since its record: the record is replaced. */
+  replace_record?: boolean;
+}
+
+/**
+ * What identifies one input's content without reading it: a file's ETag and size, or, for a
+ * folder (an asset prefix, a zarr store), a digest of its listing (sorted keys, ETags and sizes).
+ */
+export interface InputFingerprint {
+  url: string;
+  /** Bytes: of the file, or of every object of the folder. */
+  size: number;
+  etag?: string;
+  /** Folders: objects listed, and the sha256 of the listing. */
+  objects?: number;
+  digest?: string;
 }
 
 export interface CodeProvenance {
@@ -101,6 +122,8 @@ export interface DispatchRequest extends DispatchSettings {
   fixed_parameters: Record<string, unknown>;
   distributed_parameters: Record<string, unknown>[];
   max_number_of_tasks_dispatched?: number;
+  /** Reruns the done tasks whose inputs changed since their record, replacing it. */
+  rerun_changed_inputs?: boolean;
   /** Who runs the dispatch; absent in requests of earlier versions. */
   experimenters?: string[];
 }
@@ -115,6 +138,8 @@ export interface PlanSummary {
   tasks_new: number;
   tasks_done: number;
   tasks_changed_code: number;
+  /** Done tasks (of either kind) with an input that changed since their record; absent before. */
+  tasks_changed_inputs?: number;
   /** Tasks that will run (new, plus done and changed ones under --force). */
   tasks_to_run: number;
   /**
@@ -165,6 +190,10 @@ export interface AnalysisRecord extends RecordBase {
   processing: AindProcessing;
   /** What the run measured, in plain units (the schema's ResourceUsage has no field for them). */
   run_resources?: RunResources;
+  /** What identified the task's inputs when it was planned; absent in older records. */
+  input_fingerprints?: InputFingerprint[];
+  /** sha256 of `input_fingerprints`, what planning compares (src/input-digest.ts). */
+  input_digest?: string;
 }
 
 /** Either format: what the records collection holds. */

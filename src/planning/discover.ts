@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
 import { mapWithConcurrency } from '../pool';
-import { listKeysAfter } from '../storage/s3';
+import type { ObjectFacts } from './fingerprint';
+import { listObjectsAfter } from '../storage/s3';
 import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
 
 /** Prefixes walked one after another by one lane; lanes run side by side. */
@@ -21,6 +22,9 @@ const DENSE_PAGE = 1000;
  * prefix and jumps (StartAfter) over stretches that belong to no selected asset. Assets that sit
  * side by side in the bucket then share pages of up to 1,000 keys; scattered assets cost about one
  * request each, as before. Runs are listed side by side.
+ *
+ * `facts`, when given, receives the ETag and size of every file input found (the listing holds
+ * them already); folder inputs are not in it, their chunks being jumped over.
  */
 export async function discoverFiles(
   s3: S3Client,
@@ -28,6 +32,7 @@ export async function discoverFiles(
   extension: string,
   concurrency = 32,
   onListed: () => void = () => undefined,
+  facts?: ObjectFacts,
 ): Promise<Map<string, string[]>> {
   const unique = [...new Set(locations)];
   // Listing prefix ("key/") of each location, grouped by bucket.
@@ -57,7 +62,7 @@ export async function discoverFiles(
 
   const files = new Map<string, string[]>();
   await mapWithConcurrency(runs, concurrency, async (run) => {
-    const found = await walk(s3, run.bucket, run.prefixes, extension, onListed);
+    const found = await walk(s3, run.bucket, run.prefixes, extension, onListed, facts);
     for (const [prefix, keys] of found) files.set(`${run.bucket}\0${prefix}`, keys);
   });
   return new Map(
@@ -83,6 +88,7 @@ async function walk(
   prefixes: string[],
   extension: string,
   onListed: () => void,
+  facts: ObjectFacts | undefined,
 ): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>(prefixes.map((prefix) => [prefix, []]));
   // Listing within the run's common prefix stops the walk at the run's end of the bucket.
@@ -94,9 +100,17 @@ async function walk(
   for (;;) {
     // The folder input the page's last key fell in, whose other keys the next page jumps over.
     let folder: string | undefined;
-    const { keys, truncated } = await listPage(s3, bucket, within, startAfter, pageSize, prefixes[current]!);
+    const { objects, truncated } = await listPage(
+      s3,
+      bucket,
+      within,
+      startAfter,
+      pageSize,
+      prefixes[current]!,
+    );
+    const keys = objects.map((object) => object.key);
     let matched = 0;
-    for (const key of keys) {
+    for (const [index, key] of keys.entries()) {
       folder = undefined;
       // Past the current prefix's stretch: on to the prefix this key may belong to.
       while (
@@ -118,6 +132,11 @@ async function walk(
       // A folder's keys come one after another; its first one already gave the input.
       if (urls[urls.length - 1] !== url) urls.push(url);
       if (input.folder) folder = `${prefix}${input.path}/`;
+      else if (facts)
+        facts.set(url, {
+          size: objects[index]!.size,
+          ...(objects[index]!.etag ? { etag: objects[index]!.etag } : {}),
+        });
     }
     const last = keys[keys.length - 1];
     if (current === prefixes.length || !truncated || last === undefined) break;
@@ -173,7 +192,7 @@ async function listPage(
   asset: string,
 ) {
   try {
-    return await listKeysAfter(s3, { bucket, prefix, startAfter, maxKeys });
+    return await listObjectsAfter(s3, { bucket, prefix, startAfter, maxKeys });
   } catch (err) {
     // A missing bucket will not appear on retry; anything else (throttling, network) might pass.
     if ((err as Error).name === 'NoSuchBucket') {

@@ -38,6 +38,20 @@ export async function listKeysAfter(
   s3: S3Client,
   page: { bucket: string; prefix: string; startAfter: string; maxKeys: number },
 ): Promise<{ keys: string[]; truncated: boolean }> {
+  const { objects, truncated } = await listObjectsAfter(s3, page);
+  return { keys: objects.map((object) => object.key), truncated };
+}
+
+/** A listed object with what identifies its content: ETag (without quotes) and size. */
+export interface ListedObjectFacts extends ListedObject {
+  etag?: string;
+}
+
+/** listKeysAfter, with each key's ETag and size, which the same listing already returns. */
+export async function listObjectsAfter(
+  s3: S3Client,
+  page: { bucket: string; prefix: string; startAfter: string; maxKeys: number },
+): Promise<{ objects: ListedObjectFacts[]; truncated: boolean }> {
   const listed = await s3.send(
     new ListObjectsV2Command({
       Bucket: page.bucket,
@@ -46,6 +60,30 @@ export async function listKeysAfter(
       MaxKeys: page.maxKeys,
     }),
   );
-  const keys = (listed.Contents ?? []).map((item) => item.Key).filter((key): key is string => !!key);
-  return { keys, truncated: listed.IsTruncated === true };
+  const objects = (listed.Contents ?? []).flatMap((item) =>
+    item.Key ? [{ key: item.Key, size: item.Size ?? 0, ...etagOf(item.ETag) }] : [],
+  );
+  return { objects, truncated: listed.IsTruncated === true };
+}
+
+/** Every object under `prefix` with its ETag and size, page after page. */
+export async function* listObjectFacts(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<ListedObjectFacts> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const item of page.Contents ?? [])
+      if (item.Key) yield { key: item.Key, size: item.Size ?? 0, ...etagOf(item.ETag) };
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** S3 quotes ETags; the quotes say nothing. */
+function etagOf(etag: string | undefined): { etag?: string } {
+  return etag ? { etag: etag.replace(/^"|"$/g, '') } : {};
 }
