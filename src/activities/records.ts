@@ -4,6 +4,7 @@ import type { Collection } from 'mongodb';
 import { ErrorType, nonRetryable } from '../errors';
 import type { PlanStore } from '../planning/store';
 import { buildRecord } from '../aind/metadata';
+import { inputsChanged } from '../input-digest';
 import { recordedStatus, type RunResult } from '../task-record';
 import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
 import { createTaskLocks, type TaskLock } from '../storage/task-locks';
@@ -47,17 +48,29 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
     dryRun: boolean;
   }): Promise<ClaimStatus[]> {
     const hashes = input.tasks.map((task) => task.hash);
-    const existing = new Map<string, string | undefined>();
-    const found = records.find({ _id: { $in: hashes } }, { projection: { _id: 1, 'code.commit': 1 } });
-    for await (const doc of found) existing.set(doc._id, doc.code?.commit);
-    const toLock = input.dryRun
-      ? []
-      : input.tasks.filter((task) => input.force || !existing.has(task.hash)).map((task) => task.hash);
+    const existing = new Map<string, { commit?: string; digest?: string }>();
+    const found = records.find(
+      { _id: { $in: hashes } },
+      { projection: { _id: 1, 'code.commit': 1, input_digest: 1 } },
+    );
+    for await (const doc of found)
+      existing.set(doc._id, {
+        commit: doc.code?.commit,
+        digest: 'input_digest' in doc ? doc.input_digest : undefined,
+      });
+    // A task planned to replace its record runs as a forced one would, unless a run from the
+    // same inputs replaced it meanwhile (an overlapping dispatch, an earlier attempt of this job).
+    const runs = (task: Task) => {
+      const record = existing.get(task.hash);
+      return input.force || !record || (task.replace_record === true && inputsChanged(record.digest, task));
+    };
+    const toLock = input.dryRun ? [] : input.tasks.filter(runs).map((task) => task.hash);
     const locked = await taskLocks.claimAll(toLock, input.owner);
     const statuses: ClaimStatus[] = [];
     for (const task of input.tasks) {
-      if (existing.has(task.hash) && !input.force) {
-        statuses.push(recordedStatus(existing.get(task.hash), await codeCommit(task)));
+      const record = existing.get(task.hash);
+      if (record && !runs(task)) {
+        statuses.push(recordedStatus(record.commit, await codeCommit(task)));
       } else if (input.dryRun) {
         statuses.push('run');
       } else {
@@ -92,7 +105,10 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
       return { tasks, statuses };
     },
 
-    /** The commit point of a task: its record. Written once; `force` replaces it. */
+    /**
+     * The commit point of a task: its record. Written once; `force`, or a task planned to replace
+     * its record (its inputs changed), replaces it.
+     */
     async commitTask(input: {
       task: Task;
       run: RunResult;
@@ -102,7 +118,7 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
     }): Promise<'written' | 'existed'> {
       const record = buildRecord(input.task, input.run, input.dispatchId);
       let outcome: 'written' | 'existed' = 'written';
-      if (input.force) {
+      if (input.force || input.task.replace_record) {
         await records.replaceOne({ _id: record._id }, record, { upsert: true });
       } else {
         try {

@@ -5,6 +5,7 @@
  * `location`) and portals read what this project writes. Checked against the pinned release by
  * the tests, with the institute's own package.
  */
+import { inputDigest } from '../input-digest';
 import type { RunResult } from '../task-record';
 import type {
   AindCode,
@@ -120,6 +121,7 @@ function resourceUsage(run: RunResult): Record<string, unknown> | undefined {
 export function buildRecord(task: Task, run: RunResult, dispatchId: string): AnalysisRecord {
   const name = task.analysis.analysis_name;
   const resources = resourceUsage(run);
+  const digest = inputDigest(task.input_fingerprints);
   const process: AindDataProcess = {
     object_type: 'Data process',
     process_type: 'Analysis',
@@ -155,6 +157,8 @@ export function buildRecord(task: Task, run: RunResult, dispatchId: string): Ana
     worker_host: run.worker_host,
     files: run.files,
     ...(run.resources ? { run_resources: run.resources } : {}),
+    // Top level, beside the schema's fields: `Metadata` ignores unknown ones there, `Code` would not.
+    ...(digest ? { input_fingerprints: task.input_fingerprints, input_digest: digest } : {}),
   };
 }
 

@@ -62,6 +62,11 @@ export function addDispatchOptions(cmd: Command): Command {
     .option('--dry_run <0|1>', '1: run the analyses but upload and record nothing', '0')
     .option('--force', 'also rerun tasks that already have a record, replacing it')
     .option(
+      '--rerun_changed_inputs <0|1>',
+      '1: also rerun the done tasks an input of which changed since their record (ETag, size, or a folder listing), replacing it; 0 (default): report them',
+      '0',
+    )
+    .option(
       '--tolerated_failure_percent <p>',
       'failed tasks tolerated, in percent of the tasks to run (0-100): within it the dispatch ends as completed with failures; past it, no new jobs start',
     )

@@ -16,6 +16,8 @@ export function planLines(plan: PlanSummary): string[] {
     lines.push(
       'tasks done by different code are skipped: bump analysis_version or pass --force to rerun them',
     );
+  if (plan.tasks_changed_inputs)
+    lines.push(`${plan.tasks_changed_inputs} done tasks have an input that changed since their record`);
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

@@ -48,6 +48,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
   };
   const splitFiles = binary(options, 'split_files', true);
   const dryRun = binary(options, 'dry_run', false);
+  const rerunChangedInputs = binary(options, 'rerun_changed_inputs', false);
 
   // Files are read in the order their flags are usually given, so the first complaint is the first flag.
   const selection =
@@ -81,6 +82,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     ...numbers,
     dry_run: dryRun,
     force: options.force === true || options.force === 'true',
+    ...(rerunChangedInputs ? { rerun_changed_inputs: true } : {}),
     ...tolerance(options),
     experimenters: config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()],
   };

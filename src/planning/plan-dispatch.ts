@@ -7,10 +7,11 @@ import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, Ta
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
 import { expandTasks } from './expand';
+import { fingerprintTasks, type ObjectFacts } from './fingerprint';
 import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
-import { taskStatuses } from './task-status';
+import { taskStates } from './task-status';
 import { jobsPerPage, type PlanStore } from './store';
 import { collectWarnings } from './warnings';
 
@@ -39,7 +40,12 @@ export interface PlanDeps {
 export interface PlannedTask {
   task: Task;
   status: TaskStatus;
-  /** False for tasks already done, and for those --max_number_of_tasks_dispatched left out. */
+  /** A done task one of whose inputs changed since its record was made; absent: unknown, not changed. */
+  inputs_changed?: boolean;
+  /**
+   * False for tasks already done (unless forced, or their inputs changed and
+   * --rerun_changed_inputs asks), and for those --max_number_of_tasks_dispatched left out.
+   */
   will_run: boolean;
 }
 
@@ -76,6 +82,8 @@ export async function planDispatch(
   info(`selected ${assets.length} assets (${selection.stats.withoutLocation} skipped without a location)`);
 
   let files: Map<string, string[]> | undefined;
+  // ETags and sizes of the files found, from the listing discovery does anyway.
+  const facts: ObjectFacts = new Map();
   if (request.file_extension) {
     files = await discoverFiles(
       deps.s3,
@@ -83,6 +91,7 @@ export async function planDispatch(
       request.file_extension,
       32,
       beat,
+      facts,
     );
     const found = [...files.values()].reduce((sum, urls) => sum + urls.length, 0);
     if (found === 0) {
@@ -104,7 +113,13 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
-  const statuses = await taskStatuses(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));
+  // Folder-shaped inputs (asset prefixes, zarr stores) are listed here, one listing each.
+  const listed = Date.now();
+  const folders = await fingerprintTasks(deps.s3, expansion.tasks, facts, 32, beat);
+  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - listed} ms`);
+
+  const states = await taskStates(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));
+  const statuses = states.map((state) => state.status);
   const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
   const changed = count('changed_code');
   if (changed && !request.force) {
@@ -112,14 +127,29 @@ export async function planDispatch(
       `${changed} tasks have a record made by different code: bump analysis_version, or pass --force to rerun them`,
     );
   }
+  const inputsChanged = states.filter((state) => state.inputs_changed).length;
+  const rerunChanged = request.rerun_changed_inputs === true;
+  if (inputsChanged && !rerunChanged && !request.force) {
+    report.warn(
+      `${inputsChanged} done tasks have an input that changed since their record: pass --rerun_changed_inputs 1 to rerun them`,
+    );
+  }
   // The cap counts only what would run, so a rerun with the same cap moves on to the next tasks.
-  const runnable = expansion.tasks.filter((_, index) => statuses[index] === 'new' || request.force);
+  const replacing = new Set(
+    rerunChanged ? expansion.tasks.filter((_, index) => states[index]?.inputs_changed) : [],
+  );
+  const runnable = expansion.tasks.filter(
+    (task, index) => statuses[index] === 'new' || request.force || replacing.has(task),
+  );
   const capped = capTasks(runnable, request.max_number_of_tasks_dispatched);
   const toRun = capped.tasks;
+  // The job replaces these tasks' records even without --force (src/activities/records.ts).
+  for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
   const running = new Set(toRun);
   const tasks = expansion.tasks.map((task, index) => ({
     task,
     status: statuses[index] as TaskStatus,
+    inputs_changed: states[index]?.inputs_changed === true,
     will_run: running.has(task),
   }));
   // A pool nobody serves is no error: its tasks wait on their queue until a worker of it starts.
@@ -137,6 +167,7 @@ export async function planDispatch(
     tasks_new: count('new'),
     tasks_done: count('done'),
     tasks_changed_code: changed,
+    tasks_changed_inputs: inputsChanged,
     tasks_to_run: toRun.length,
     ...(capped.capped_from !== undefined ? { capped_from: capped.capped_from } : {}),
     jobs: jobs.length,

@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import { InputError } from '../errors';
 import type { PlanSummary, StoredRecord, Task } from '../types';
+import { inputsChanged } from '../input-digest';
 import { splitIntoJobs } from './plan-dispatch';
 import type { PlanStore } from './store';
 
@@ -13,8 +14,8 @@ export interface RetryDeps {
 
 /**
  * The plan of a retry: the tasks of another dispatch's plan that have no record yet (they
- * failed, were cancelled or never started), saved as the plan `planId`. Done tasks are not even
- * planned.
+ * failed, were cancelled or never started), or still their record of earlier inputs when they
+ * were to replace it, saved as the plan `planId`. Done tasks are not even planned.
  */
 export async function planRetry(
   deps: RetryDeps,
@@ -27,10 +28,19 @@ export async function planRetry(
   // One streamed read of the analyses' records, not one lookup per task: FerretDB's SQLite backend
   // scans for each lookup, about a second each in a collection of 200,000 records.
   const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
-  const recorded = new Set<string>();
-  const cursor = deps.records.find({ analysis_name: { $in: names } }, { projection: { _id: 1 } });
-  for await (const doc of cursor) recorded.add(doc._id);
-  const undone = tasks.filter((task) => !recorded.has(task.hash));
+  // Digests of the inputs records were made from: a task planned to replace its record (its
+  // inputs changed) is done only once a record of the current inputs replaced it.
+  const recorded = new Map<string, string | undefined>();
+  const cursor = deps.records.find(
+    { analysis_name: { $in: names } },
+    { projection: { _id: 1, input_digest: 1 } },
+  );
+  for await (const doc of cursor) recorded.set(doc._id, 'input_digest' in doc ? doc.input_digest : undefined);
+  const undone = tasks.filter(
+    (task) =>
+      !recorded.has(task.hash) ||
+      (task.replace_record === true && inputsChanged(recorded.get(task.hash), task)),
+  );
   const jobs = splitIntoJobs(undone, input.tasksPerJob);
   const { jobs_per_page } = await deps.store.save(input.planId, jobs);
   return {

@@ -1,27 +1,38 @@
 import type { Collection } from 'mongodb';
 import { canonicalJson } from '../identity';
+import { inputsChanged } from '../input-digest';
 import { recordedStatus } from '../task-record';
 import type { AnalysisSpec, StoredRecord, Task, TaskStatus } from '../types';
 
+/** A task against its record: new, done, or done by other code; and whether its inputs changed since. */
+export interface TaskState {
+  status: TaskStatus;
+  /** A done task (of either kind) whose inputs' fingerprints differ from its record's. */
+  inputs_changed: boolean;
+}
+
 /**
- * Marks each task new, done, or done by other code, with ONE streamed read of the records of the
- * analyses involved: FerretDB scans for every lookup, so one lookup per task would not scale.
+ * Marks each task new, done, or done by other code, and notes changed inputs, with ONE streamed
+ * read of the records of the analyses involved: FerretDB scans for every lookup, so one lookup per
+ * task would not scale. Only each record's input digest is read, never its list of fingerprints.
  */
-export async function taskStatuses(
+export async function taskStates(
   records: Collection<StoredRecord>,
   tasks: Task[],
   codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
-): Promise<TaskStatus[]> {
+): Promise<TaskState[]> {
   const hashes = new Set(tasks.map((task) => task.hash));
   const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
-  const recordCommits = new Map<string, string | undefined>();
+  const recorded = new Map<string, { commit?: string; digest?: string }>();
   const cursor = records.find(
     { analysis_name: { $in: names } },
-    { projection: { _id: 1, 'code.commit': 1 }, batchSize: 5000 },
+    { projection: { _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
   );
   try {
     for await (const record of cursor) {
-      if (hashes.has(record._id)) recordCommits.set(record._id, record.code?.commit);
+      if (!hashes.has(record._id)) continue;
+      const digest = 'input_digest' in record ? record.input_digest : undefined;
+      recorded.set(record._id, { commit: record.code?.commit, digest });
     }
   } finally {
     await cursor.close();
@@ -34,9 +45,22 @@ export async function taskStatuses(
     return currentCommits.get(key) as Promise<string | undefined>;
   };
   return Promise.all(
-    tasks.map(async (task): Promise<TaskStatus> => {
-      if (!recordCommits.has(task.hash)) return 'new';
-      return recordedStatus(recordCommits.get(task.hash), await currentCommit(task.analysis));
+    tasks.map(async (task): Promise<TaskState> => {
+      const record = recorded.get(task.hash);
+      if (!record) return { status: 'new', inputs_changed: false };
+      return {
+        status: recordedStatus(record.commit, await currentCommit(task.analysis)),
+        inputs_changed: inputsChanged(record.digest, task),
+      };
     }),
   );
+}
+
+/** taskStates, the statuses alone. */
+export async function taskStatuses(
+  records: Collection<StoredRecord>,
+  tasks: Task[],
+  codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
+): Promise<TaskStatus[]> {
+  return (await taskStates(records, tasks, codeCommit)).map((state) => state.status);
 }

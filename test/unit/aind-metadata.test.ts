@@ -8,6 +8,7 @@ import {
   PROCESSING_SCHEMA_VERSION,
   recordFacts,
 } from '../../src/aind/metadata';
+import { inputDigest } from '../../src/input-digest';
 import type { RunResult } from '../../src/task-record';
 import type { Task } from '../../src/types';
 import { aindErrors } from '../helpers/aind';
@@ -90,6 +91,19 @@ describe('aind metadata', () => {
     assert.deepEqual(process.experimenters, ['unknown']);
     assert.equal(process.code.commit_hash, undefined, 'only a hexadecimal commit is a commit_hash');
     assert.match(process.notes ?? '', /assets listed in a CSV/);
+  });
+
+  test("a task's input fingerprints sit at the top level of a valid record, with their digest", () => {
+    const input_fingerprints = [
+      { url: 's3://data/s1/licks.json', size: 120, etag: '9b2cf535f27731c974343645a3985328' },
+      { url: 's3://data/s2', size: 210, objects: 3, digest: 'a'.repeat(64) },
+    ];
+    const record = buildRecord({ ...task, input_fingerprints, replace_record: true }, run, 'd1');
+    assert.deepEqual(aindErrors('Metadata', [record]), [[]]);
+    assert.deepEqual(record.input_fingerprints, input_fingerprints);
+    assert.equal(record.input_digest, inputDigest(input_fingerprints));
+    assert.doesNotMatch(JSON.stringify(record.processing), /fingerprint|digest|replace_record/);
+    assert.equal(buildRecord(task, run, 'd1').input_digest, undefined);
   });
 
   test('the validator refuses what the schema forbids, naming the field', () => {

@@ -98,6 +98,8 @@ describe('buildDispatchRequest', () => {
       '--dry_run',
       '1',
       '--force',
+      '--rerun_changed_inputs',
+      '1',
     );
     assert.deepEqual(request.asset_ids, ['a', 'b']);
     assert.equal(request.query, undefined);
@@ -112,6 +114,8 @@ describe('buildDispatchRequest', () => {
     assert.equal(request.num_parallel_workers, 50);
     assert.equal(request.dry_run, true);
     assert.equal(request.force, true);
+    assert.equal(request.rerun_changed_inputs, true);
+    assert.equal(build('--query', '{}', '--rerun_changed_inputs', '0').rerun_changed_inputs, undefined);
   });
 
   test('an empty --file_extension means no file discovery', () => {
@@ -128,7 +132,7 @@ describe('buildDispatchRequest', () => {
   });
 
   test('0/1 flags accept only 0 or 1', () => {
-    for (const flag of ['--split_files', '--dry_run', '--use_data_assets']) {
+    for (const flag of ['--split_files', '--dry_run', '--use_data_assets', '--rerun_changed_inputs']) {
       rejects(['--query', '{}', flag, 'yes'], flag, 'must be 0 or 1');
     }
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Collection } from 'mongodb';
 import { InputError } from '../../src/errors';
+import { inputDigest } from '../../src/input-digest';
 import { planRetry } from '../../src/planning/plan-retry';
 import type { PlanStore } from '../../src/planning/store';
 import type { StoredRecord, Task } from '../../src/types';
@@ -68,6 +69,32 @@ describe('planning/plan-retry', () => {
       jobs_per_page: 7,
       warnings: [],
     });
+  });
+
+  test('a task planned to replace its record is retried until a record of its current inputs replaced it', async () => {
+    const fingerprinted = (hash: string, etag: string): Task => ({
+      ...task(hash, 'x'),
+      input_fingerprints: [{ url: `s3://data/x/${hash}`, size: 1, etag }],
+      replace_record: true,
+    });
+    const { store, saved } = fakeStore([
+      [fingerprinted('a', 'new'), fingerprinted('b', 'new'), task('c', 'x')],
+    ]);
+    const records = {
+      find: () => ({
+        async *[Symbol.asyncIterator]() {
+          // a: still the record of the earlier inputs; b: replaced; c: done, planned to run anyway.
+          yield { _id: 'a', input_digest: inputDigest([{ url: 's3://data/x/a', size: 1, etag: 'old' }]) };
+          yield { _id: 'b', input_digest: inputDigest([{ url: 's3://data/x/b', size: 1, etag: 'new' }]) };
+          yield { _id: 'c' };
+        },
+      }),
+    } as unknown as Collection<StoredRecord>;
+    await planRetry({ records, store }, { fromPlanId: 'old', planId: 'new', tasksPerJob: 5 });
+    assert.deepEqual(
+      saved[0]?.jobs.flat().map((t) => t.hash),
+      ['a'],
+    );
   });
 
   test('planRetry of a dispatch without a stored plan is an input error', async () => {

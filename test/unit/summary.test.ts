@@ -28,6 +28,12 @@ describe('summary', () => {
       ),
     );
     assert.ok(capped.some((line) => line.includes('bump analysis_version or pass --force')));
+    assert.ok(
+      planLines({ ...plan, tasks_changed_inputs: 2 }).includes(
+        '2 done tasks have an input that changed since their record',
+      ),
+    );
+    assert.equal(planLines({ ...plan, tasks_changed_inputs: 0 }).length, 2);
     assert.equal(capped.at(-1), 'warning: id x matched nothing');
   });
 
