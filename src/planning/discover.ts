@@ -8,8 +8,8 @@ import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
 /** Prefixes walked one after another by one lane; lanes run side by side. */
 const PREFIXES_PER_RUN_MAX = 250;
 /** Keys asked for when the walk is in a sparse stretch, and when matches fill its pages. */
-const SPARSE_PAGE = 100;
-const DENSE_PAGE = 1000;
+export const SPARSE_PAGE = 100;
+export const DENSE_PAGE = 1000;
 
 /**
  * Inputs under each `s3://bucket/prefix` location whose name ends with `extension`, at any depth,
@@ -48,20 +48,8 @@ export async function discoverFiles(
     byBucket.set(parsed.bucket, prefixes);
   }
 
-  const runs: Array<{ bucket: string; prefixes: string[]; nested: boolean }> = [];
-  for (const [bucket, set] of byBucket) {
-    const sorted = [...set].sort(byteOrder);
-    // An asset inside another's prefix shares its keys: such buckets are listed prefix by prefix.
-    const nested = sorted.some((prefix, i) => i > 0 && prefix.startsWith(sorted[i - 1]!));
-    const size = nested
-      ? 1
-      : Math.min(PREFIXES_PER_RUN_MAX, Math.max(1, Math.ceil(sorted.length / (concurrency * 4))));
-    for (let i = 0; i < sorted.length; i += size)
-      runs.push({ bucket, prefixes: sorted.slice(i, i + size), nested });
-  }
-
   const files = new Map<string, string[]>();
-  await mapWithConcurrency(runs, concurrency, async (run) => {
+  await mapWithConcurrency(listingRuns(byBucket, concurrency), concurrency, async (run) => {
     const found = await walk(s3, run.bucket, run.prefixes, extension, onListed, facts);
     for (const [prefix, keys] of found) files.set(`${run.bucket}\0${prefix}`, keys);
   });
@@ -73,8 +61,29 @@ export async function discoverFiles(
   );
 }
 
+/**
+ * The sorted folder prefixes ("key/") of each bucket cut into runs, each to be walked by one
+ * listing that jumps between them; enough runs to keep `concurrency` lanes busy.
+ */
+export function listingRuns(
+  byBucket: Map<string, Set<string>>,
+  concurrency: number,
+): Array<{ bucket: string; prefixes: string[] }> {
+  const runs: Array<{ bucket: string; prefixes: string[] }> = [];
+  for (const [bucket, set] of byBucket) {
+    const sorted = [...set].sort(byteOrder);
+    // An asset inside another's prefix shares its keys: such buckets are listed prefix by prefix.
+    const nested = sorted.some((prefix, i) => i > 0 && prefix.startsWith(sorted[i - 1]!));
+    const size = nested
+      ? 1
+      : Math.min(PREFIXES_PER_RUN_MAX, Math.max(1, Math.ceil(sorted.length / (concurrency * 4))));
+    for (let i = 0; i < sorted.length; i += size) runs.push({ bucket, prefixes: sorted.slice(i, i + size) });
+  }
+  return runs;
+}
+
 /** S3's order: UTF-8 bytes, which JavaScript's UTF-16 comparison differs from past U+FFFF. */
-function byteOrder(a: string, b: string): number {
+export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
@@ -177,7 +186,7 @@ export function inputKey(relative: string, extension: string): { path: string; f
   return undefined;
 }
 
-function commonPrefix(a: string, b: string): string {
+export function commonPrefix(a: string, b: string): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return a.slice(0, i);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mapWithConcurrency } from '../pool';
-import { listObjectFacts, type ListedObjectFacts } from '../storage/s3';
+import { listObjectsAfter, type ListedObjectFacts } from '../storage/s3';
+import { byteOrder, commonPrefix, DENSE_PAGE, listingRuns, SPARSE_PAGE } from './discover';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { InputFingerprint, Task } from '../types';
 
@@ -31,42 +32,139 @@ export function folderFingerprint(
   return { url, size, objects: objects.length, digest: hash.digest('hex') };
 }
 
-/** Lists the folder at `url` (every page) and fingerprints it; an absent folder has zero objects. */
-export async function listFolderFingerprint(s3: S3Client, url: string): Promise<InputFingerprint> {
-  const address = parseS3Url(url);
-  if (!address) throw new Error(`input ${url} is not an s3:// URL`);
-  const prefix = folderPrefix(address.key);
-  const objects: ListedObjectFacts[] = [];
-  for await (const object of listObjectFacts(s3, address.bucket, prefix)) objects.push(object);
-  return folderFingerprint(url, prefix, objects);
+/** Why a bucket could not be listed, when retrying will not help; undefined otherwise. */
+function unlistable(err: unknown): string | undefined {
+  const name = (err as Error).name;
+  return name === 'NoSuchBucket' || name === 'AccessDenied' ? name : undefined;
+}
+
+/**
+ * Fingerprints of the folders at `urls`, by listing. Folders side by side in a bucket share
+ * listings as discovery's do (see discoverFiles): a page of up to 1,000 keys serves every small
+ * folder in it, and a folder of many objects costs a page per 1,000. A folder that is absent has
+ * zero objects. Folders in a bucket that cannot be listed (absent, or access denied) get no
+ * fingerprint; `warn` names the bucket once.
+ */
+export async function listFolderFingerprints(
+  s3: S3Client,
+  urls: string[],
+  concurrency = 32,
+  onListed: () => void = () => undefined,
+  warn: (message: string) => void = () => undefined,
+): Promise<Map<string, InputFingerprint>> {
+  const urlsOf = new Map<string, string[]>();
+  const byBucket = new Map<string, Set<string>>();
+  for (const url of urls) {
+    const address = parseS3Url(url);
+    if (!address) throw new Error(`input ${url} is not an s3:// URL`);
+    const prefix = folderPrefix(address.key);
+    const id = `${address.bucket}\0${prefix}`;
+    urlsOf.set(id, [...(urlsOf.get(id) ?? []), url]);
+    byBucket.set(address.bucket, (byBucket.get(address.bucket) ?? new Set()).add(prefix));
+  }
+  const fingerprints = new Map<string, InputFingerprint>();
+  const refused = new Map<string, string>();
+  await mapWithConcurrency(listingRuns(byBucket, concurrency), concurrency, async (run) => {
+    if (refused.has(run.bucket)) return;
+    let found: Map<string, ListedObjectFacts[]>;
+    try {
+      found = await walkFolders(s3, run.bucket, run.prefixes, onListed);
+    } catch (err) {
+      const why = unlistable(err);
+      if (!why) throw err;
+      refused.set(run.bucket, why);
+      return;
+    }
+    for (const [prefix, objects] of found)
+      for (const url of urlsOf.get(`${run.bucket}\0${prefix}`) ?? [])
+        fingerprints.set(url, folderFingerprint(url, prefix, objects));
+  });
+  for (const [bucket, why] of refused)
+    warn(
+      `bucket ${bucket} cannot be listed (${why}): its inputs have no fingerprint, so changes to them go unnoticed`,
+    );
+  return fingerprints;
+}
+
+/**
+ * Every object under each of the sorted, non-nested `prefixes` of one bucket, walked as discovery
+ * walks them: one listing within their common prefix, jumping over keys no folder owns. The
+ * folder's own marker object (the key `prefix` itself) holds nothing and is left out.
+ */
+async function walkFolders(
+  s3: S3Client,
+  bucket: string,
+  prefixes: string[],
+  onListed: () => void,
+): Promise<Map<string, ListedObjectFacts[]>> {
+  const found = new Map<string, ListedObjectFacts[]>(prefixes.map((prefix) => [prefix, []]));
+  const within = commonPrefix(prefixes[0]!, prefixes[prefixes.length - 1]!);
+  let current = 0;
+  let startAfter = prefixes[0]!;
+  let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
+  for (;;) {
+    const { objects, truncated } = await listObjectsAfter(s3, {
+      bucket,
+      prefix: within,
+      startAfter,
+      maxKeys: pageSize,
+    });
+    let matched = 0;
+    for (const object of objects) {
+      while (
+        current < prefixes.length &&
+        !object.key.startsWith(prefixes[current]!) &&
+        byteOrder(object.key, prefixes[current]!) > 0
+      ) {
+        current++;
+        onListed();
+      }
+      if (current === prefixes.length) break;
+      const prefix = prefixes[current]!;
+      if (!object.key.startsWith(prefix) || object.key === prefix) continue;
+      matched++;
+      found.get(prefix)!.push(object);
+    }
+    const last = objects[objects.length - 1]?.key;
+    if (current === prefixes.length || !truncated || last === undefined) break;
+    // Between folders: jump to the next one.
+    startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
+    pageSize = matched * 2 >= objects.length ? DENSE_PAGE : SPARSE_PAGE;
+  }
+  for (; current < prefixes.length; current++) onListed();
+  return found;
 }
 
 /**
  * Sets `input_fingerprints` on the tasks that have none: files from what discovery listed, folders
- * (asset prefixes, zarr stores) by listing them, each URL once, `concurrency` listings at a time.
- * Returns how many folders it listed.
+ * (asset prefixes, zarr stores) by listing them (listFolderFingerprints). A task one of whose
+ * inputs has no fingerprint gets none: it then counts as unchanged rather than changed by a gap.
+ * Returns how many folders it fingerprinted.
  */
 export async function fingerprintTasks(
   s3: S3Client,
   tasks: Task[],
   files: ObjectFacts,
-  concurrency = 32,
-  onListed: () => void = () => undefined,
+  options: { concurrency?: number; onListed?: () => void; warn?: (message: string) => void } = {},
 ): Promise<number> {
   const pending = tasks.filter((task) => task.input_fingerprints === undefined);
   const folders = new Set<string>();
   for (const task of pending) for (const url of inputUrls(task)) if (!files.has(url)) folders.add(url);
-  const listed = new Map<string, InputFingerprint>();
-  await mapWithConcurrency([...folders], concurrency, async (url) => {
-    listed.set(url, await listFolderFingerprint(s3, url));
-    onListed();
-  });
+  const listed = await listFolderFingerprints(
+    s3,
+    [...folders],
+    options.concurrency,
+    options.onListed,
+    options.warn,
+  );
   for (const task of pending) {
-    task.input_fingerprints = inputUrls(task).map((url) => {
+    const fingerprints = inputUrls(task).map((url): InputFingerprint | undefined => {
       const file = files.get(url);
       if (file) return { url, size: file.size, ...(file.etag ? { etag: file.etag } : {}) };
-      return listed.get(url)!;
+      return listed.get(url);
     });
+    if (fingerprints.every((fingerprint) => fingerprint !== undefined))
+      task.input_fingerprints = fingerprints;
   }
-  return folders.size;
+  return listed.size;
 }

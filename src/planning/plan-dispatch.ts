@@ -115,7 +115,10 @@ export async function planDispatch(
 
   // Folder-shaped inputs (asset prefixes, zarr stores) are listed here, one listing each.
   const listed = Date.now();
-  const folders = await fingerprintTasks(deps.s3, expansion.tasks, facts, 32, beat);
+  const folders = await fingerprintTasks(deps.s3, expansion.tasks, facts, {
+    onListed: beat,
+    warn: report.warn,
+  });
   if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - listed} ms`);
 
   const states = await taskStates(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));

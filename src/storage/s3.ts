@@ -66,23 +66,6 @@ export async function listObjectsAfter(
   return { objects, truncated: listed.IsTruncated === true };
 }
 
-/** Every object under `prefix` with its ETag and size, page after page. */
-export async function* listObjectFacts(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-): AsyncGenerator<ListedObjectFacts> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const item of page.Contents ?? [])
-      if (item.Key) yield { key: item.Key, size: item.Size ?? 0, ...etagOf(item.ETag) };
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-}
-
 /** S3 quotes ETags; the quotes say nothing. */
 function etagOf(etag: string | undefined): { etag?: string } {
   return etag ? { etag: etag.replace(/^"|"$/g, '') } : {};

@@ -6,7 +6,7 @@ import {
   fingerprintTasks,
   folderFingerprint,
   inputUrls,
-  listFolderFingerprint,
+  listFolderFingerprints,
   type ObjectFacts,
 } from '../../src/planning/fingerprint';
 import type { Task } from '../../src/types';
@@ -80,33 +80,60 @@ describe('planning/fingerprint', () => {
       assert.notEqual(folderFingerprint('s3://bkt/p', 'p/', variant).digest, base.digest);
   });
 
-  test('listFolderFingerprint: every page of the folder, and nothing beside it', async () => {
-    const { client, requests } = fakeLister(zarr);
-    const fingerprint = await listFolderFingerprint(client, 's3://bkt/a/x.zarr');
-    assert.equal(fingerprint.objects, 3);
-    assert.equal(fingerprint.size, 210);
-    assert.deepEqual(requests, ['a/x.zarr/', 'a/x.zarr/']);
-    const empty = await listFolderFingerprint(fakeLister({}).client, 's3://bkt/gone');
-    assert.equal(empty.objects, 0);
+  test('listFolderFingerprints: every page of each folder, side by side ones in shared listings', async () => {
+    const objects: Objects = {
+      ...zarr,
+      'a/y.zarr/': { etag: 'marker', size: 0 },
+      'a/y.zarr/0': { etag: 'e5', size: 5 },
+      'a/y.zarrs/0': { etag: 'e6', size: 6 },
+      'a/z.zarr/0': { etag: 'e7', size: 7 },
+    };
+    const { client } = fakeLister(objects);
+    const urls = ['s3://bkt/a/x.zarr', 's3://bkt/a/y.zarr', 's3://bkt/a/z.zarr', 's3://bkt/a/gone.zarr'];
+    const fingerprints = await listFolderFingerprints(client, urls, 1);
+    assert.deepEqual(
+      urls.map((url) => [fingerprints.get(url)?.objects, fingerprints.get(url)?.size]),
+      [
+        [3, 210],
+        [1, 5],
+        [1, 7],
+        [0, 0],
+      ],
+    );
+    // Small folders side by side share pages: 40 of one object each, 10 to a walk, 2 keys a page.
+    const many: Objects = {};
+    for (let i = 10; i < 50; i++) many[`s/f${i}/0`] = { etag: `e${i}`, size: 1 };
+    const shared = fakeLister(many);
+    const folders = Object.keys(many).map((key) => `s3://bkt/${key.slice(0, -2)}`);
+    const listed = await listFolderFingerprints(shared.client, folders, 1);
+    assert.equal([...listed.values()].filter((fingerprint) => fingerprint.objects === 1).length, 40);
+    assert.equal(shared.requests.length, 20);
+    // Alone, a folder fingerprints as it does among others.
+    const alone = await listFolderFingerprints(fakeLister(objects).client, ['s3://bkt/a/y.zarr']);
+    assert.deepEqual(alone.get('s3://bkt/a/y.zarr'), fingerprints.get('s3://bkt/a/y.zarr'));
   });
 
-  test('fingerprintTasks: files from the discovery listing, each folder listed once', async () => {
-    const { client, requests } = fakeLister(zarr);
-    const facts: ObjectFacts = new Map([['s3://bkt/a/units.csv', { etag: 'e4', size: 7 }]]);
-    const tasks = [
-      task(['s3://bkt/a'], ['s3://bkt/a/units.csv']),
-      task(['s3://bkt/a'], ['s3://bkt/a/x.zarr']),
-      task(['s3://bkt/a'], ['s3://bkt/a/x.zarr']),
-      { ...task(['s3://bkt/a']), input_fingerprints: [{ url: 'kept', size: 0 }] },
-    ];
-    let listed = 0;
-    assert.equal(await fingerprintTasks(client, tasks, facts, 4, () => listed++), 1);
-    assert.equal(listed, 1);
-    assert.deepEqual(requests, ['a/x.zarr/', 'a/x.zarr/']);
-    assert.deepEqual(tasks[0]!.input_fingerprints, [{ url: 's3://bkt/a/units.csv', size: 7, etag: 'e4' }]);
-    assert.equal(tasks[1]!.input_fingerprints![0]!.objects, 3);
-    assert.deepEqual(tasks[2]!.input_fingerprints, tasks[1]!.input_fingerprints);
-    assert.deepEqual(tasks[3]!.input_fingerprints, [{ url: 'kept', size: 0 }]);
+  test('listFolderFingerprints: a bucket that cannot be listed gives no fingerprints and one warning', async () => {
+    const client = {
+      async send() {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      },
+    } as unknown as S3Client;
+    const warnings: string[] = [];
+    const fingerprints = await listFolderFingerprints(
+      client,
+      ['s3://locked/a', 's3://locked/b'],
+      2,
+      undefined,
+      (message) => warnings.push(message),
+    );
+    assert.equal(fingerprints.size, 0);
+    assert.deepEqual(warnings, [
+      'bucket locked cannot be listed (AccessDenied): its inputs have no fingerprint, so changes to them go unnoticed',
+    ]);
+    const tasks = [task(['s3://locked/a'])];
+    await fingerprintTasks(client, tasks, new Map());
+    assert.equal(tasks[0]!.input_fingerprints, undefined);
   });
 
   test('discoverFiles fills the facts of the files it finds, never of folder inputs', async () => {
