@@ -65,12 +65,13 @@ export function planJson(result: PlanResult, explanations?: Explanation[]) {
   return {
     summary: result.summary,
     ...(explanations ? { explain: rollUp(explanations, labelsOf(result)) } : {}),
-    tasks: result.tasks.map(({ task, status, will_run }) => {
+    tasks: result.tasks.map(({ task, status, will_run, changed_inputs }) => {
       const explanation = byHash.get(task.hash);
       return {
         status,
         will_run,
         group_metadata: groupMetadata(task.group),
+        ...(changed_inputs?.length ? { changed_inputs } : {}),
         ...(explanation
           ? {
               explanation: {

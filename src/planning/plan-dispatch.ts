@@ -3,6 +3,7 @@ import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { withRunPolicy } from '../analysis/run-policy';
 import { InputError } from '../errors';
+import { changedInputs, type ChangedInput } from '../input-digest';
 import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
@@ -42,6 +43,8 @@ export interface PlannedTask {
   status: TaskStatus;
   /** A done task one of whose inputs changed since its record was made; absent: unknown, not changed. */
   inputs_changed?: boolean;
+  /** Those inputs, each with its recorded and current fingerprint (previews only: `store` false). */
+  changed_inputs?: ChangedInput[];
   /**
    * False for tasks already done (unless forced, or their inputs changed and
    * --rerun_changed_inputs asks), and for those --max_number_of_tasks_dispatched left out.
@@ -149,12 +152,13 @@ export async function planDispatch(
   // The job replaces these tasks' records even without --force (src/activities/records.ts).
   for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
   const running = new Set(toRun);
-  const tasks = expansion.tasks.map((task, index) => ({
+  const tasks: PlannedTask[] = expansion.tasks.map((task, index) => ({
     task,
     status: statuses[index] as TaskStatus,
     inputs_changed: states[index]?.inputs_changed === true,
     will_run: running.has(task),
   }));
+  if (inputsChanged && !opts.store) await nameChangedInputs(deps.records, tasks);
   // A pool nobody serves is no error: its tasks wait on their queue until a worker of it starts.
   const pools = [...new Set(toRun.flatMap((task) => (task.analysis.pool ? [task.analysis.pool] : [])))];
   if (pools.length > 0 && deps.poolWarnings) (await deps.poolWarnings(pools)).forEach(report.warn);
@@ -179,6 +183,29 @@ export async function planDispatch(
   };
   info(`planned ${summary.tasks_to_run} of ${summary.tasks_total} tasks in ${summary.jobs} jobs`);
   return { summary, tasks };
+}
+
+/**
+ * Which inputs changed, for a preview to show: the fingerprint lists of just the records whose
+ * digest differed, in one read (the status read took only their digests).
+ */
+async function nameChangedInputs(records: Collection<StoredRecord>, planned: PlannedTask[]): Promise<void> {
+  const changed = new Map(
+    planned.filter((entry) => entry.inputs_changed).map((entry) => [entry.task.hash, entry]),
+  );
+  const cursor = records.find(
+    { _id: { $in: [...changed.keys()] } },
+    { projection: { _id: 1, input_fingerprints: 1 } },
+  );
+  try {
+    for await (const record of cursor) {
+      const entry = changed.get(record._id);
+      const recorded = 'input_fingerprints' in record ? record.input_fingerprints : undefined;
+      if (entry) entry.changed_inputs = changedInputs(recorded, entry.task.input_fingerprints);
+    }
+  } finally {
+    await cursor.close();
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mapWithConcurrency } from '../../src/pool';
 import { METADATA_FILE } from '../../src/task-record';
+import type { ChangedInput } from '../../src/input-digest';
 import type { AnalysisRecord, PlanSummary, Task, TaskStatus } from '../../src/types';
 import { runCli } from '../helpers/cli';
 import { writeSpec } from '../helpers/data';
@@ -13,7 +14,7 @@ import { FIXTURE_ANALYSES, testStack, type TestStack } from '../helpers/stack';
 
 interface PlanJson {
   summary: PlanSummary;
-  tasks: Array<{ task: Task; status: TaskStatus; will_run: boolean }>;
+  tasks: Array<{ task: Task; status: TaskStatus; will_run: boolean; changed_inputs?: ChangedInput[] }>;
 }
 
 /**
@@ -107,6 +108,18 @@ describe('changed inputs', () => {
     assert.equal(planned.summary.tasks_changed_inputs, 1);
     assert.equal(planned.summary.tasks_done, 3);
     assert.equal(planned.summary.tasks_to_run, 0);
+    // --json names the input and its fingerprint then and now.
+    const [changed, ...others] = planned.tasks.filter(({ changed_inputs }) => changed_inputs);
+    assert.equal(others.length, 0);
+    assert.deepEqual(
+      changed!.changed_inputs!.map(({ url }) => url),
+      [`s3://${stack.bucket}/data/f2/units.csv`],
+    );
+    assert.equal(
+      changed!.changed_inputs![0]!.recorded.etag,
+      first.get('f2/units.csv')!.input_fingerprints![0]!.etag,
+    );
+    assert.notEqual(changed!.changed_inputs![0]!.current.etag, changed!.changed_inputs![0]!.recorded.etag);
     assert.match(
       planned.summary.warnings.join('\n'),
       /1 done tasks have an input that changed.*--rerun_changed_inputs 1/,
@@ -174,6 +187,12 @@ describe('changed inputs', () => {
     const planned = await plan(...selection);
     assert.equal(planned.summary.tasks_changed_inputs, 2);
     assert.equal(planned.summary.tasks_to_run, 0);
+    assert.deepEqual(
+      planned.tasks.map(({ changed_inputs }) =>
+        changed_inputs?.map(({ recorded, current }) => [recorded.objects, current.objects]),
+      ),
+      [[[4, 4]], [[4, 5]], undefined],
+    );
 
     await dispatch(...selection, '--rerun_changed_inputs', '1');
     const second = await recordsByInput();
