@@ -116,7 +116,8 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
-  // Folder-shaped inputs (asset prefixes, zarr stores) are listed here, one listing each.
+  // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
+  // listings of their own, so their cost is logged.
   const listed = Date.now();
   const folders = await fingerprintTasks(deps.s3, expansion.tasks, facts, {
     onListed: beat,

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import type { Collection } from 'mongodb';
+import { createRecordActivities } from '../../src/activities/records';
+import { inputDigest } from '../../src/input-digest';
+import type { PlanStore } from '../../src/planning/store';
+import type { TaskLock } from '../../src/storage/task-locks';
+import type { RunResult } from '../../src/task-record';
+import type { InputFingerprint, StoredRecord, Task } from '../../src/types';
+
+const fingerprint = (etag: string): InputFingerprint[] => [{ url: 's3://d/a/x.csv', size: 1, etag }];
+
+const task = (hash: string, extra: Partial<Task> = {}): Task =>
+  ({
+    hash,
+    analysis: { analysis_name: 'Noop', analysis_version: '1', s3_output_bucket: 'out' },
+    parameters: {},
+    input: { s3_location: ['s3://d/a'], asset_name: ['a'], docdb_record_id: ['a'], file_location: [] },
+    libraries: {},
+    location: `s3://out/${hash}`,
+    ...extra,
+  }) as Task;
+
+const run: RunResult = {
+  workerQueue: 'q',
+  workDir: '/tmp/w',
+  outputs: {},
+  files: [],
+  code: { commit: 'abc1234' },
+  worker_host: 'h',
+  started_at: '2026-12-01T10:00:00.000Z',
+  finished_at: '2026-12-01T10:00:01.000Z',
+};
+
+/** Record activities over in-memory records (with these input digests) and locks. */
+function activities(recorded: Record<string, string | undefined>) {
+  const writes: string[] = [];
+  const records = {
+    find: () => ({
+      async *[Symbol.asyncIterator]() {
+        for (const [_id, input_digest] of Object.entries(recorded))
+          yield { _id, code: { commit: 'abc1234' }, ...(input_digest ? { input_digest } : {}) };
+      },
+    }),
+    async insertOne(record: StoredRecord) {
+      writes.push(`insert ${record._id}`);
+    },
+    async replaceOne(_filter: unknown, record: StoredRecord, options: { upsert?: boolean }) {
+      writes.push(`replace ${record._id}${options.upsert ? ' (upsert)' : ''}`);
+    },
+  } as unknown as Collection<StoredRecord>;
+  const locks = {
+    async insertMany() {},
+    async deleteOne() {},
+    async deleteMany() {},
+  } as unknown as Collection<TaskLock>;
+  const made = createRecordActivities({
+    records,
+    locks,
+    temporal: () => ({}) as Client,
+    codeCommit: async () => 'abc1234',
+    plans: {} as PlanStore,
+  });
+  return { ...made, writes };
+}
+
+describe('activities/records', () => {
+  test('claimTasks runs a task planned to replace its record only while the record is of other inputs', async () => {
+    const { claimTasks } = activities({
+      stale: inputDigest(fingerprint('old')),
+      replaced: inputDigest(fingerprint('new')),
+      done: inputDigest(fingerprint('old')),
+      older: undefined,
+    });
+    const statuses = await claimTasks({
+      tasks: [
+        task('stale', { input_fingerprints: fingerprint('new'), replace_record: true }),
+        task('replaced', { input_fingerprints: fingerprint('new'), replace_record: true }),
+        task('done', { input_fingerprints: fingerprint('new') }),
+        task('older', { input_fingerprints: fingerprint('new'), replace_record: true }),
+        task('fresh', { input_fingerprints: fingerprint('new') }),
+      ],
+      owner: 'job-1',
+      force: false,
+      dryRun: false,
+    });
+    assert.deepEqual(statuses, ['run', 'done', 'done', 'done', 'run']);
+  });
+
+  test('commitTask replaces the record of a task planned to replace it, and inserts others', async () => {
+    const { commitTask, writes } = activities({});
+    const common = { run, dispatchId: 'd1', owner: 'job-1', force: false };
+    await commitTask({ ...common, task: task('a', { replace_record: true }) });
+    await commitTask({ ...common, task: task('b') });
+    assert.deepEqual(writes, ['replace a (upsert)', 'insert b']);
+  });
+});
