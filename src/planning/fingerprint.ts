@@ -139,24 +139,33 @@ async function walkFolders(
  * Sets `input_fingerprints` on the tasks that have none: files from what discovery listed, folders
  * (asset prefixes, zarr stores) by listing them (listFolderFingerprints). A task one of whose
  * inputs has no fingerprint gets none: it then counts as unchanged rather than changed by a gap.
- * Returns how many folders it fingerprinted.
+ * Returns how many folders it listed.
  */
 export async function fingerprintTasks(
   s3: S3Client,
   tasks: Task[],
   files: ObjectFacts,
-  options: { concurrency?: number; onListed?: () => void; warn?: (message: string) => void } = {},
+  options: {
+    concurrency?: number;
+    onListed?: () => void;
+    warn?: (message: string) => void;
+    /** Folders fingerprinted by an earlier call, reused; this call's are added. */
+    cache?: Map<string, InputFingerprint>;
+  } = {},
 ): Promise<number> {
   const pending = tasks.filter((task) => task.input_fingerprints === undefined);
+  const listed = options.cache ?? new Map<string, InputFingerprint>();
   const folders = new Set<string>();
-  for (const task of pending) for (const url of inputUrls(task)) if (!files.has(url)) folders.add(url);
-  const listed = await listFolderFingerprints(
+  for (const task of pending)
+    for (const url of inputUrls(task)) if (!files.has(url) && !listed.has(url)) folders.add(url);
+  const found = await listFolderFingerprints(
     s3,
     [...folders],
     options.concurrency,
     options.onListed,
     options.warn,
   );
+  for (const [url, fingerprint] of found) listed.set(url, fingerprint);
   for (const task of pending) {
     const fingerprints = inputUrls(task).map((url): InputFingerprint | undefined => {
       const file = files.get(url);
@@ -166,5 +175,5 @@ export async function fingerprintTasks(
     if (fingerprints.every((fingerprint) => fingerprint !== undefined))
       task.input_fingerprints = fingerprints;
   }
-  return listed.size;
+  return found.size;
 }

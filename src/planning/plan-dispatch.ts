@@ -4,7 +4,15 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { withRunPolicy } from '../analysis/run-policy';
 import { InputError } from '../errors';
 import { changedInputs, type ChangedInput } from '../input-digest';
-import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
+import type {
+  AnalysisSpec,
+  DispatchRequest,
+  InputFingerprint,
+  PlanSummary,
+  StoredRecord,
+  Task,
+  TaskStatus,
+} from '../types';
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
 import { expandTasks } from './expand';
@@ -12,7 +20,7 @@ import { fingerprintTasks, type ObjectFacts } from './fingerprint';
 import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
-import { taskStates } from './task-status';
+import { readRecorded, taskStates } from './task-status';
 import { jobsPerPage, type PlanStore } from './store';
 import { collectWarnings } from './warnings';
 
@@ -116,16 +124,30 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
+  const recorded = await readRecorded(deps.records, expansion.tasks);
   // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
-  // listings of their own, so their cost is logged.
-  const listed = Date.now();
-  const folders = await fingerprintTasks(deps.s3, expansion.tasks, facts, {
+  // listings of their own, so only the inputs that tell something are fingerprinted: those of
+  // tasks whose record kept fingerprints to compare with, and (below) those of tasks that will
+  // write a record. Records made before fingerprints were kept cost no listing.
+  const fingerprintingStarted = Date.now();
+  const warned = new Set<string>();
+  const fingerprinting = {
+    cache: new Map<string, InputFingerprint>(),
     onListed: beat,
-    warn: report.warn,
-  });
-  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - listed} ms`);
-
-  const states = await taskStates(deps.records, expansion.tasks, (spec) => deps.codeCommit(spec));
+    // Both passes may meet the same unlistable bucket.
+    warn: (message: string) => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      report.warn(message);
+    },
+  };
+  let folders = await fingerprintTasks(
+    deps.s3,
+    expansion.tasks.filter((task) => recorded.get(task.hash)?.digest !== undefined),
+    facts,
+    fingerprinting,
+  );
+  const states = await taskStates(recorded, expansion.tasks, (spec) => deps.codeCommit(spec));
   const statuses = states.map((state) => state.status);
   const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
   const changed = count('changed_code');
@@ -152,6 +174,8 @@ export async function planDispatch(
   const toRun = capped.tasks;
   // The job replaces these tasks' records even without --force (src/activities/records.ts).
   for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
+  if (!request.dry_run) folders += await fingerprintTasks(deps.s3, toRun, facts, fingerprinting);
+  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
   const running = new Set(toRun);
   const tasks: PlannedTask[] = expansion.tasks.map((task, index) => ({
     task,

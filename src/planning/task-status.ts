@@ -4,6 +4,13 @@ import { inputsChanged } from '../input-digest';
 import { recordedStatus } from '../task-record';
 import type { AnalysisSpec, StoredRecord, Task, TaskStatus } from '../types';
 
+/** What planning reads of a task's record: the commit that made it and its inputs' digest. */
+export interface RecordedFacts {
+  commit?: string;
+  /** Absent in records made before inputs were fingerprinted. */
+  digest?: string;
+}
+
 /** A task against its record: new, done, or done by other code; and whether its inputs changed since. */
 export interface TaskState {
   status: TaskStatus;
@@ -12,18 +19,17 @@ export interface TaskState {
 }
 
 /**
- * Marks each task new, done, or done by other code, and notes changed inputs, with ONE streamed
- * read of the records of the analyses involved: FerretDB scans for every lookup, so one lookup per
- * task would not scale. Only each record's input digest is read, never its list of fingerprints.
+ * The records of these tasks, by hash, with ONE streamed read of the records of the analyses
+ * involved: FerretDB scans for every lookup, so one lookup per task would not scale. Only each
+ * record's input digest is read, never its list of fingerprints.
  */
-export async function taskStates(
+export async function readRecorded(
   records: Collection<StoredRecord>,
   tasks: Task[],
-  codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
-): Promise<TaskState[]> {
+): Promise<Map<string, RecordedFacts>> {
   const hashes = new Set(tasks.map((task) => task.hash));
   const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
-  const recorded = new Map<string, { commit?: string; digest?: string }>();
+  const recorded = new Map<string, RecordedFacts>();
   const cursor = records.find(
     { analysis_name: { $in: names } },
     { projection: { _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
@@ -37,7 +43,15 @@ export async function taskStates(
   } finally {
     await cursor.close();
   }
+  return recorded;
+}
 
+/** Marks each task new, done, or done by other code, and notes changed inputs. */
+export async function taskStates(
+  recorded: Map<string, RecordedFacts>,
+  tasks: Task[],
+  codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
+): Promise<TaskState[]> {
   const currentCommits = new Map<string, Promise<string | undefined>>();
   const currentCommit = (spec: AnalysisSpec) => {
     const key = canonicalJson(spec);
@@ -54,13 +68,4 @@ export async function taskStates(
       };
     }),
   );
-}
-
-/** taskStates, the statuses alone. */
-export async function taskStatuses(
-  records: Collection<StoredRecord>,
-  tasks: Task[],
-  codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
-): Promise<TaskStatus[]> {
-  return (await taskStates(records, tasks, codeCommit)).map((state) => state.status);
 }

@@ -136,6 +136,34 @@ describe('planning/fingerprint', () => {
     assert.equal(tasks[0]!.input_fingerprints, undefined);
   });
 
+  test('fingerprintTasks: files from the discovery listing, each folder listed once', async () => {
+    const { client, requests } = fakeLister(zarr);
+    const facts: ObjectFacts = new Map([['s3://bkt/a/units.csv', { etag: 'e4', size: 7 }]]);
+    const tasks = [
+      task(['s3://bkt/a'], ['s3://bkt/a/units.csv']),
+      task(['s3://bkt/a'], ['s3://bkt/a/x.zarr']),
+      task(['s3://bkt/a'], ['s3://bkt/a/x.zarr']),
+      { ...task(['s3://bkt/a']), input_fingerprints: [{ url: 'kept', size: 0 }] },
+    ];
+    let listed = 0;
+    assert.equal(await fingerprintTasks(client, tasks, facts, { onListed: () => listed++ }), 1);
+    assert.equal(listed, 1);
+    assert.deepEqual(requests, ['a/x.zarr/', 'a/x.zarr/']);
+    assert.deepEqual(tasks[0]!.input_fingerprints, [{ url: 's3://bkt/a/units.csv', size: 7, etag: 'e4' }]);
+    assert.equal(tasks[1]!.input_fingerprints![0]!.objects, 3);
+    assert.deepEqual(tasks[2]!.input_fingerprints, tasks[1]!.input_fingerprints);
+    assert.deepEqual(tasks[3]!.input_fingerprints, [{ url: 'kept', size: 0 }]);
+
+    // Calls that share a cache list a folder once.
+    const counted = fakeLister(zarr);
+    const cache = new Map();
+    await fingerprintTasks(counted.client, [task(['s3://bkt/a'], ['s3://bkt/a/x.zarr'])], facts, { cache });
+    const again = [task(['s3://bkt/b'], ['s3://bkt/a/x.zarr'])];
+    assert.equal(await fingerprintTasks(counted.client, again, facts, { cache }), 0);
+    assert.equal(counted.requests.length, 2);
+    assert.equal(again[0]!.input_fingerprints![0]!.objects, 3);
+  });
+
   test('discoverFiles fills the facts of the files it finds, never of folder inputs', async () => {
     const facts: ObjectFacts = new Map();
     const { client } = fakeLister(zarr);
