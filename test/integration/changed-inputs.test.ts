@@ -221,6 +221,40 @@ describe('changed inputs', () => {
     );
   });
 
+  test('a schedule created with --rerun_changed_inputs 1 reruns a changed input on its next run', async () => {
+    await catalogue({ s1: ['units.csv'], s2: ['units.csv'] });
+    const selection = ['--query', '{}', '--file_extension', '.csv'];
+    await dispatch(...selection);
+    const first = await recordsByInput();
+    await put(['s1/units.csv'], 'v2');
+    const id = `changed-${stack.name}`;
+    const schedule = (...args: string[]) => runCli(['schedule', ...args], stack.env);
+    const made = await schedule(
+      'create',
+      id,
+      '--analysis_spec',
+      spec,
+      ...selection,
+      '--rerun_changed_inputs',
+      '1',
+      '--cron',
+      '0 3 1 1 * 2099',
+    );
+    assert.equal(made.code, 0, made.stderr);
+    try {
+      const run = await schedule('trigger', id, '--wait', '--json');
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      const outcome = JSON.parse(run.stdout);
+      assert.equal(outcome.progress.plan.tasks_changed_inputs, 1);
+      assert.equal(outcome.progress.counts.succeeded, 1);
+      const second = await recordsByInput();
+      assert.equal(second.get('s1/units.csv')!.dispatch_id, outcome.dispatch_id);
+      assert.deepEqual(second.get('s2/units.csv'), first.get('s2/units.csv'));
+    } finally {
+      await schedule('delete', id);
+    }
+  });
+
   test('--rerun_changed_inputs takes 0 or 1: anything else is a clear error, exit 2', async () => {
     for (const command of ['plan', 'dispatch']) {
       const result = await runCli(
