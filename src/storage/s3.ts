@@ -30,24 +30,16 @@ export async function* listObjects(
   } while (token);
 }
 
-/**
- * One page of at most `maxKeys` keys under `prefix` that sort after `startAfter`, for a walk that
- * decides where its next page starts; `truncated` says whether keys remain past this page.
- */
-export async function listKeysAfter(
-  s3: S3Client,
-  page: { bucket: string; prefix: string; startAfter: string; maxKeys: number },
-): Promise<{ keys: string[]; truncated: boolean }> {
-  const { objects, truncated } = await listObjectsAfter(s3, page);
-  return { keys: objects.map((object) => object.key), truncated };
-}
-
 /** A listed object with what identifies its content: ETag (without quotes) and size. */
 export interface ListedObjectFacts extends ListedObject {
   etag?: string;
 }
 
-/** listKeysAfter, with each key's ETag and size, which the same listing already returns. */
+/**
+ * One page of at most `maxKeys` objects under `prefix` that sort after `startAfter`, for a walk
+ * that decides where its next page starts; `truncated` says whether keys remain past this page.
+ * Each object comes with its ETag and size, which the listing returns anyway.
+ */
 export async function listObjectsAfter(
   s3: S3Client,
   page: { bucket: string; prefix: string; startAfter: string; maxKeys: number },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config';
-import { createS3, listKeysAfter, listObjects } from '../../src/storage/s3';
+import { createS3, listObjects, listObjectsAfter } from '../../src/storage/s3';
 
 /** Lists the keys of one bucket from memory, `pageSize` keys a page, as S3 does: in byte order. */
 function fakeBucket(keys: string[], pageSize: number) {
@@ -17,7 +17,9 @@ function fakeBucket(keys: string[], pageSize: number) {
       const start = Number(input.ContinuationToken ?? 0);
       const size = Math.min(pageSize, input.MaxKeys ?? pageSize);
       return {
-        Contents: matching.slice(start, start + size).map((Key) => ({ Key, Size: Key.length })),
+        Contents: matching
+          .slice(start, start + size)
+          .map((Key) => ({ Key, Size: Key.length, ETag: `"etag-${Key}"` })),
         IsTruncated: start + size < matching.length,
         NextContinuationToken: String(start + size),
       };
@@ -66,16 +68,23 @@ describe('storage/s3', () => {
     assert.equal(requests.length, 1);
   });
 
-  test('listKeysAfter returns one page after the given key and says whether more follow', async () => {
+  test('listObjectsAfter returns one page after the given key, with sizes and unquoted ETags', async () => {
     const { s3, requests } = fakeBucket(['a/1', 'a/2', 'a/3', 'a/4'], 10);
-    assert.deepEqual(await listKeysAfter(s3, { bucket: 'b', prefix: 'a/', startAfter: 'a/1', maxKeys: 2 }), {
-      keys: ['a/2', 'a/3'],
-      truncated: true,
-    });
-    assert.deepEqual(await listKeysAfter(s3, { bucket: 'b', prefix: 'a/', startAfter: 'a/3', maxKeys: 2 }), {
-      keys: ['a/4'],
-      truncated: false,
-    });
+    assert.deepEqual(
+      await listObjectsAfter(s3, { bucket: 'b', prefix: 'a/', startAfter: 'a/1', maxKeys: 2 }),
+      {
+        objects: [
+          { key: 'a/2', size: 3, etag: 'etag-a/2' },
+          { key: 'a/3', size: 3, etag: 'etag-a/3' },
+        ],
+        truncated: true,
+      },
+    );
+    const last = await listObjectsAfter(s3, { bucket: 'b', prefix: 'a/', startAfter: 'a/3', maxKeys: 2 });
+    assert.deepEqual(
+      { keys: last.objects.map((object) => object.key), truncated: last.truncated },
+      { keys: ['a/4'], truncated: false },
+    );
     assert.deepEqual(requests[0], { Bucket: 'b', Prefix: 'a/', StartAfter: 'a/1', MaxKeys: 2 });
   });
 });
