@@ -10,6 +10,8 @@ import { ROOT } from '../test/helpers/stack';
 export interface WorkerProcess {
   name: string;
   pid: number;
+  /** From spawning the process to its first polls seen by the server (to the nearest 0.2 s). */
+  startSeconds: number;
   /** Peak resident set so far (VmHWM) and the samples taken, in bytes. */
   memory(): Promise<{ peakRss: number; samples: Array<{ t: number; rss: number }> }>;
   stop(): Promise<void>;
@@ -25,6 +27,7 @@ export async function startWorkerProcess(
 ): Promise<WorkerProcess> {
   mkdirSync(options.logDir, { recursive: true });
   const log = createWriteStream(join(options.logDir, `${options.name}.log`));
+  const spawned = performance.now();
   const child = spawn(process.execPath, options.args, {
     cwd: ROOT,
     env: options.env,
@@ -48,13 +51,15 @@ export async function startWorkerProcess(
       throw new Error(`${options.name} exited before polling; see ${options.logDir}/${options.name}.log`);
     if (Date.now() > deadline)
       throw new Error(`${options.name} did not poll ${options.taskQueue} within 3 minutes`);
-    await delay(500);
+    await delay(200);
   }
+  const startSeconds = (performance.now() - spawned) / 1000;
 
   let peakRss = 0;
   return {
     name: options.name,
     pid,
+    startSeconds,
     async memory() {
       const status = await procStatus(pid);
       if (status) peakRss = Math.max(peakRss, status.hwm);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { measureBaseline, measureDispatch, summarizeBaselines, type MeasuredBase
 import { benchPlanning } from './p4-planning';
 import { benchDiscovery } from './p5-discovery';
 import { benchScale } from './p3-scale';
+import { benchCli } from './p7-cli';
+import { baselineActions, dispatchActions } from './p8-actions';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { renderMarkdown, renderTable } from './report';
 import { FULL, QUICK } from './sizes';
@@ -20,7 +23,9 @@ import { benchNames, deleteWorkflows, openStack, withLatency } from './stack';
 const SCALE_RATE_SHARE = 0.6;
 /** Time kept after P3 for its histories, the results and the cleanup. */
 const RESERVE_SECONDS = 150;
-const PHASES = ['p1', 'p3', 'p4', 'p5'] as const;
+const PHASES = ['p1', 'p3', 'p4', 'p5', 'p7'] as const;
+/** Runs of each command P7 times (after one warm-up), for their median. */
+const CLI_RUNS = 7;
 
 function log(message: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -45,6 +50,10 @@ async function main() {
   const deadline = started + plan.minutes * 60_000;
 
   ensureStack();
+  // The CLI and the dispatch worker run the compiled code, as users run it: built now, so that
+  // what is measured is the tree as it is.
+  log('building dist/ (npm run build)');
+  execFileSync('bash', [join(ROOT, 'scripts', 'build.sh')], { stdio: 'inherit' });
   const names = benchNames();
   const stack = await openStack(names);
   const dir = join(ROOT, 'test-output', 'bench', names.id);
@@ -79,6 +88,7 @@ async function main() {
     ]);
     workers.push(dispatchWorker, baselineWorker);
     const workerRssAtStart = (await dispatchWorker.memory()).peakRss;
+    results.workerStartSeconds = dispatchWorker.startSeconds;
     const ctx: BenchContext = {
       stack,
       dir,
@@ -153,6 +163,32 @@ async function main() {
         single: single.summary,
         batched: batched.summary,
       };
+      log('P8 billable actions per task, from the histories of the one-task dispatch and baseline (1/2)');
+      results.p8 = {
+        dispatch: await dispatchActions(
+          stack.client,
+          single.run.workflowId,
+          single.run.jobs,
+          single.run.tasks,
+        ),
+        baseline: await baselineActions(stack.client, baselines[0]!.workflowId, baselines[0]!.children),
+      };
+    }
+    if (want('p7')) {
+      // A finished dispatch of at least 100 tasks to look at: P1's, else one of its own.
+      let dispatchId = results.p1?.single.dispatchId;
+      if (!dispatchId || (results.p1?.single.tasks ?? 0) < 100) {
+        log('P7: a dispatch of 100 one-task jobs to look at');
+        const own = await measureDispatch(ctx, {
+          set: 'p7',
+          tasks: 100,
+          tasksPerJob: 1,
+          window: plan.window,
+        });
+        dispatchId = own.summary.dispatchId;
+      }
+      log(`P7 command latency: ${CLI_RUNS} runs of each command, medians`);
+      results.p7 = benchCli(stack, dispatchId, CLI_RUNS);
     }
     if (want('p3')) {
       // The largest dispatch that fits the time left, at the rate the batched dispatch reached.
