@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
 import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
-import { explainLines, explainPlan, rollUp, taskLabel, type Explanation } from '../planning/explain';
+import {
+  explainLines,
+  explainPlanned,
+  RecordIndex,
+  rollUp,
+  taskLabel,
+  type Explanation,
+} from '../planning/explain';
 import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
 import { createPlanStore } from '../planning/store';
 import { stores } from '../storage/database';
@@ -25,6 +32,7 @@ export async function planPreview(
     const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
     const db = stores(mongo, config);
     const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()));
+    let index: RecordIndex | undefined;
     const result = await planDispatch(
       {
         assets: db.assets,
@@ -38,14 +46,14 @@ export async function planPreview(
         // Temporal is asked (and connected to) only when a task names a pool.
         poolWarnings: async (pools) =>
           unservedPoolWarnings(await session.temporal(), config.TEMPORAL_TASK_QUEUE, pools),
+        // Explaining reads along with planning's one scan of the records: a second would cost as much.
+        ...(flags.explain ? { recordReader: (tasks) => (index = new RecordIndex(tasks)) } : {}),
       },
       request,
       'plan-preview',
       { store: false },
     );
-    const explanations = flags.explain
-      ? await explainPlan(db.records, result.tasks, lookups.codeCommit)
-      : undefined;
+    const explanations = index ? await explainPlanned(index, result.tasks, lookups.codeCommit) : undefined;
     if (flags.json) console.log(JSON.stringify(planJson(result, explanations), null, 2));
     else {
       for (const line of planLines(result.summary)) console.log(line);

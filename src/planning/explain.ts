@@ -1,8 +1,8 @@
-import type { Collection } from 'mongodb';
 import { recordFacts } from '../aind/metadata';
 import { canonicalJson } from '../identity';
-import type { AnalysisSpec, StoredRecord, Task, TaskInput, TaskStatus } from '../types';
+import type { AnalysisSpec, InputFingerprint, StoredRecord, Task, TaskInput, TaskStatus } from '../types';
 import type { PlannedTask } from './plan-dispatch';
+import type { RecordReader } from './task-status';
 
 /** One field of a task's identity that differs from the record it is explained against. */
 export type Difference =
@@ -10,7 +10,8 @@ export type Difference =
   | { field: 'analysis_version'; old?: string; new: string }
   | { field: 'library'; name: string; old?: string; new?: string }
   | { field: 'output_bucket'; old?: string; new: string }
-  | { field: 'commit'; old?: string; new?: string };
+  | { field: 'commit'; old?: string; new?: string }
+  | { field: 'input'; name: string; old: InputFingerprint; new: InputFingerprint };
 
 /**
  * Why a task runs, or is held back: `changed` against the latest earlier record of its inputs,
@@ -38,7 +39,7 @@ export interface RecordedIdentity {
   finished_at?: string;
 }
 
-/** Just what `recordedIdentity` and the matching read, so 100,000 records stream light. */
+/** What `recordedIdentity` and the matching read of a record, added to planning's projection. */
 export const EXPLAIN_PROJECTION = {
   _id: 1,
   analysis_name: 1,
@@ -138,23 +139,30 @@ function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): stri
 }
 
 /**
- * Keeps, of a stream of records, what explaining needs: the records of tasks that have one (by
- * hash), and for each inputs key asked about the latest record no planned task claims (a record
- * another task of the plan owns explains nothing about this one).
+ * Reads along with planning's one streamed read of the records (a second scan would cost as much
+ * again: FerretDB scans the whole collection for every query). It keeps, of the records, what
+ * explaining needs: the records of planned tasks (by hash), and for each task's inputs the latest
+ * record no planned task owns (a record another task of the plan owns explains nothing about
+ * this one). Planned statuses are not known yet while it reads, so it keeps them for every task.
  */
-export class RecordIndex {
+export class RecordIndex implements RecordReader {
+  readonly projection = EXPLAIN_PROJECTION;
+  private readonly keys: Set<string>;
+  private readonly planned: Set<string>;
   private readonly latest = new Map<string, RecordedIdentity>();
   private readonly own = new Map<string, RecordedIdentity>();
 
-  constructor(
-    private readonly keys: Set<string>,
-    private readonly ownHashes: Set<string>,
-    private readonly claimed: Set<string>,
-  ) {}
+  constructor(tasks: Task[]) {
+    this.keys = new Set(tasks.map(taskKey));
+    this.planned = new Set(tasks.map((task) => task.hash));
+  }
 
   add(record: StoredRecord): void {
-    if (this.ownHashes.has(record._id)) this.own.set(record._id, recordedIdentity(record));
-    if (this.claimed.has(record._id) || !record.input || !record.analysis_name) return;
+    if (this.planned.has(record._id)) {
+      this.own.set(record._id, recordedIdentity(record));
+      return;
+    }
+    if (!record.input || !record.analysis_name) return;
     const key = inputsKey(record.analysis_name, record.input);
     if (!this.keys.has(key)) return;
     const identity = recordedIdentity(record);
@@ -174,15 +182,6 @@ export class RecordIndex {
 /** The tasks worth explaining: those that will run, and those held back as done by other code. */
 export function tasksToExplain(planned: PlannedTask[]): PlannedTask[] {
   return planned.filter(({ status, will_run }) => will_run || status === 'changed_code');
-}
-
-/** The index `explainTasks` needs for these tasks, before any record is read. */
-export function recordIndexFor(planned: PlannedTask[], explained: PlannedTask[]): RecordIndex {
-  return new RecordIndex(
-    new Set(explained.filter(({ status }) => status === 'new').map(({ task }) => taskKey(task))),
-    new Set(explained.filter(({ status }) => status !== 'new').map(({ task }) => task.hash)),
-    new Set(planned.map(({ task }) => task.hash)),
-  );
 }
 
 const taskKey = (task: Task) => inputsKey(task.analysis.analysis_name, task.input);
@@ -208,57 +207,44 @@ export function explainTasks(
     }
     const own = index.ownRecord(task.hash);
     const current = currentCommits.get(task.hash);
-    const differences: Difference[] =
-      status === 'changed_code'
+    const differences: Difference[] = [
+      ...(status === 'changed_code'
         ? [
             {
-              field: 'commit',
+              field: 'commit' as const,
               ...(own?.commit ? { old: own.commit } : {}),
               ...(current ? { new: current } : {}),
             },
           ]
-        : [];
+        : []),
+      ...(planned.changed_inputs ?? []).map((input): Difference => ({
+        field: 'input',
+        name: input.url,
+        old: input.recorded,
+        new: input.current,
+      })),
+    ];
     return {
       ...base,
       reason:
-        status === 'changed_code' ? 'changed_code' : inputsChanged(planned) ? 'inputs_changed' : 'forced',
+        status === 'changed_code' ? 'changed_code' : planned.inputs_changed ? 'inputs_changed' : 'forced',
       ...(own ? { record: recordRef(own) } : {}),
       differences,
     };
   });
 }
 
-/** Planners that fingerprint inputs mark done tasks whose inputs changed since their record. */
-function inputsChanged(planned: PlannedTask): boolean {
-  return 'inputs_changed' in planned && planned.inputs_changed === true;
-}
-
 function recordRef(record: RecordedIdentity): { hash: string; finished_at?: string } {
   return { hash: record.hash, ...(record.finished_at ? { finished_at: record.finished_at } : {}) };
 }
 
-/**
- * ONE streamed read of the records of the analyses involved, matched in memory: FerretDB scans
- * the whole collection for every lookup, so one lookup per task would not scale.
- */
-export async function explainPlan(
-  records: Collection<StoredRecord>,
+/** The planned tasks worth explaining, against what `index` kept of planning's read of the records. */
+export async function explainPlanned(
+  index: RecordIndex,
   planned: PlannedTask[],
   codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>,
 ): Promise<Explanation[]> {
   const explained = tasksToExplain(planned);
-  if (explained.length === 0) return [];
-  const index = recordIndexFor(planned, explained);
-  const names = [...new Set(explained.map(({ task }) => task.analysis.analysis_name))];
-  const cursor = records.find(
-    { analysis_name: { $in: names } },
-    { projection: EXPLAIN_PROJECTION, batchSize: 5000 },
-  );
-  try {
-    for await (const record of cursor) index.add(record);
-  } finally {
-    await cursor.close();
-  }
   const commits = new Map<string, Promise<string | undefined>>();
   const currentCommits = new Map<string, string | undefined>();
   for (const { task } of explained.filter(({ status }) => status === 'changed_code')) {
@@ -320,9 +306,26 @@ export function differenceText(difference: Difference): string {
       return `library ${difference.name} ${change}`;
     case 'commit':
       return `commit ${shortCommit(difference.old)} -> ${shortCommit(difference.new)}`;
+    case 'input':
+      return `input ${basename(difference.name)} ${fingerprintChange(difference.old, difference.new)}`;
     default:
       return `${difference.field} ${change}`;
   }
+}
+
+/** What of an input's fingerprint changed: `size 10 -> 12, etag "a" -> "b"`. */
+function fingerprintChange(old: InputFingerprint, current: InputFingerprint): string {
+  const fields = (['size', 'objects', 'etag', 'digest'] as const).filter(
+    (field) => old[field] !== current[field],
+  );
+  if (fields.length === 0) return 'changed';
+  return fields
+    .map((field) => {
+      const short = (value: string | number | undefined) =>
+        typeof value === 'string' && field === 'digest' ? value.slice(0, 12) : shown(value);
+      return `${field} ${short(old[field])} -> ${short(current[field])}`;
+    })
+    .join(', ');
 }
 
 const shortCommit = (commit: string | undefined) => (commit ? commit.slice(0, 12) : '(unknown)');
@@ -336,17 +339,19 @@ function shown(value: unknown): string {
 
 /** Why tasks of this reason and these differences run, or are held back. */
 export function reasonText(reason: Explanation['reason'], differences: Difference[]): string {
-  const what =
-    reason === 'no_earlier_record'
-      ? 'no earlier record'
-      : reason === 'forced'
-        ? 'already done, rerun by --force'
-        : reason === 'inputs_changed'
-          ? 'already done, an input changed since'
-          : differences.length === 0
-            ? 'another identity, but no difference in the fields its record keeps'
-            : differences.map(differenceText).join(', ');
-  return reason === 'changed_code' ? `done by different code: ${what}` : what;
+  const listed = differences.map(differenceText).join(', ');
+  switch (reason) {
+    case 'no_earlier_record':
+      return 'no earlier record';
+    case 'forced':
+      return 'already done, rerun by --force';
+    case 'inputs_changed':
+      return `already done, an input changed since${listed ? `: ${listed}` : ''}`;
+    case 'changed_code':
+      return `done by different code: ${listed}`;
+    default:
+      return listed || 'another identity, but no difference in the fields its record keeps';
+  }
 }
 
 export function groupText(group: ExplanationGroup): string {

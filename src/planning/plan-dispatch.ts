@@ -20,7 +20,7 @@ import { fingerprintTasks, type ObjectFacts } from './fingerprint';
 import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
-import { readRecorded, taskStates } from './task-status';
+import { readRecorded, taskStates, type RecordReader } from './task-status';
 import { jobsPerPage, type PlanStore } from './store';
 import { collectWarnings } from './warnings';
 
@@ -44,6 +44,8 @@ export interface PlanDeps {
    * pools are not checked. Called only when a task to run names a pool.
    */
   poolWarnings?: (pools: string[]) => Promise<string[]>;
+  /** Reads along with planning's one read of the records, given the tasks planned (`plan --explain`). */
+  recordReader?: (tasks: Task[]) => RecordReader;
 }
 
 export interface PlannedTask {
@@ -124,7 +126,7 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
-  const recorded = await readRecorded(deps.records, expansion.tasks);
+  const recorded = await readRecorded(deps.records, expansion.tasks, deps.recordReader?.(expansion.tasks));
   // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
   // listings of their own, so only the inputs that tell something are fingerprinted: those of
   // tasks whose record kept fingerprints to compare with, and (below) those of tasks that will

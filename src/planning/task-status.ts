@@ -19,6 +19,15 @@ export interface TaskState {
 }
 
 /**
+ * Another reader of the records planning streams (`plan --explain`): it sees every record of the
+ * analyses involved, with its fields added to the projection, so the collection is scanned once.
+ */
+export interface RecordReader {
+  projection: Record<string, 1>;
+  add(record: StoredRecord): void;
+}
+
+/**
  * The records of these tasks, by hash, with ONE streamed read of the records of the analyses
  * involved: FerretDB scans for every lookup, so one lookup per task would not scale. Only each
  * record's input digest is read, never its list of fingerprints.
@@ -26,16 +35,18 @@ export interface TaskState {
 export async function readRecorded(
   records: Collection<StoredRecord>,
   tasks: Task[],
+  reader?: RecordReader,
 ): Promise<Map<string, RecordedFacts>> {
   const hashes = new Set(tasks.map((task) => task.hash));
   const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
   const recorded = new Map<string, RecordedFacts>();
   const cursor = records.find(
     { analysis_name: { $in: names } },
-    { projection: { _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
+    { projection: { ...reader?.projection, _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
   );
   try {
     for await (const record of cursor) {
+      reader?.add(record);
       if (!hashes.has(record._id)) continue;
       const digest = 'input_digest' in record ? record.input_digest : undefined;
       recorded.set(record._id, { commit: record.code?.commit, digest });

@@ -6,19 +6,20 @@ import { identityHash } from '../../src/identity';
 import {
   EXPLAIN_PROJECTION,
   explainLines,
-  explainPlan,
+  explainPlanned,
   explainTasks,
   identityDifferences,
   inputsKey,
   outputBucketOf,
   recordedIdentity,
-  recordIndexFor,
+  RecordIndex,
   rollUp,
   taskLabel,
   tasksToExplain,
   type Explanation,
 } from '../../src/planning/explain';
 import type { PlannedTask } from '../../src/planning/plan-dispatch';
+import { readRecorded } from '../../src/planning/task-status';
 import type { RunResult } from '../../src/task-record';
 import type { FlatAnalysisRecord, StoredRecord, Task, TaskStatus } from '../../src/types';
 
@@ -95,12 +96,11 @@ const planned = (
   inputs_changed = false,
 ): PlannedTask => ({ task: of, status, will_run, inputs_changed }) as PlannedTask;
 
-/** Explains `tasks` against `records` as `explainPlan` does, without a database. */
+/** Explains `tasks` against `records` as planning's read feeds them, without a database. */
 function explain(tasks: PlannedTask[], records: StoredRecord[], commits = new Map<string, string>()) {
-  const explained = tasksToExplain(tasks);
-  const index = recordIndexFor(tasks, explained);
+  const index = new RecordIndex(tasks.map(({ task: planned }) => planned));
   for (const stored of records) index.add(stored);
-  return explainTasks(explained, index, commits);
+  return explainTasks(tasksToExplain(tasks), index, commits);
 }
 
 describe('planning/explain', () => {
@@ -314,13 +314,13 @@ describe('planning/explain', () => {
     );
   });
 
-  test('explainPlan reads the records once, with a projection, whatever the number of tasks', async () => {
+  test('RecordIndex reads along with planning: one read, its fields added to the projection', async () => {
     const old = Array.from({ length: 50 }, (_, i) => task(`a${i}`, { window_s: 5 }));
     const current = old.map((of) => task(of.input.asset_name[0]!, { window_s: 7 }));
     const stored = [...old.map((of) => record(of)), record(task('a0', {}, { analysis_name: 'Other' }))];
-    const calls: Array<{ filter: unknown; options: unknown }> = [];
+    const calls: Array<{ filter: unknown; options: { projection: Record<string, 1> } }> = [];
     const records = {
-      find(filter: unknown, options: unknown) {
+      find(filter: unknown, options: { projection: Record<string, 1> }) {
         calls.push({ filter, options });
         return {
           async *[Symbol.asyncIterator]() {
@@ -330,18 +330,46 @@ describe('planning/explain', () => {
         };
       },
     } as unknown as Collection<StoredRecord>;
-    const result = await explainPlan(
-      records,
+    const index = new RecordIndex(current);
+    await readRecorded(records, current, index);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]?.filter, { analysis_name: { $in: ['Lick Rate'] } });
+    for (const field of Object.keys(EXPLAIN_PROJECTION)) assert.equal(calls[0]?.options.projection[field], 1);
+    assert.equal(calls[0]?.options.projection['code.commit'], 1);
+    const result = await explainPlanned(
+      index,
       current.map((of) => planned(of)),
       async () => 'c1',
     );
-    assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0]?.filter, { analysis_name: { $in: ['Lick Rate'] } });
-    assert.deepEqual((calls[0]?.options as { projection: unknown }).projection, EXPLAIN_PROJECTION);
     assert.equal(result.length, 50);
     assert.ok(result.every(({ reason, differences }) => reason === 'changed' && differences.length === 1));
-    assert.deepEqual(await explainPlan(records, [planned(old[0]!, 'done')], async () => 'c1'), []);
     assert.equal(calls.length, 1);
+  });
+
+  test('explainPlanned names the inputs that changed since the record of a rerun task', async () => {
+    const of = task('a1', { window_s: 5 });
+    const index = new RecordIndex([of]);
+    index.add(record(of));
+    const url = 's3://data/a1/units.csv';
+    const [explanation] = await explainPlanned(
+      index,
+      [
+        {
+          ...planned(of, 'done', true, true),
+          changed_inputs: [
+            { url, recorded: { url, size: 10, etag: 'e1' }, current: { url, size: 12, etag: 'e2' } },
+          ],
+        },
+      ],
+      async () => 'c1',
+    );
+    assert.equal(explanation?.reason, 'inputs_changed');
+    assert.deepEqual(explanation?.differences, [
+      { field: 'input', name: url, old: { url, size: 10, etag: 'e1' }, new: { url, size: 12, etag: 'e2' } },
+    ]);
+    assert.deepEqual(explainLines([explanation!], new Map([[of.hash, 'a1']])).slice(1, 2), [
+      '  1 task: already done, an input changed since: input units.csv size 10 -> 12, etag e1 -> e2 (e.g. a1)',
+    ]);
   });
 });
 
