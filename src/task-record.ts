@@ -1,5 +1,5 @@
 import type { MachineFacts, SoftwareFacts } from './aind/metadata';
-import type { CodeProvenance, RunResources } from './types';
+import type { CodeProvenance, InputFingerprint, RunResources } from './types';
 
 /** What the run step hands to upload and commit. */
 export interface RunResult {
@@ -22,6 +22,12 @@ export interface RunResult {
    * the upload step. Absent when it could not; the files wait on the worker for that step.
    */
   uploaded?: { objects: number; bytes: number };
+  /**
+   * What identified the task's inputs as the run started, for tasks planned without it (inputs
+   * that are folders); the record keeps it. Absent when the task carried its own, or when an input
+   * could not be listed.
+   */
+  input_fingerprints?: InputFingerprint[];
 }
 
 export const METADATA_FILE = 'metadata.nd.json';

@@ -5,7 +5,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import type { RunResult } from '../task-record';
-import type { AnalysisSpec, Task } from '../types';
+import type { AnalysisSpec, InputFingerprint, Task } from '../types';
+import { fingerprintAtRun } from '../planning/fingerprint';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
@@ -49,6 +50,7 @@ export const createRunActivities = (deps: RunDeps) => ({
         codeDir,
         moduleFile: deps.registry.file?.(task.analysis.analysis_name),
       });
+      const fingerprints = await inputFingerprints(deps.s3, task, log);
       const started = Date.now();
       const result = await runAnalysis({
         task,
@@ -77,6 +79,7 @@ export const createRunActivities = (deps: RunDeps) => ({
         machine: machineFacts(),
         resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
         ...(workerUser() ? { worker_user: workerUser() } : {}),
+        ...(fingerprints ? { input_fingerprints: fingerprints } : {}),
       };
       if (!input.upload) return run;
       try {
@@ -102,6 +105,27 @@ export const createRunActivities = (deps: RunDeps) => ({
     }
   },
 });
+
+/**
+ * The task's input fingerprints when its plan left them to the run (folder inputs): taken before
+ * the analysis reads the inputs. A listing that fails costs the record its fingerprints, never the
+ * run: without them the task counts as unchanged, as records made before fingerprints were kept.
+ */
+async function inputFingerprints(
+  s3: S3Client,
+  task: Task,
+  log: (message: string, fields?: Record<string, unknown>) => void,
+): Promise<InputFingerprint[] | undefined> {
+  if (task.input_fingerprints !== undefined) return undefined;
+  try {
+    return await fingerprintAtRun(s3, task);
+  } catch (err) {
+    log('the inputs could not be listed for their fingerprints; the record keeps none', {
+      error: (err as Error).message,
+    });
+    return undefined;
+  }
+}
 
 /** The spec with the command this worker's registry holds for it, for the code's provenance. */
 function specAsRun(spec: AnalysisSpec, registry: AnalysisRegistry): AnalysisSpec {

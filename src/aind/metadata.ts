@@ -121,7 +121,10 @@ function resourceUsage(run: RunResult): Record<string, unknown> | undefined {
 export function buildRecord(task: Task, run: RunResult, dispatchId: string): AnalysisRecord {
   const name = task.analysis.analysis_name;
   const resources = resourceUsage(run);
-  const digest = inputDigest(task.input_fingerprints);
+  // Fingerprints the plan had (files it listed, or inputs compared with an earlier record), else
+  // those the run took as it started.
+  const fingerprints = task.input_fingerprints ?? run.input_fingerprints;
+  const digest = inputDigest(fingerprints);
   const process: AindDataProcess = {
     object_type: 'Data process',
     process_type: 'Analysis',
@@ -158,7 +161,7 @@ export function buildRecord(task: Task, run: RunResult, dispatchId: string): Ana
     files: run.files,
     ...(run.resources ? { run_resources: run.resources } : {}),
     // Top level, beside the schema's fields: `Metadata` ignores unknown ones there, `Code` would not.
-    ...(digest ? { input_fingerprints: task.input_fingerprints, input_digest: digest } : {}),
+    ...(digest ? { input_fingerprints: fingerprints, input_digest: digest } : {}),
   };
 }
 

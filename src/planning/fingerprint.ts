@@ -136,6 +136,60 @@ async function walkFolders(
 }
 
 /**
+ * Sets `input_fingerprints` on the tasks that have none and whose inputs are all files discovery
+ * listed: free, their ETags and sizes came with that listing. Other tasks are left without; their
+ * run fingerprints them (fingerprintAtRun), so a plan of many new whole-asset tasks lists nothing.
+ */
+export function fingerprintListedFiles(tasks: Task[], files: ObjectFacts): void {
+  for (const task of tasks) {
+    if (task.input_fingerprints !== undefined) continue;
+    const fingerprints = inputUrls(task).map((url) => fileFingerprint(url, files.get(url)));
+    if (fingerprints.every((fingerprint) => fingerprint !== undefined))
+      task.input_fingerprints = fingerprints;
+  }
+}
+
+function fileFingerprint(
+  url: string,
+  file: { etag?: string; size: number } | undefined,
+): InputFingerprint | undefined {
+  return file && { url, size: file.size, ...(file.etag ? { etag: file.etag } : {}) };
+}
+
+/**
+ * What identifies a task's inputs as its run starts, by listing: a file input from the first key
+ * at its name (one request), a folder input (an asset prefix, a zarr store) from the listing of its
+ * objects. Undefined when an input's bucket cannot be listed: the record then keeps none.
+ */
+export async function fingerprintAtRun(s3: S3Client, task: Task): Promise<InputFingerprint[] | undefined> {
+  const urls = inputUrls(task);
+  const files: ObjectFacts = new Map();
+  // Without discovered files the inputs are the assets' prefixes: folders, nothing to look up.
+  if (task.input.file_location.length > 0) {
+    await mapWithConcurrency(urls, 8, async (url) => {
+      const address = parseS3Url(url);
+      if (!address) return;
+      const { objects } = await listObjectsAfter(s3, {
+        bucket: address.bucket,
+        prefix: address.key,
+        startAfter: '',
+        maxKeys: 1,
+      });
+      const first = objects[0];
+      if (first?.key === address.key)
+        files.set(url, { size: first.size, ...(first.etag ? { etag: first.etag } : {}) });
+    });
+  }
+  const folders = await listFolderFingerprints(
+    s3,
+    urls.filter((url) => !files.has(url)),
+    8,
+  );
+  const fingerprints = urls.map((url) => fileFingerprint(url, files.get(url)) ?? folders.get(url));
+  return fingerprints.every((fingerprint) => fingerprint !== undefined) ? fingerprints : undefined;
+}
+
+/**
  * Sets `input_fingerprints` on the tasks that have none: files from what discovery listed, folders
  * (asset prefixes, zarr stores) by listing them (listFolderFingerprints). A task one of whose
  * inputs has no fingerprint gets none: it then counts as unchanged rather than changed by a gap.
@@ -167,11 +221,9 @@ export async function fingerprintTasks(
   );
   for (const [url, fingerprint] of found) listed.set(url, fingerprint);
   for (const task of pending) {
-    const fingerprints = inputUrls(task).map((url): InputFingerprint | undefined => {
-      const file = files.get(url);
-      if (file) return { url, size: file.size, ...(file.etag ? { etag: file.etag } : {}) };
-      return listed.get(url);
-    });
+    const fingerprints = inputUrls(task).map(
+      (url) => fileFingerprint(url, files.get(url)) ?? listed.get(url),
+    );
     if (fingerprints.every((fingerprint) => fingerprint !== undefined))
       task.input_fingerprints = fingerprints;
   }

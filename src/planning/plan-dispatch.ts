@@ -4,19 +4,11 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { withRunPolicy } from '../analysis/run-policy';
 import { InputError } from '../errors';
 import { changedInputs, type ChangedInput } from '../input-digest';
-import type {
-  AnalysisSpec,
-  DispatchRequest,
-  InputFingerprint,
-  PlanSummary,
-  StoredRecord,
-  Task,
-  TaskStatus,
-} from '../types';
+import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
 import { expandTasks } from './expand';
-import { fingerprintTasks, type ObjectFacts } from './fingerprint';
+import { fingerprintListedFiles, fingerprintTasks, type ObjectFacts } from './fingerprint';
 import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
@@ -128,27 +120,16 @@ export async function planDispatch(
 
   const recorded = await readRecorded(deps.records, expansion.tasks, deps.recordReader?.(expansion.tasks));
   // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
-  // listings of their own, so only the inputs that tell something are fingerprinted: those of
-  // tasks whose record kept fingerprints to compare with, and (below) those of tasks that will
-  // write a record. Records made before fingerprints were kept cost no listing.
+  // listings of their own, so here only those of tasks whose record kept fingerprints to compare
+  // with are listed. Records made before fingerprints were kept cost no listing.
   const fingerprintingStarted = Date.now();
-  const warned = new Set<string>();
-  const fingerprinting = {
-    cache: new Map<string, InputFingerprint>(),
-    onListed: beat,
-    // Both passes may meet the same unlistable bucket.
-    warn: (message: string) => {
-      if (warned.has(message)) return;
-      warned.add(message);
-      report.warn(message);
-    },
-  };
-  let folders = await fingerprintTasks(
+  const folders = await fingerprintTasks(
     deps.s3,
     expansion.tasks.filter((task) => recorded.get(task.hash)?.digest !== undefined),
     facts,
-    fingerprinting,
+    { onListed: beat, warn: report.warn },
   );
+  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
   const states = await taskStates(recorded, expansion.tasks, (spec) => deps.codeCommit(spec));
   const statuses = states.map((state) => state.status);
   const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
@@ -176,8 +157,9 @@ export async function planDispatch(
   const toRun = capped.tasks;
   // The job replaces these tasks' records even without --force (src/activities/records.ts).
   for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
-  if (!request.dry_run) folders += await fingerprintTasks(deps.s3, toRun, facts, fingerprinting);
-  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
+  // Folder inputs of the tasks to run are listed by their runs, as they start (fingerprintAtRun):
+  // what a record keeps is its inputs as the analysis read them, and planning lists nothing new.
+  fingerprintListedFiles(toRun, facts);
   const running = new Set(toRun);
   const tasks: PlannedTask[] = expansion.tasks.map((task, index) => ({
     task,

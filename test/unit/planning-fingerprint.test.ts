@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import type { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { discoverFiles } from '../../src/planning/discover';
 import {
+  fingerprintAtRun,
+  fingerprintListedFiles,
   fingerprintTasks,
   folderFingerprint,
   inputUrls,
@@ -162,6 +164,33 @@ describe('planning/fingerprint', () => {
     assert.equal(await fingerprintTasks(counted.client, again, facts, { cache }), 0);
     assert.equal(counted.requests.length, 2);
     assert.equal(again[0]!.input_fingerprints![0]!.objects, 3);
+  });
+
+  test('fingerprintListedFiles: only tasks whose inputs are all listed files, and without a request', () => {
+    const facts: ObjectFacts = new Map([['s3://bkt/a/units.csv', { etag: 'e4', size: 7 }]]);
+    const tasks = [
+      task(['s3://bkt/a'], ['s3://bkt/a/units.csv']),
+      task(['s3://bkt/a'], ['s3://bkt/a/units.csv', 's3://bkt/a/x.zarr']),
+      task(['s3://bkt/a']),
+    ];
+    fingerprintListedFiles(tasks, facts);
+    assert.deepEqual(tasks[0]!.input_fingerprints, [{ url: 's3://bkt/a/units.csv', size: 7, etag: 'e4' }]);
+    assert.equal(tasks[1]!.input_fingerprints, undefined);
+    assert.equal(tasks[2]!.input_fingerprints, undefined);
+  });
+
+  test('fingerprintAtRun: what planning would have found, files and folders alike', async () => {
+    const facts: ObjectFacts = new Map([['s3://bkt/a/units.csv', { etag: 'e4', size: 7 }]]);
+    const planned = task(['s3://bkt/a'], ['s3://bkt/a/units.csv', 's3://bkt/a/x.zarr']);
+    await fingerprintTasks(fakeLister(zarr).client, [planned], facts);
+    const atRun = await fingerprintAtRun(fakeLister(zarr).client, planned);
+    assert.deepEqual(atRun, planned.input_fingerprints);
+    assert.equal(atRun![1]!.objects, 3);
+
+    const whole = task(['s3://bkt/a']);
+    await fingerprintTasks(fakeLister(zarr).client, [whole], new Map());
+    assert.deepEqual(await fingerprintAtRun(fakeLister(zarr).client, whole), whole.input_fingerprints);
+    assert.equal(whole.input_fingerprints![0]!.objects, 4);
   });
 
   test('discoverFiles fills the facts of the files it finds, never of folder inputs', async () => {
