@@ -11,7 +11,7 @@ import type { StoredRecord } from '../types';
 import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import { EXIT, ExitError, type Session } from './common';
 import type { Outcome } from './outcome';
-import { dispatchHandle, isRunning, outcomeOf, tryQuery } from './watch';
+import { currentOutcome, dispatchHandle } from './watch';
 
 /** How long to wait for visibility to list the jobs of a dispatch that just closed. */
 const VISIBILITY_WAIT_MS = 10_000;
@@ -35,9 +35,7 @@ async function jobsOf(session: Session, dispatchId: string, outcome: Outcome): P
 
 async function gather(session: Session, dispatchId: string): Promise<ReportData> {
   const handle = dispatchHandle(await session.temporal(), dispatchId);
-  const outcome: Outcome = (await isRunning(handle))
-    ? { status: 'running', progress: await tryQuery(handle) }
-    : await outcomeOf(handle);
+  const outcome = await currentOutcome(handle);
   const { config } = session;
   const records = (await session.mongo())
     .db(config.DOCDB_DATABASE)

@@ -4,7 +4,7 @@ import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import type { Session } from './common';
 import { exitCodeOf, outcomeJson, reportOutcome, type Outcome, type OutcomeView } from './outcome';
 import { phaseLine, planLines } from './summary';
-import { announce, dispatchHandle, isRunning, outcomeOf, tryQuery, watchDispatch } from './watch';
+import { announce, currentOutcome, dispatchHandle, outcomeOf, watchDispatch } from './watch';
 
 /** The failures a dispatch kept, grouped by cause; absent when none failed. */
 export function statusFailureGroups(outcome: Outcome): FailureGroups | undefined {
@@ -46,9 +46,7 @@ export async function showStatus(
     if (!view.json) printGroups(await outcomeOf(handle).catch(() => undefined));
     return code;
   }
-  const outcome: Outcome = (await isRunning(handle))
-    ? { status: 'running', progress: await tryQuery(handle) }
-    : await outcomeOf(handle);
+  const outcome = await currentOutcome(handle);
   if (view.json) {
     const groups = statusFailureGroups(outcome);
     console.log(

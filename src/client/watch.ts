@@ -25,6 +25,24 @@ export function dispatchHandle(client: Client, dispatchId: string): DispatchHand
 
 /** The final outcome of a closed dispatch, read from its result or failure. */
 export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
+  return closedOutcome(handle, async () => (await handle.describe()).closeTime);
+}
+
+/**
+ * Where a dispatch stands now, running or closed, with one describe: against a remote server each
+ * round trip is what a user waits for at the terminal.
+ */
+export async function currentOutcome(handle: DispatchHandle): Promise<Outcome> {
+  const description = await describeDispatch(handle);
+  if (description.status.name === 'RUNNING') return { status: 'running', progress: await tryQuery(handle) };
+  return closedOutcome(handle, async () => description.closeTime);
+}
+
+/** `closeTime` is asked for once the result is in, when the dispatch has certainly closed. */
+async function closedOutcome(
+  handle: DispatchHandle,
+  closeTime: () => Promise<Date | undefined>,
+): Promise<Outcome> {
   let outcome: Outcome;
   try {
     outcome = resultOutcome(await handle.result());
@@ -32,7 +50,7 @@ export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
     if (!(err instanceof WorkflowFailedError)) throw err;
     outcome = failureOutcome(err);
   }
-  const closed = (await handle.describe()).closeTime;
+  const closed = await closeTime();
   return {
     ...outcome,
     progress: outcome.progress ?? (await tryQuery(handle)),
@@ -50,8 +68,12 @@ export async function tryQuery(handle: DispatchHandle): Promise<DispatchProgress
 
 /** Whether the dispatch still runs; one that does not exist is a mistake in the id given. */
 export async function isRunning(handle: DispatchHandle): Promise<boolean> {
+  return (await describeDispatch(handle)).status.name === 'RUNNING';
+}
+
+async function describeDispatch(handle: DispatchHandle) {
   try {
-    return (await handle.describe()).status.name === 'RUNNING';
+    return await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError)
       throw new ExitError(
