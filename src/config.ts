@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { BUCKET_PATH } from './storage/s3-url';
+import { isUrl, UI_URL_PROBLEM } from './ui-url';
 import { formatIssues } from './zod-issues';
 
 const nonEmpty = z.string().trim().min(1);
@@ -27,7 +28,7 @@ const commaList = z
 
 const schema = z.object({
   TEMPORAL_TASK_QUEUE: nonEmpty.default('analysis'),
-  TEMPORAL_UI_URL: z.url().optional(),
+  TEMPORAL_UI_URL: z.string().trim().refine(isUrl, UI_URL_PROBLEM).optional(),
   MONGODB_URI: z
     .string()
     .trim()

@@ -29,7 +29,8 @@ export class ExitError extends Error {
 }
 
 export interface Session {
-  config: Config;
+  /** Read and checked on first use: a command that needs none of it does not load its schema. */
+  readonly config: Config;
   temporal(): Promise<Client>;
   mongo(): Promise<MongoClient>;
 }
@@ -43,12 +44,14 @@ export async function runCommand(body: (session: Session) => Promise<number | vo
   let mongo: MongoClient | undefined;
   let code: number = EXIT.ok;
   try {
-    const { loadConfig } = require('../config') as typeof ConfigModule;
-    const config = loadConfig();
+    let config: Config | undefined;
     const session: Session = {
-      config,
+      get config() {
+        const { loadConfig } = require('../config') as typeof ConfigModule;
+        return (config ??= loadConfig());
+      },
       temporal: async () => (temporal ??= await connectTemporal()),
-      mongo: async () => (mongo ??= await connectDatabase(config)),
+      mongo: async () => (mongo ??= await connectDatabase(session.config)),
     };
     code = (await body(session)) ?? EXIT.ok;
   } catch (err) {

@@ -10,9 +10,9 @@ import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-attributes';
 import { EXIT, type Session } from './common';
 import { dispatchWorkflowId } from '../workflow-ids';
-import { reportOutcome } from './outcome';
+import { announce, reportOutcome } from './outcome';
 import { checkInputSize } from './workflow-input';
-import { announce, awaitPlan, followToEnd } from './watch';
+import { awaitPlan, followToEnd } from './watch';
 
 export interface LaunchFlags {
   wait?: boolean;

@@ -1,8 +1,8 @@
-import type { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+// No value imports of the SDK here: `status` reads a dispatch without loading it (lean-status.ts).
 import { ErrorType } from '../errors';
 import type { DispatchProgress, DispatchResult } from '../workflows/messages';
-import { EXIT } from './common';
+import { dispatchIdOf } from '../workflow-ids';
+import { EXIT, ExitError } from './common';
 import { elapsedSeconds, summaryText, tasksPerSecond } from './summary';
 
 export type OutcomeStatus =
@@ -42,30 +42,30 @@ export function rootCause(err: Error): Error {
 }
 
 /**
- * The outcome of a dispatch whose result threw. A failure the workflow raised itself carries its
- * progress as details; otherwise the caller asks the closed workflow for it.
+ * A dispatch that failed with an error the workflow raised itself: its progress rides along as
+ * the failure's details.
  */
-export function failureOutcome(err: WorkflowFailedError): Outcome {
-  const cause = err.cause;
-  if (cause instanceof CancelledFailure) return { status: 'cancelled' };
-  if (cause instanceof ApplicationFailure)
-    return {
-      status: 'failed',
-      progress: cause.details?.[0] as DispatchProgress | undefined,
-      error: cause.message,
-      errorType: cause.type ?? undefined,
-    };
-  const root = cause ? rootCause(cause) : err;
+export function raisedOutcome(failure: {
+  message: string;
+  type?: string | null;
+  details?: unknown[] | null;
+}): Outcome {
   return {
-    status:
-      cause instanceof TerminatedFailure
-        ? 'terminated'
-        : cause instanceof TimeoutFailure
-          ? 'timed_out'
-          : 'failed',
-    error: root.message,
-    errorType: root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined,
+    status: 'failed',
+    progress: failure.details?.[0] as DispatchProgress | undefined,
+    error: failure.message,
+    errorType: failure.type ?? undefined,
   };
+}
+
+/** The dispatch id and its Web UI link, first of all, so that the user can follow it elsewhere. */
+export function announce(view: OutcomeView): void {
+  if (!view.json) console.log(`dispatch ${view.dispatchId}\nweb ui   ${view.url}`);
+}
+
+/** The error of a dispatch id the Temporal server does not know: a mistake in what was typed. */
+export function noSuchDispatch(workflowId: string): ExitError {
+  return new ExitError(`no dispatch ${dispatchIdOf(workflowId)} on this Temporal server`, EXIT.input);
 }
 
 /** For the help of every command that waits for a dispatch. */

@@ -1,10 +1,15 @@
 import { groupFailures, type FailureGroups } from '../failure-signature';
 import { webUiUrl } from '../temporal';
+import { uiUrlFromEnv } from '../ui-url';
 import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import type { Session } from './common';
-import { exitCodeOf, outcomeJson, reportOutcome, type Outcome, type OutcomeView } from './outcome';
+import { leanCurrentOutcome } from './lean-status';
+import { announce, exitCodeOf, outcomeJson, reportOutcome, type Outcome, type OutcomeView } from './outcome';
 import { phaseLine, planLines } from './summary';
-import { announce, currentOutcome, dispatchHandle, outcomeOf, watchDispatch } from './watch';
+import type * as Watch from './watch';
+
+// The SDK's client is loaded only to watch, or when the lean reads cannot answer.
+const loadWatch = () => require('./watch') as typeof Watch;
 
 /** The failures a dispatch kept, grouped by cause; absent when none failed. */
 export function statusFailureGroups(outcome: Outcome): FailureGroups | undefined {
@@ -34,19 +39,25 @@ export async function showStatus(
   flags: { watch?: boolean; json?: boolean },
 ): Promise<number> {
   const dispatchId = dispatchIdOf(id);
-  const handle = dispatchHandle(await session.temporal(), dispatchId);
   const view: OutcomeView = {
     dispatchId,
-    url: webUiUrl(session.config, 'workflows', dispatchWorkflowId(dispatchId)),
+    url: webUiUrl({ TEMPORAL_UI_URL: uiUrlFromEnv() }, 'workflows', dispatchWorkflowId(dispatchId)),
     json: flags.json === true,
   };
   if (flags.watch) {
+    const { dispatchHandle, outcomeOf, watchDispatch } = loadWatch();
+    const handle = dispatchHandle(await session.temporal(), dispatchId);
     const code = await watchDispatch(handle, session.config.TEMPORAL_TASK_QUEUE, view);
     // The summary is printed; the causes follow it (JSON output stays the one summary object).
     if (!view.json) printGroups(await outcomeOf(handle).catch(() => undefined));
     return code;
   }
-  const outcome = await currentOutcome(handle);
+  const outcome =
+    (await leanCurrentOutcome(dispatchWorkflowId(dispatchId))) ??
+    (await (async () => {
+      const { currentOutcome, dispatchHandle } = loadWatch();
+      return currentOutcome(dispatchHandle(await session.temporal(), dispatchId));
+    })());
   if (view.json) {
     const groups = statusFailureGroups(outcome);
     console.log(

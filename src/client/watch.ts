@@ -5,10 +5,11 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { PlanSummary } from '../types';
 import type { dispatch } from '../workflows/dispatch';
 import { progressQuery, type DispatchProgress } from '../workflows/messages';
-import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
-import { EXIT, ExitError } from './common';
+import { dispatchWorkflowId } from '../workflow-ids';
+import { failureOutcome } from './failure-outcome';
 import {
-  failureOutcome,
+  announce,
+  noSuchDispatch,
   reportOutcome,
   resultOutcome,
   rootCause,
@@ -75,11 +76,7 @@ async function describeDispatch(handle: DispatchHandle) {
   try {
     return await handle.describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new ExitError(
-        `no dispatch ${dispatchIdOf(handle.workflowId)} on this Temporal server`,
-        EXIT.input,
-      );
+    if (err instanceof WorkflowNotFoundError) throw noSuchDispatch(handle.workflowId);
     throw err;
   }
 }
@@ -138,11 +135,6 @@ async function waitForPlan(handle: DispatchHandle, taskQueue: string): Promise<D
     }
     await delay(500);
   }
-}
-
-/** The dispatch id and its Web UI link, first of all, so that the user can follow it elsewhere. */
-export function announce(view: OutcomeView): void {
-  if (!view.json) console.log(`dispatch ${view.dispatchId}\nweb ui   ${view.url}`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { PROGRESS_QUERY } from './message-names';
 import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
 
 export interface JobInput {
@@ -126,7 +127,7 @@ export interface DispatchResult extends DispatchProgress {
 }
 
 export const jobFinishedSignal = defineSignal<[JobReport]>('jobFinished');
-export const progressQuery = defineQuery<DispatchProgress>('progress');
+export const progressQuery = defineQuery<DispatchProgress>(PROGRESS_QUERY);
 /** Changes `num_parallel_workers` of a running dispatch; answers the old and new value. */
 export const resizeUpdate = defineUpdate<{ previous: number; current: number }, [number]>('resize');
 /** Stops (true) or resumes (false) the start of new jobs; running jobs go on. */

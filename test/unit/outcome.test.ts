@@ -11,10 +11,10 @@ import {
   TimeoutType,
 } from '@temporalio/common';
 import { ErrorType } from '../../src/errors';
+import { failureOutcome } from '../../src/client/failure-outcome';
 import {
   failedBeforePlanning,
   exitCodeOf,
-  failureOutcome,
   outcomeJson,
   reportOutcome,
   resultOutcome,
