@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
 import { mapWithConcurrency } from '../pool';
 import type { ObjectFacts } from './fingerprint';
-import { listObjectsAfter } from '../storage/s3';
+import { listObjectsAfter, type ListedObjectFacts } from '../storage/s3';
 import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';
 
 /** Prefixes walked one after another by one lane; lanes run side by side. */
@@ -100,6 +100,45 @@ async function walk(
   facts: ObjectFacts | undefined,
 ): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>(prefixes.map((prefix) => [prefix, []]));
+  try {
+    await walkPrefixes(s3, bucket, prefixes, onListed, (prefix, object) => {
+      const input = inputKey(object.key.slice(prefix.length), extension);
+      if (input === undefined) return undefined;
+      const urls = found.get(prefix)!;
+      const url = s3Url(bucket, prefix + input.path);
+      // A folder's keys come one after another; its first one already gave the input.
+      if (urls[urls.length - 1] !== url) urls.push(url);
+      // Inside a folder input (a zarr store of many chunks): the walk may jump past the rest of it.
+      if (input.folder) return `${prefix}${input.path}/${PAST_EVERY_CHARACTER}`;
+      facts?.set(url, { size: object.size, ...(object.etag ? { etag: object.etag } : {}) });
+      return undefined;
+    });
+  } catch (err) {
+    // A missing bucket will not appear on retry; anything else (throttling, network) might pass.
+    if ((err as Error).name === 'NoSuchBucket')
+      throw new InputError(
+        `bucket ${bucket} (of asset location s3://${bucket}/${prefixes[0]}) does not exist`,
+      );
+    throw err;
+  }
+  for (const [prefix, urls] of found) found.set(prefix, [...new Set(urls)].sort());
+  return found;
+}
+
+/**
+ * Lists every object under each of the sorted, non-nested `prefixes` of one bucket with one
+ * listing within their common prefix that jumps (StartAfter) over stretches no prefix owns, and
+ * hands each to `visit` with its prefix (a folder's own marker object, the key `prefix` itself,
+ * is left out). `visit` may answer a key to jump past when its object is the last of a page: the
+ * rest of a folder it has seen enough of. `onListed` counts the prefixes walked.
+ */
+export async function walkPrefixes(
+  s3: S3Client,
+  bucket: string,
+  prefixes: string[],
+  onListed: () => void,
+  visit: (prefix: string, object: ListedObjectFacts) => string | undefined,
+): Promise<void> {
   // Listing within the run's common prefix stops the walk at the run's end of the bucket.
   const within = commonPrefix(prefixes[0]!, prefixes[prefixes.length - 1]!);
   let current = 0;
@@ -107,58 +146,40 @@ async function walk(
   let startAfter = prefixes[0]!;
   let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
   for (;;) {
-    // The folder input the page's last key fell in, whose other keys the next page jumps over.
-    let folder: string | undefined;
-    const { objects, truncated } = await listPage(
-      s3,
+    const { objects, truncated } = await listObjectsAfter(s3, {
       bucket,
-      within,
+      prefix: within,
       startAfter,
-      pageSize,
-      prefixes[current]!,
-    );
-    const keys = objects.map((object) => object.key);
+      maxKeys: pageSize,
+    });
+    // Where `visit` would have the walk go past the page's last key.
+    let jump: string | undefined;
     let matched = 0;
-    for (const [index, key] of keys.entries()) {
-      folder = undefined;
+    for (const object of objects) {
+      jump = undefined;
       // Past the current prefix's stretch: on to the prefix this key may belong to.
       while (
         current < prefixes.length &&
-        !key.startsWith(prefixes[current]!) &&
-        byteOrder(key, prefixes[current]!) > 0
+        !object.key.startsWith(prefixes[current]!) &&
+        byteOrder(object.key, prefixes[current]!) > 0
       ) {
         current++;
         onListed();
       }
       if (current === prefixes.length) break;
       const prefix = prefixes[current]!;
-      if (!key.startsWith(prefix)) continue; // between selected prefixes
+      if (!object.key.startsWith(prefix)) continue; // between selected prefixes
       matched++;
-      const input = inputKey(key.slice(prefix.length), extension);
-      if (input === undefined) continue;
-      const urls = found.get(prefix)!;
-      const url = s3Url(bucket, prefix + input.path);
-      // A folder's keys come one after another; its first one already gave the input.
-      if (urls[urls.length - 1] !== url) urls.push(url);
-      if (input.folder) folder = `${prefix}${input.path}/`;
-      else if (facts)
-        facts.set(url, {
-          size: objects[index]!.size,
-          ...(objects[index]!.etag ? { etag: objects[index]!.etag } : {}),
-        });
+      if (object.key !== prefix) jump = visit(prefix, object);
     }
-    const last = keys[keys.length - 1];
+    const last = objects[objects.length - 1]?.key;
     if (current === prefixes.length || !truncated || last === undefined) break;
-    // In a stretch of keys no selected asset owns: jump to the next selected prefix. Inside a
-    // folder input (a zarr store of many chunks): jump past the rest of it.
+    // In a stretch of keys no selected prefix owns: jump to the next one.
     startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
-    const pastFolder = folder === undefined ? undefined : folder + PAST_EVERY_CHARACTER;
-    if (pastFolder !== undefined && byteOrder(pastFolder, startAfter) > 0) startAfter = pastFolder;
-    pageSize = matched * 2 >= keys.length ? DENSE_PAGE : SPARSE_PAGE;
+    if (jump !== undefined && byteOrder(jump, startAfter) > 0) startAfter = jump;
+    pageSize = matched * 2 >= objects.length ? DENSE_PAGE : SPARSE_PAGE;
   }
   for (; current < prefixes.length; current++) onListed();
-  for (const [prefix, urls] of found) found.set(prefix, [...new Set(urls)].sort());
-  return found;
 }
 
 /**
@@ -190,23 +211,4 @@ export function commonPrefix(a: string, b: string): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return a.slice(0, i);
-}
-
-async function listPage(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-  startAfter: string,
-  maxKeys: number,
-  asset: string,
-) {
-  try {
-    return await listObjectsAfter(s3, { bucket, prefix, startAfter, maxKeys });
-  } catch (err) {
-    // A missing bucket will not appear on retry; anything else (throttling, network) might pass.
-    if ((err as Error).name === 'NoSuchBucket') {
-      throw new InputError(`bucket ${bucket} (of asset location s3://${bucket}/${asset}) does not exist`);
-    }
-    throw err;
-  }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mapWithConcurrency } from '../pool';
 import { listObjectsAfter, type ListedObjectFacts } from '../storage/s3';
-import { byteOrder, commonPrefix, DENSE_PAGE, listingRuns, SPARSE_PAGE } from './discover';
+import { listingRuns, walkPrefixes } from './discover';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { InputFingerprint, Task } from '../types';
 
@@ -86,11 +86,7 @@ export async function listFolderFingerprints(
   return fingerprints;
 }
 
-/**
- * Every object under each of the sorted, non-nested `prefixes` of one bucket, walked as discovery
- * walks them: one listing within their common prefix, jumping over keys no folder owns. The
- * folder's own marker object (the key `prefix` itself) holds nothing and is left out.
- */
+/** Every object under each of the sorted, non-nested `prefixes` of one bucket, walked as discovery walks them. */
 async function walkFolders(
   s3: S3Client,
   bucket: string,
@@ -98,40 +94,10 @@ async function walkFolders(
   onListed: () => void,
 ): Promise<Map<string, ListedObjectFacts[]>> {
   const found = new Map<string, ListedObjectFacts[]>(prefixes.map((prefix) => [prefix, []]));
-  const within = commonPrefix(prefixes[0]!, prefixes[prefixes.length - 1]!);
-  let current = 0;
-  let startAfter = prefixes[0]!;
-  let pageSize = prefixes.length === 1 ? DENSE_PAGE : SPARSE_PAGE;
-  for (;;) {
-    const { objects, truncated } = await listObjectsAfter(s3, {
-      bucket,
-      prefix: within,
-      startAfter,
-      maxKeys: pageSize,
-    });
-    let matched = 0;
-    for (const object of objects) {
-      while (
-        current < prefixes.length &&
-        !object.key.startsWith(prefixes[current]!) &&
-        byteOrder(object.key, prefixes[current]!) > 0
-      ) {
-        current++;
-        onListed();
-      }
-      if (current === prefixes.length) break;
-      const prefix = prefixes[current]!;
-      if (!object.key.startsWith(prefix) || object.key === prefix) continue;
-      matched++;
-      found.get(prefix)!.push(object);
-    }
-    const last = objects[objects.length - 1]?.key;
-    if (current === prefixes.length || !truncated || last === undefined) break;
-    // Between folders: jump to the next one.
-    startAfter = byteOrder(last, prefixes[current]!) < 0 ? prefixes[current]! : last;
-    pageSize = matched * 2 >= objects.length ? DENSE_PAGE : SPARSE_PAGE;
-  }
-  for (; current < prefixes.length; current++) onListed();
+  await walkPrefixes(s3, bucket, prefixes, onListed, (prefix, object) => {
+    found.get(prefix)!.push(object);
+    return undefined;
+  });
   return found;
 }
 
@@ -203,23 +169,18 @@ export async function fingerprintTasks(
     concurrency?: number;
     onListed?: () => void;
     warn?: (message: string) => void;
-    /** Folders fingerprinted by an earlier call, reused; this call's are added. */
-    cache?: Map<string, InputFingerprint>;
   } = {},
 ): Promise<number> {
   const pending = tasks.filter((task) => task.input_fingerprints === undefined);
-  const listed = options.cache ?? new Map<string, InputFingerprint>();
   const folders = new Set<string>();
-  for (const task of pending)
-    for (const url of inputUrls(task)) if (!files.has(url) && !listed.has(url)) folders.add(url);
-  const found = await listFolderFingerprints(
+  for (const task of pending) for (const url of inputUrls(task)) if (!files.has(url)) folders.add(url);
+  const listed = await listFolderFingerprints(
     s3,
     [...folders],
     options.concurrency,
     options.onListed,
     options.warn,
   );
-  for (const [url, fingerprint] of found) listed.set(url, fingerprint);
   for (const task of pending) {
     const fingerprints = inputUrls(task).map(
       (url) => fileFingerprint(url, files.get(url)) ?? listed.get(url),
@@ -227,5 +188,5 @@ export async function fingerprintTasks(
     if (fingerprints.every((fingerprint) => fingerprint !== undefined))
       task.input_fingerprints = fingerprints;
   }
-  return found.size;
+  return listed.size;
 }

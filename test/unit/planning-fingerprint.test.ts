@@ -155,15 +155,6 @@ describe('planning/fingerprint', () => {
     assert.equal(tasks[1]!.input_fingerprints![0]!.objects, 3);
     assert.deepEqual(tasks[2]!.input_fingerprints, tasks[1]!.input_fingerprints);
     assert.deepEqual(tasks[3]!.input_fingerprints, [{ url: 'kept', size: 0 }]);
-
-    // Calls that share a cache list a folder once.
-    const counted = fakeLister(zarr);
-    const cache = new Map();
-    await fingerprintTasks(counted.client, [task(['s3://bkt/a'], ['s3://bkt/a/x.zarr'])], facts, { cache });
-    const again = [task(['s3://bkt/b'], ['s3://bkt/a/x.zarr'])];
-    assert.equal(await fingerprintTasks(counted.client, again, facts, { cache }), 0);
-    assert.equal(counted.requests.length, 2);
-    assert.equal(again[0]!.input_fingerprints![0]!.objects, 3);
   });
 
   test('fingerprintListedFiles: only tasks whose inputs are all listed files, and without a request', () => {
