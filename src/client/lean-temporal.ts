@@ -1,8 +1,7 @@
 import type * as Http2 from 'node:http2';
-import type * as Protobuf from 'protobufjs';
-import type { INamespace, Root, Type } from 'protobufjs';
 import { temporalSettings } from '../temporal';
-import { LEAN_SCHEMA, WORKFLOW_SERVICE } from './lean-schema';
+import { decodeMessage, encodeMessage } from './lean-codec';
+import { WORKFLOW_SERVICE } from './lean-schema';
 
 /**
  * A few reads of one workflow over plain gRPC, for commands a user types often (`status`): the
@@ -253,22 +252,6 @@ export function readCloseEvent(event: HistoryEvent): CloseEvent {
   throw new Unsupported('the workflow went on in another run');
 }
 
-let schema: Root | undefined;
-
-/** A message of the lean schema, decoded into a plain object (64-bit numbers as numbers, enums by name). */
-export function decodeMessage<T>(name: string, bytes: Uint8Array): T {
-  const type = leanType(name);
-  return type.toObject(type.decode(bytes), { longs: Number, enums: String }) as T;
-}
-
-function leanType(name: string): Type {
-  if (!schema) {
-    const protobuf = require('protobufjs/light') as typeof Protobuf;
-    schema = protobuf.Root.fromJSON(LEAN_SCHEMA as unknown as INamespace);
-  }
-  return schema.lookupType(name);
-}
-
 export class LeanWorkflowReader {
   private constructor(
     private readonly channel: GrpcChannel,
@@ -351,12 +334,11 @@ export class LeanWorkflowReader {
 
   private async call<T>(method: string, request: object): Promise<T> {
     const service = 'temporal.api.workflowservice.v1';
-    const requestType = leanType(`${service}.${method}Request`);
     let bytes: Buffer;
     try {
       bytes = await this.channel.unary(
         `/${WORKFLOW_SERVICE}/${method}`,
-        requestType.encode(requestType.fromObject(request)).finish(),
+        encodeMessage(`${service}.${method}Request`, request),
       );
     } catch (err) {
       throw err instanceof GrpcError && err.code === NOT_FOUND ? new WorkflowMissing(err.message) : err;

@@ -10,16 +10,12 @@ import {
 } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import fullRoot from '@temporalio/proto/protos/root';
+import Long from 'long';
 import { Enum, Root, Type, type INamespace, type ReflectionObject } from 'protobufjs';
 import { LEAN_SCHEMA } from '../../src/client/lean-schema';
 import { failureOutcome } from '../../src/client/failure-outcome';
-import {
-  decodeMessage,
-  decodePayload,
-  grpcTarget,
-  readCloseEvent,
-  Unsupported,
-} from '../../src/client/lean-temporal';
+import { decodeMessage, encodeMessage } from '../../src/client/lean-codec';
+import { decodePayload, grpcTarget, readCloseEvent, Unsupported } from '../../src/client/lean-temporal';
 import { closedOutcome } from '../../src/client/lean-status';
 import { resultOutcome, type Outcome } from '../../src/client/outcome';
 import type { DispatchResult } from '../../src/workflows/messages';
@@ -159,6 +155,64 @@ describe('lean reads of a workflow', () => {
     assert.throws(
       () => readCloseEvent(decodeMessage('temporal.api.history.v1.HistoryEvent', encoded)),
       Unsupported,
+    );
+  });
+
+  test('requests encode as the API decodes them; responses decode past the fields left out', () => {
+    const { workflowservice } = temporal.api;
+    const history = workflowservice.v1.GetWorkflowExecutionHistoryRequest.decode(
+      encodeMessage('temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest', {
+        namespace: 'ns',
+        execution: { workflowId: 'dispatch-x' },
+        nextPageToken: Buffer.from([0, 1, 255]),
+        waitNewEvent: true,
+        historyEventFilterType: 'HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT',
+        skipArchival: true,
+      }),
+    );
+    assert.equal(history.namespace, 'ns');
+    assert.equal(history.execution?.workflowId, 'dispatch-x');
+    assert.deepEqual([...history.nextPageToken], [0, 1, 255]);
+    assert.equal(history.waitNewEvent, true);
+    assert.equal(history.skipArchival, true);
+    assert.equal(
+      history.historyEventFilterType,
+      temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+    );
+    const query = workflowservice.v1.QueryWorkflowRequest.decode(
+      encodeMessage('temporal.api.workflowservice.v1.QueryWorkflowRequest', {
+        namespace: 'ns',
+        execution: { workflowId: 'w' },
+        query: { queryType: 'progress' },
+      }),
+    );
+    assert.equal(query.query?.queryType, 'progress');
+
+    // A full description, most of it not in the lean schema.
+    const description = workflowservice.v1.DescribeWorkflowExecutionResponse.encode({
+      executionConfig: { taskQueue: { name: 'analysis' } },
+      workflowExecutionInfo: {
+        execution: { workflowId: 'w', runId: 'r' },
+        type: { name: 'dispatch' },
+        startTime: { seconds: Long.fromNumber(1_700_000_000) },
+        closeTime: { seconds: Long.fromNumber(1_700_000_100), nanos: 250_000_000 },
+        status: temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+        historyLength: Long.fromNumber(42),
+        memo: { fields: { note: json('x') } },
+        searchAttributes: { indexedFields: { DispatchId: json('d1') } },
+        taskQueue: 'analysis',
+      },
+      pendingActivities: [{ activityId: '1', attempt: 3 }],
+    }).finish();
+    assert.deepEqual(
+      decodeMessage('temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse', description),
+      {
+        workflowExecutionInfo: {
+          execution: { workflowId: 'w', runId: 'r' },
+          closeTime: { seconds: 1_700_000_100, nanos: 250_000_000 },
+          status: 'WORKFLOW_EXECUTION_STATUS_COMPLETED',
+        },
+      },
     );
   });
 
