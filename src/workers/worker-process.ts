@@ -14,6 +14,7 @@ import { InputError } from '../errors';
 import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
 import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
+import { tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
 
 export interface WorkerHandle {
@@ -57,6 +58,8 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     throw new InputError(`--pools: ${(err as Error).message}`);
   }
   installRuntimeLogging(config.LOG_LEVEL);
+  // Before the workflow thread starts (Worker.create), so that its heap is sized by these flags too.
+  tuneHeap();
   // Bundled while the connections are made; awaited where the worker needs it.
   const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : workflowBundle();
   bundling.catch(() => undefined);

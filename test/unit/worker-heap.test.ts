@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, test } from 'node:test';
+import { getHeapStatistics } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { tuneHeap, userSizedHeap } from '../../src/workers/heap';
+
+describe('worker heap', () => {
+  test('userSizedHeap sees a heap size the user gave on the command line or in NODE_OPTIONS', () => {
+    assert.equal(userSizedHeap([], ''), false);
+    assert.equal(userSizedHeap(['--enable-source-maps'], '--require tsx/cjs'), false);
+    assert.equal(userSizedHeap(['--max-old-space-size=160'], ''), true);
+    assert.equal(userSizedHeap(['--max_old_space_size=160'], ''), true);
+    assert.equal(userSizedHeap([], '--trace-warnings --max-old-space-size=512'), true);
+    assert.equal(userSizedHeap([], '--max-semi-space-size=8'), true);
+    assert.equal(userSizedHeap([], '--max-heap-size=300'), true);
+  });
+
+  test('tuneHeap sizes the young generation of a thread started after it, not of the running one', async () => {
+    const before = getHeapStatistics().heap_size_limit;
+    tuneHeap();
+    assert.equal(getHeapStatistics().heap_size_limit, before);
+    const thread = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit);`,
+      { eval: true },
+    );
+    const [limit] = (await once(thread, 'message')) as [number];
+    await thread.terminate();
+    // The limit counts three semi-spaces of the young generation: 3 x 4 MiB against 3 x 16 MiB.
+    assert.ok(before - limit >= 32 * 1024 * 1024, `thread heap limit ${limit}, main ${before}`);
+  });
+});
