@@ -19,7 +19,11 @@ export async function connectClient(): Promise<Client> {
 }
 
 /** Web UI page of a workflow or a schedule; TEMPORAL_UI_URL overrides the local dev server's default. */
-export function webUiUrl(config: Pick<Config, 'TEMPORAL_UI_URL'>, page: 'workflows' | 'schedules', id: string): string {
+export function webUiUrl(
+  config: Pick<Config, 'TEMPORAL_UI_URL'>,
+  page: 'workflows' | 'schedules',
+  id: string,
+): string {
   const { namespace } = temporalSettings();
   const base = (config.TEMPORAL_UI_URL ?? DEFAULT_UI_URL).replace(/\/+$/, '');
   return `${base}/namespaces/${encodeURIComponent(namespace)}/${page}/${encodeURIComponent(id)}`;

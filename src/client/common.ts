@@ -81,11 +81,16 @@ async function connectTemporal(): Promise<Client> {
     const { connectClient } = require('../temporal') as typeof TemporalModule;
     return await connectClient();
   } catch (err) {
-    throw new ExitError(
-      `cannot reach the Temporal server at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${(err as Error).message}`,
-      EXIT.failed,
-    );
+    throw temporalUnreachable(err as Error);
   }
+}
+
+/** A Temporal server that cannot be reached, named (its address) with why. */
+export function temporalUnreachable(err: Error): ExitError {
+  return new ExitError(
+    `cannot reach the Temporal server at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${err.message}`,
+    EXIT.failed,
+  );
 }
 
 async function connectDatabase(config: Config): Promise<MongoClient> {

@@ -1,6 +1,13 @@
 import { PROGRESS_QUERY } from '../workflows/message-names';
 import type { DispatchProgress, DispatchResult } from '../workflows/messages';
-import { LeanWorkflowReader, WorkflowMissing, type CloseEvent, type FailureView } from './lean-temporal';
+import { temporalUnreachable } from './common';
+import {
+  LeanWorkflowReader,
+  Unreachable,
+  WorkflowMissing,
+  type CloseEvent,
+  type FailureView,
+} from './lean-temporal';
 import { noSuchDispatch, raisedOutcome, resultOutcome, type Outcome } from './outcome';
 
 /** Statuses of a workflow that ended; a paused one, or one of a newer server, is left to the SDK. */
@@ -9,8 +16,9 @@ const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'TIMED_
 /**
  * Where a dispatch stands, as `currentOutcome` (watch.ts) reads it through the SDK, from the lean
  * reads: a tenth of a second instead of four. Undefined when they cannot answer exactly as the SDK
- * would (an ending other than completed or failed by the workflow's own error, an unreachable
- * server, any surprise): the caller then asks the SDK, which answers, or fails, as it always did.
+ * would (a run continued elsewhere, an encoding it does not know, a server error, any surprise):
+ * the caller then asks the SDK, which answers, or fails, as it always did. A server it cannot
+ * connect to fails here, as the SDK would, without the SDK's start-up first.
  */
 export async function leanCurrentOutcome(workflowId: string): Promise<Outcome | undefined> {
   let reader: LeanWorkflowReader;
@@ -33,6 +41,7 @@ export async function leanCurrentOutcome(workflowId: string): Promise<Outcome | 
     return { ...outcome, progress: outcome.progress ?? (await progress()), endedAt: description.closeTime };
   } catch (err) {
     if (err instanceof WorkflowMissing) throw noSuchDispatch(workflowId);
+    if (err instanceof Unreachable) throw temporalUnreachable(err);
     if (process.env.DEBUG) console.error(`status: read through the SDK: ${(err as Error).message}`);
     return undefined;
   } finally {

@@ -17,6 +17,11 @@ export class Unsupported extends Error {
   override name = 'Unsupported';
 }
 
+/** No connection to the server could be made: asking the SDK would fail the same way, later. */
+export class Unreachable extends Error {
+  override name = 'Unreachable';
+}
+
 /** The workflow does not exist on the server. */
 export class WorkflowMissing extends Error {
   override name = 'WorkflowMissing';
@@ -98,6 +103,9 @@ function failureView(failure: FailureMessage): FailureView {
 }
 
 const DEFAULT_PORT = 7233;
+/** As the SDK's connect timeout: a call that hears nothing for this long gives up. */
+const CALL_TIMEOUT_MS = 10_000;
+const http2Constants = () => (require('node:http2') as typeof Http2).constants;
 /** gRPC status codes. */
 const NOT_FOUND = 5;
 
@@ -172,11 +180,16 @@ class GrpcChannel {
           ...(tls.servername ? { servername: tls.servername } : {}),
         })
       : http2.connect(`http://${target}`);
+    const authority = tls?.servername ? { ':authority': tls.servername } : {};
+    const channel = new GrpcChannel(session, { ...headers, ...authority });
+    session.once('connect', () => (channel.connected = true));
     // Errors reach the calls in flight; a session error with none in flight has nobody to tell.
     session.on('error', () => undefined);
-    const authority = tls?.servername ? { ':authority': tls.servername } : {};
-    return new GrpcChannel(session, { ...headers, ...authority });
+    return channel;
   }
+
+  /** Whether the connection (and its TLS handshake) was made. */
+  private connected = false;
 
   close(): void {
     this.session.close();
@@ -208,8 +221,14 @@ class GrpcChannel {
         readStatus(headers);
       });
       stream.on('trailers', readStatus);
+      // A server that never answers (packets dropped) must not hold a terminal forever.
+      stream.setTimeout(CALL_TIMEOUT_MS, () => {
+        stream.close(http2Constants().NGHTTP2_CANCEL);
+        const silence = `no answer within ${CALL_TIMEOUT_MS / 1000} s`;
+        reject(this.connected ? new Unsupported(silence) : new Unreachable(silence));
+      });
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', reject);
+      stream.on('error', (err) => reject(this.connected ? err : new Unreachable(err.message)));
       stream.on('end', () => {
         if (!status) return reject(new Unsupported('a response without a gRPC status'));
         if (status.code !== 0) return reject(new GrpcError(status.code, status.message));
