@@ -14,7 +14,7 @@ import { InputError } from '../errors';
 import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
 import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
-import { tuneHeap } from './heap';
+import { roomToPlan, tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
 
 export interface WorkerHandle {
@@ -97,7 +97,11 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await bundling,
-    activities,
+    activities: {
+      ...activities,
+      planDispatch: roomToPlan(activities.planDispatch),
+      planRetry: roomToPlan(activities.planRetry),
+    },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: 500,

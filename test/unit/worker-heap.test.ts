@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { tuneHeap, userSizedHeap } from '../../src/workers/heap';
+import { heapGrowth, roomToPlan, tuneHeap, userSizedHeap } from '../../src/workers/heap';
 
 describe('worker heap', () => {
   test('userSizedHeap sees a heap size the user gave on the command line or in NODE_OPTIONS', () => {
@@ -29,5 +29,30 @@ describe('worker heap', () => {
     await thread.terminate();
     // The limit counts three semi-spaces of the young generation: 3 x 4 MiB against 3 x 16 MiB.
     assert.ok(before - limit >= 32 * 1024 * 1024, `thread heap limit ${limit}, main ${before}`);
+  });
+
+  test('roomToPlan lets the heap grow further while any planning runs, and tightens it after the last', async () => {
+    tuneHeap();
+    assert.equal(heapGrowth(), 25);
+    const seen: Array<number | undefined> = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const plan = roomToPlan(async (tasks: number) => {
+      seen.push(heapGrowth());
+      await held;
+      return tasks * 2;
+    });
+    const failing = roomToPlan(async () => {
+      seen.push(heapGrowth());
+      throw new Error('bad query');
+    });
+    const first = plan(2);
+    const second = plan(3);
+    await assert.rejects(failing(), /bad query/);
+    assert.equal(heapGrowth(), 50, 'two plans still run');
+    release();
+    assert.deepEqual(await Promise.all([first, second]), [4, 6]);
+    assert.deepEqual(seen, [50, 50, 50]);
+    assert.equal(heapGrowth(), 25);
   });
 });
