@@ -9,23 +9,8 @@ import { currentOutcome, dispatchHandle } from '../../src/client/watch';
 import { dispatchWorkflowId } from '../../src/workflow-ids';
 import { runCli, type CliResult } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
+import { loadedPackages, loadedPackagesProbe } from '../helpers/loaded-packages';
 import { FIXTURE_ANALYSES, testStack, type TestStack } from '../helpers/stack';
-
-/** Prints, as the process exits, the packages it loaded: for the CLI as a user runs it. */
-const PROBE = join(mkdtempSync(join(tmpdir(), 'status-probe-')), 'probe.js');
-writeFileSync(
-  PROBE,
-  `process.on('exit', () => {
-    const names = new Set();
-    for (const file of Object.keys(require.cache)) {
-      const at = file.lastIndexOf('node_modules/');
-      if (at === -1) continue;
-      const parts = file.slice(at + 13).split('/');
-      names.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
-    }
-    process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
-  });`,
-);
 
 /**
  * `status` reads a dispatch over a few plain gRPC calls instead of the SDK's client (a tenth of a
@@ -35,10 +20,13 @@ describe('status without the SDK client', () => {
   let stack: TestStack;
   let spec: string;
   const cli = (...args: string[]) =>
-    runCli(args, { ...stack.env, NODE_OPTIONS: `--require ${PROBE}` }, { timeoutMs: 180_000 });
+    runCli(
+      args,
+      { ...stack.env, NODE_OPTIONS: `--require ${loadedPackagesProbe()}` },
+      { timeoutMs: 180_000 },
+    );
   const output = (result: CliResult) => `exit ${result.code}\n${result.stdout}\n${result.stderr}`;
-  const loaded = (result: CliResult) =>
-    JSON.parse(/^LOADED (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[];
+  const loaded = (result: CliResult) => loadedPackages(result.stderr) ?? [];
   const parameters = (dir: string, tasks: unknown[]) => {
     const file = join(dir, `parameters-${tasks.length}-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify({ distributed_parameters: tasks }));

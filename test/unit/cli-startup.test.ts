@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadedPackages, loadedPackagesProbe } from '../helpers/loaded-packages';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -10,31 +11,24 @@ const ROOT = join(__dirname, '..', '..');
  * whether or not dist/ is built): `--help` must not pay for the libraries only a command's body uses.
  */
 function packagesLoadedBy(args: string[]): string[] {
-  const probe = `
-    const exit = process.exit;
-    process.exit = (code) => {
-      const names = new Set();
-      for (const file of Object.keys(require.cache)) {
-        const at = file.lastIndexOf('node_modules/');
-        if (at === -1) continue;
-        const parts = file.slice(at + 13).split('/');
-        names.add(parts[0].startsWith('@') ? parts[0] + '/' + parts[1] : parts[0]);
-      }
-      process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
-      exit(code);
-    };
-    process.argv = [process.argv[0], 'analysis', ...${JSON.stringify(args)}];
-    require('./src/client/cli.ts');
-  `;
-  const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', probe], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--require',
+      'tsx/cjs',
+      '--require',
+      loadedPackagesProbe(),
+      '-e',
+      `process.argv = [process.argv[0], 'analysis', ...${JSON.stringify(args)}];
+       require('./src/client/cli.ts');`,
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   assert.equal(run.status, 0, `analysis ${args.join(' ')} failed: ${run.stderr}`);
   assert.match(run.stdout, /Usage: analysis/);
-  const line = run.stderr.split('\n').find((l) => l.startsWith('LOADED '));
-  if (!line) throw new Error(`no module report from: analysis ${args.join(' ')}\n${run.stderr}`);
-  return JSON.parse(line.slice(7)) as string[];
+  const loaded = loadedPackages(run.stderr);
+  if (!loaded) throw new Error(`no module report from: analysis ${args.join(' ')}\n${run.stderr}`);
+  return loaded;
 }
 
 const HEAVY = [
