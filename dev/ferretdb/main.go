@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -41,6 +42,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	go keepLookupIndexes(ctx, abs, time.Second, logger)
 	log.Printf("ferretdb-dev listening on %s, data in %s", *listen, abs)
 	if err = f.Run(ctx); err != nil {
 		log.Fatal(err)

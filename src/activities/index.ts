@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../planning/store';
 import type { Stores } from '../storage/database';
+import { idLookups } from '../storage/id-lookups';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities } from './records';
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       codeCommit: (task) => lookups.codeCommit(task.analysis),
       plans,
+      findByIds: idLookups(deps.stores.analysisDb),
     }),
     ...createRunActivities(deps),
     ...createStorageActivities({ s3: deps.s3 }),

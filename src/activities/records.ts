@@ -7,6 +7,7 @@ import { buildRecord } from '../aind/metadata';
 import { inputsChanged } from '../input-digest';
 import { recordedStatus, type RunResult } from '../task-record';
 import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
+import type { FindByIds } from '../storage/id-lookups';
 import { createTaskLocks, type TaskLock } from '../storage/task-locks';
 import type { StoredRecord, Task } from '../types';
 
@@ -20,9 +21,18 @@ export interface RecordDeps {
   codeCommit: (task: Task) => Promise<string | undefined>;
   /** Where a job's tasks are read from. */
   plans: PlanStore;
+  /** Reads records by their ids in the way the database answers best. */
+  findByIds: FindByIds;
 }
 
-export const createRecordActivities = ({ records, locks, temporal, codeCommit, plans }: RecordDeps) => {
+export const createRecordActivities = ({
+  records,
+  locks,
+  temporal,
+  codeCommit,
+  plans,
+  findByIds,
+}: RecordDeps) => {
   const taskLocks = createTaskLocks({
     locks,
     async isRunning(owner) {
@@ -49,11 +59,8 @@ export const createRecordActivities = ({ records, locks, temporal, codeCommit, p
   }): Promise<ClaimStatus[]> {
     const hashes = input.tasks.map((task) => task.hash);
     const existing = new Map<string, { commit?: string; digest?: string }>();
-    const found = records.find(
-      { _id: { $in: hashes } },
-      { projection: { _id: 1, 'code.commit': 1, input_digest: 1 } },
-    );
-    for await (const doc of found)
+    const found = await findByIds(records, hashes, { _id: 1, 'code.commit': 1, input_digest: 1 });
+    for (const doc of found)
       existing.set(doc._id, {
         commit: doc.code?.commit,
         digest: 'input_digest' in doc ? doc.input_digest : undefined,

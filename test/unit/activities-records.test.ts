@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import { createRecordActivities } from '../../src/activities/records';
 import { inputDigest } from '../../src/input-digest';
+import { findByIdsIn } from '../../src/storage/id-lookups';
 import type { PlanStore } from '../../src/planning/store';
 import type { TaskLock } from '../../src/storage/task-locks';
 import type { RunResult } from '../../src/task-record';
@@ -38,10 +39,12 @@ function activities(recorded: Record<string, string | undefined>) {
   const writes: string[] = [];
   const records = {
     find: () => ({
-      async *[Symbol.asyncIterator]() {
-        for (const [_id, input_digest] of Object.entries(recorded))
-          yield { _id, code: { commit: 'abc1234' }, ...(input_digest ? { input_digest } : {}) };
-      },
+      toArray: async () =>
+        Object.entries(recorded).map(([_id, input_digest]) => ({
+          _id,
+          code: { commit: 'abc1234' },
+          ...(input_digest ? { input_digest } : {}),
+        })),
     }),
     async insertOne(record: StoredRecord) {
       writes.push(`insert ${record._id}`);
@@ -61,6 +64,7 @@ function activities(recorded: Record<string, string | undefined>) {
     temporal: () => ({}) as Client,
     codeCommit: async () => 'abc1234',
     plans: {} as PlanStore,
+    findByIds: findByIdsIn,
   });
   return { ...made, writes };
 }
