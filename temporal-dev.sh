@@ -338,8 +338,9 @@ launch() {
       # Keys go by environment, not argv (visible in ps); versitygw reads either name of each.
       local access secret
       access=$(credential AWS_ACCESS_KEY_ID) secret=$(credential AWS_SECRET_ACCESS_KEY)
+      # --keep-alive: S3 itself keeps connections open; without it every request is a new one.
       ROOT_ACCESS_KEY_ID=$access ROOT_ACCESS_KEY=$access ROOT_SECRET_ACCESS_KEY=$secret ROOT_SECRET_KEY=$secret \
-        start_part s3 "$VERSITYGW" --quiet --port "$HOST:$S3_PORT" posix "$DATA/s3"
+        start_part s3 "$VERSITYGW" --quiet --keep-alive --port "$HOST:$S3_PORT" posix "$DATA/s3"
       ;;
   esac
 }
