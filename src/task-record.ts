@@ -23,6 +23,11 @@ export interface RunResult {
    */
   uploaded?: { objects: number; bytes: number };
   /**
+   * Set when the run step also wrote the task's record (the job asked it to, and the upload went
+   * through): the job then skips its commit step. Absent when it could not.
+   */
+  committed?: 'written' | 'existed';
+  /**
    * What identified the task's inputs as the run started, for tasks planned without it (inputs
    * that are folders); the record keeps it. Absent when the task carried its own, or when an input
    * could not be listed.

@@ -28,6 +28,14 @@ export function createActivities(deps: ActivityDeps) {
   const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
   // One store for planning and jobs: jobs started in order share the plan pages it caches.
   const plans = createPlanStore(deps.stores.analysisDb);
+  const records = createRecordActivities({
+    records: deps.stores.records,
+    locks: deps.stores.locks,
+    temporal: deps.temporal,
+    codeCommit: (task) => lookups.codeCommit(task.analysis),
+    plans,
+    findByIds: idLookups(deps.stores.analysisDb),
+  });
   return {
     ...createPlanActivities({
       stores: deps.stores,
@@ -37,15 +45,8 @@ export function createActivities(deps: ActivityDeps) {
       allowSpecCommands: deps.allowSpecCommands,
       ...lookups,
     }),
-    ...createRecordActivities({
-      records: deps.stores.records,
-      locks: deps.stores.locks,
-      temporal: deps.temporal,
-      codeCommit: (task) => lookups.codeCommit(task.analysis),
-      plans,
-      findByIds: idLookups(deps.stores.analysisDb),
-    }),
-    ...createRunActivities(deps),
+    ...records,
+    ...createRunActivities({ ...deps, commitTask: records.commitTask }),
     ...createStorageActivities({ s3: deps.s3 }),
   };
 }

@@ -22,6 +22,17 @@ export interface RunDeps {
   workRoot: string;
   /** This worker's own task queue, where the upload of what it ran must go. */
   workerQueue: string;
+  /** Writes a task's record and gives back its lock: the job's commit step, for a run to take on. */
+  commitTask: (input: CommitInput) => Promise<'written' | 'existed'>;
+}
+
+/** What writing a task's record takes. */
+export interface CommitInput {
+  task: Task;
+  run: RunResult;
+  dispatchId: string;
+  owner: string;
+  force: boolean;
 }
 
 export const createRunActivities = (deps: RunDeps) => ({
@@ -29,9 +40,17 @@ export const createRunActivities = (deps: RunDeps) => ({
    * Runs one task's analysis into a fresh local folder and says which worker holds the results,
    * so the job can send the upload to that worker's queue. With `upload`, it uploads them itself
    * first, saving the job that step; an upload that fails is only logged (the analysis is never run
-   * again for it), and the job's own upload step, retried as usual, takes over.
+   * again for it), and the job's own upload step, retried as usual, takes over. With `commit` as
+   * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
+   * to the job's commit step. A record written by an attempt whose answer was lost is found by the
+   * next attempt's write (it counts as existing), so it is never written twice.
    */
-  async runTask(input: { task: Task; dispatchId: string; upload?: boolean }): Promise<RunResult> {
+  async runTask(input: {
+    task: Task;
+    dispatchId: string;
+    upload?: boolean;
+    commit?: { owner: string; force: boolean };
+  }): Promise<RunResult> {
     const context = Context.current();
     const { task } = input;
     await mkdir(deps.workRoot, { recursive: true });
@@ -39,6 +58,18 @@ export const createRunActivities = (deps: RunDeps) => ({
     const startedAt = new Date().toISOString();
     const log = (message: string, fields?: Record<string, unknown>) =>
       context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
+    const commitFromRun = async (run: RunResult): Promise<RunResult> => {
+      if (!input.commit) return run;
+      try {
+        const committed = await deps.commitTask({ task, run, dispatchId: input.dispatchId, ...input.commit });
+        return { ...run, committed };
+      } catch (err) {
+        log('writing the record from the run step failed; the commit step takes over', {
+          error: (err as Error).message,
+        });
+        return run;
+      }
+    };
     try {
       // Known before the run: the analysis receives its own code description in its task.
       const spec = specAsRun(task.analysis, deps.registry);
@@ -91,7 +122,7 @@ export const createRunActivities = (deps: RunDeps) => ({
             heartbeat: (details) => context.heartbeat(details),
           },
         );
-        return { ...run, uploaded };
+        return await commitFromRun({ ...run, uploaded });
       } catch (err) {
         if (context.cancellationSignal.aborted) throw err;
         log('uploading from the run step failed; the upload step takes over', {

@@ -212,13 +212,16 @@ async function runOne(
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
-      // The run uploads its own results when it can (one step less per task); jobs started before
-      // this change ran the upload as a step of its own, always, and replay that way.
+      // The run uploads its own results when it can (one step less per task), and then writes the
+      // record when it can (another); jobs started before these changes ran the upload, or the
+      // commit, as a step of their own, always, and replay that way.
       const runUploads = !input.dryRun && patched('run-uploads-results');
+      const runCommits = runUploads && localSteps && patched('run-commits-record');
       run = await runStep(task)({
         task,
         dispatchId: input.dispatchId,
         ...(runUploads ? { upload: true } : {}),
+        ...(runCommits ? { commit: { owner, force: input.force } } : {}),
       });
       if (input.dryRun) {
         if (report.dryRunOutputs.length < FAILURE_SAMPLES)
@@ -231,13 +234,14 @@ async function runOne(
       }
       if (!run.uploaded)
         await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
-      await (localSteps ? local.commitTask : commitTask)({
-        task,
-        run,
-        dispatchId: input.dispatchId,
-        owner,
-        force: input.force,
-      });
+      if (!run.committed)
+        await (localSteps ? local.commitTask : commitTask)({
+          task,
+          run,
+          dispatchId: input.dispatchId,
+          owner,
+          force: input.force,
+        });
       report.succeeded++;
       return true;
     } catch (err) {

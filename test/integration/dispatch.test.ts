@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
 import type { StoredRecord } from '../../src/types';
+import { dispatchWorkflowId, jobWorkflowId } from '../../src/workflow-ids';
 import { maxOverlap, timesOf } from '../helpers/records';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
@@ -61,6 +62,25 @@ describe('dispatch', () => {
       assert.deepEqual(keys, [`${record._id}/metadata.nd.json`, `${record._id}/noop.txt`]);
       assert.equal(record.location, `s3://${stack.bucket}/${record._id}`);
     }
+    // A one-task job is one activity and one local step: the run uploaded its files and wrote its
+    // record itself, and gave back its lock.
+    const id = /dispatch (\d{8}-\d{6}-[0-9a-f]{4})/.exec(result.stdout)![1]!;
+    const job = jobWorkflowId(dispatchWorkflowId(id), 0);
+    const events = (await stack.client.workflow.getHandle(job).fetchHistory()).events ?? [];
+    const activities = events.flatMap(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    const localSteps = events.flatMap((event) => {
+      const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      return data
+        ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type]
+        : [];
+    });
+    assert.deepEqual([activities, localSteps], [['runTask'], ['openJob']]);
+    const locks = stack.mongo
+      .db(stack.config.DOCDB_DATABASE)
+      .collection(`${stack.config.DOCDB_COLLECTION}_locks`);
+    assert.equal(await locks.countDocuments(), 0);
 
     // The same dispatch again finds everything done and runs nothing.
     const again = await runCli(

@@ -145,6 +145,36 @@ describe('job workflow', () => {
     },
   );
 
+  test(
+    'a run that wrote its own record skips the commit step; one that could not does not',
+    limits,
+    async () => {
+      const planned = plannedJobs(fakeJobs(1, 2));
+      const runs = analysisRuns();
+      const asked: Array<{ owner: string; force: boolean } | undefined> = [];
+      const handle = await start(newDispatch('run-commits', { tasks_per_job: 2 }), {
+        ...planned.activities,
+        ...runs.activities,
+        runTask: async (input) => {
+          asked.push(input.commit);
+          const run = { ...(await runs.activities.runTask(input)), uploaded: { objects: 2, bytes: 10 } };
+          // t0's record was written by the run step; t1's write failed and waits for the commit step.
+          return input.task.hash === 't0' ? { ...run, committed: 'written' as const } : run;
+        },
+      });
+      const result = await resultOf(handle);
+      assert.equal(asked.length, 2);
+      for (const commit of asked) {
+        assert.equal(commit?.force, false);
+        assert.match(commit?.owner ?? '', /-job-0$/, 'the run commits as the job, the lock owner');
+      }
+      assert.deepEqual(planned.committed, ['t1']);
+      assert.deepEqual(runs.log.uploaded, []);
+      assert.deepEqual(planned.released, [], 'both locks went with their records');
+      assert.equal(result.succeeded, 2);
+    },
+  );
+
   test('a job that completes gives back only the locks of its failed tasks', limits, async () => {
     const planned = plannedJobs(fakeJobs(1, 4), claimedAs({ t2: 'done' }));
     const runs = analysisRuns({ fails: (hash) => hash === 't1' });

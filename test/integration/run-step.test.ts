@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { createRunActivities, type CommitInput } from '../../src/activities/run';
+import { loadRegistry } from '../../src/analysis/registry';
+import { stores } from '../../src/storage/database';
+import type { RunResult } from '../../src/task-record';
+import type { StoredRecord } from '../../src/types';
+import { makeTask } from '../fixtures/tasks';
+import { FIXTURE_ANALYSES, listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
+
+/**
+ * The run step that uploads its results and writes the task's record itself, saving the job both
+ * steps, against the real database and S3 server; and what it leaves to the job when it cannot.
+ */
+describe('a run step that uploads and commits', () => {
+  let stack: TestStack;
+  let activities: ReturnType<typeof createActivities>;
+  const env = new MockActivityEnvironment();
+
+  before(async () => {
+    stack = await testStack('runstep');
+    activities = createActivities(deps(await loadRegistry(FIXTURE_ANALYSES)));
+  });
+  after(() => stack.close());
+
+  function deps(registry: Awaited<ReturnType<typeof loadRegistry>>) {
+    return {
+      stores: stores(stack.mongo, stack.config),
+      s3: stack.s3,
+      registry,
+      registryDir: FIXTURE_ANALYSES,
+      commandRoot: ROOT,
+      passEnv: [],
+      allowSpecCommands: false,
+      workRoot: join(stack.config.ANALYSIS_WORK_DIR!, 'runs'),
+      workerQueue: 'this-worker',
+      temporal: () => stack.client,
+    };
+  }
+
+  const noopTask = (name: string) => {
+    const hash = name.padEnd(64, '0');
+    return makeTask(
+      { analysis_name: 'Noop', s3_output_bucket: stack.bucket },
+      { hash, location: `s3://${stack.bucket}/${hash}` },
+    );
+  };
+  const records = () =>
+    stack.mongo.db(stack.config.DOCDB_DATABASE).collection<StoredRecord>(stack.config.DOCDB_COLLECTION);
+  const locks = () =>
+    stack.mongo.db(stack.config.DOCDB_DATABASE).collection(`${stack.config.DOCDB_COLLECTION}_locks`);
+
+  test('writes the record once and gives back the lock; a repeated attempt finds it written', async () => {
+    const task = noopTask('committed');
+    const owner = 'dispatch-x-job-0';
+    await activities.claimTasks({ tasks: [task], owner, force: false, dryRun: false });
+    assert.equal(await locks().countDocuments({ _id: task.hash } as never), 1);
+    const input = { task, dispatchId: 'x', upload: true, commit: { owner, force: false } };
+
+    const first = (await env.run(activities.runTask, input)) as RunResult;
+    assert.equal(first.committed, 'written');
+    assert.equal(first.uploaded?.objects, 2);
+    const record = await records().findOne({ _id: task.hash });
+    assert.equal(record?.analysis_name, 'Noop');
+    assert.equal(record?.dispatch_id, 'x');
+    assert.deepEqual((await listKeys(stack.s3, stack.bucket, `${task.hash}/`)).sort(), [
+      `${task.hash}/metadata.nd.json`,
+      `${task.hash}/noop.txt`,
+    ]);
+    assert.equal(await locks().countDocuments({ _id: task.hash } as never), 0, 'the lock is given back');
+
+    // An attempt whose answer was lost is run again: its write finds the record there.
+    const second = (await env.run(activities.runTask, input)) as RunResult;
+    assert.equal(second.committed, 'existed');
+    assert.equal(await records().countDocuments({ _id: task.hash }), 1);
+  });
+
+  test('a record it cannot write is left to the job’s commit step, with the upload done', async () => {
+    const failing = createRunActivities({
+      ...deps(await loadRegistry(FIXTURE_ANALYSES)),
+      commitTask: async (_input: CommitInput) => {
+        throw new Error('the database is away');
+      },
+    });
+    const task = noopTask('uncommitted');
+    const run = (await env.run(failing.runTask, {
+      task,
+      dispatchId: 'x',
+      upload: true,
+      commit: { owner: 'o', force: false },
+    })) as RunResult;
+    assert.equal(run.committed, undefined);
+    assert.equal(run.uploaded?.objects, 2);
+    assert.equal(await records().countDocuments({ _id: task.hash }), 0);
+  });
+
+  test('without `commit` it writes nothing, as jobs of earlier versions expect', async () => {
+    const task = noopTask('plain');
+    const run = (await env.run(activities.runTask, { task, dispatchId: 'x', upload: true })) as RunResult;
+    assert.equal(run.committed, undefined);
+    assert.equal(await records().countDocuments({ _id: task.hash }), 0);
+  });
+});
