@@ -49,19 +49,48 @@ const WORKER_LOSSES_TOLERATED = 5;
 const FAILURE_SAMPLES = 5;
 
 /**
+ * Which of the job's steps take their current form. A job started now takes them all, and says so
+ * with one marker: each marker also costs the job a search attribute upsert (the SDK's
+ * TemporalChangeVersion), a billable action. Jobs started by earlier versions replay by the markers
+ * of the changes they had, one each.
+ */
+interface JobShape {
+  /** openJob, commits and releases as local activities. */
+  localSteps: boolean;
+  /** The run step goes to the task queue of the analysis's worker pool. */
+  poolQueues: () => boolean;
+  /** The run step uploads the results when it can. */
+  runUploads: () => boolean;
+  /** The run step also writes the record when it can. */
+  runCommits: () => boolean;
+}
+
+function jobShape(): JobShape {
+  const current = patched('job-shape-2026-12');
+  // Checked only where the step is taken, as the versions that introduced them did.
+  const since = (change: string) => () => current || patched(change);
+  return {
+    localSteps: current || patched('job-local-database-steps'),
+    poolQueues: since('run-on-pool-queue'),
+    runUploads: since('run-uploads-results'),
+    runCommits: since('run-commits-record'),
+  };
+}
+
+/**
  * The run step goes to the task queue of the analysis's worker pool. Tasks of no pool keep the
  * job's own queue, with no marker, so jobs of earlier versions replay unchanged; the marker tells
  * replay that a job did route by pool.
  */
-function runQueue(task: Task): { taskQueue?: string } {
+function runQueue(task: Task, shape: JobShape): { taskQueue?: string } {
   const pool = namedPool(task.analysis.pool);
-  if (!pool || !patched('run-on-pool-queue')) return {};
+  if (!pool || !shape.poolQueues()) return {};
   return { taskQueue: poolTaskQueue(workflowInfo().taskQueue, pool) };
 }
 
-function runStep(task: Task) {
+function runStep(task: Task, shape: JobShape) {
   return proxyActivities<Activities>({
-    ...runQueue(task),
+    ...runQueue(task, shape),
     startToCloseTimeout: task.analysis.timeout ?? '2 hours',
     heartbeatTimeout: '1 minute',
     // A cancelled job waits until the analysis program has really stopped.
@@ -121,10 +150,11 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   };
   let tasks: Task[] = [];
   let finished = 0;
-  // Jobs started before this change ran loadJob and claimTasks, commits and releases as activities,
+  // Jobs started before local steps ran loadJob and claimTasks, commits and releases as activities,
   // released every lock at the end and always set their search attribute; their histories replay
   // that way. Now: one local openJob, local commits, releases only of locks still held.
-  const localSteps = patched('job-local-database-steps');
+  const shape = jobShape();
+  const { localSteps } = shape;
   // Locks this job holds: taken by a claim, given back by the task's commit.
   const held = new Set<string>();
   const committed = new Set<string>();
@@ -165,7 +195,7 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
         else if (status === 'changed_code') report.changedCode++;
         else {
           if (!input.dryRun) held.add(task.hash);
-          if (await runOne(task, input, owner, report, localSteps)) committed.add(task.hash);
+          if (await runOne(task, input, owner, report, shape)) committed.add(task.hash);
         }
         if (status !== 'busy') finished++;
       }
@@ -207,17 +237,21 @@ async function runOne(
   input: JobInput,
   owner: string,
   report: JobReport,
-  localSteps: boolean,
+  shape: JobShape,
 ): Promise<boolean> {
+  const { localSteps } = shape;
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
       // The run uploads its own results when it can (one step less per task), and then writes the
       // record when it can (another); jobs started before these changes ran the upload, or the
       // commit, as a step of their own, always, and replay that way.
-      const runUploads = !input.dryRun && patched('run-uploads-results');
-      const runCommits = runUploads && localSteps && patched('run-commits-record');
-      run = await runStep(task)({
+      const runUploads = !input.dryRun && shape.runUploads();
+      const runCommits = runUploads && localSteps && shape.runCommits();
+      run = await runStep(
+        task,
+        shape,
+      )({
         task,
         dispatchId: input.dispatchId,
         ...(runUploads ? { upload: true } : {}),
