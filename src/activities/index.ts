@@ -46,7 +46,14 @@ export function createActivities(deps: ActivityDeps) {
       ...lookups,
     }),
     ...records,
-    ...createRunActivities({ ...deps, commitTask: records.commitTask }),
+    ...createRunActivities({
+      ...deps,
+      commitTask: records.commitTask,
+      async recordedBy(hash) {
+        const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
+        return record?.dispatch_id;
+      },
+    }),
     ...createStorageActivities({ s3: deps.s3 }),
   };
 }

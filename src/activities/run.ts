@@ -24,6 +24,8 @@ export interface RunDeps {
   workerQueue: string;
   /** Writes a task's record and gives back its lock: the job's commit step, for a run to take on. */
   commitTask: (input: CommitInput) => Promise<'written' | 'existed'>;
+  /** The dispatch whose run wrote the task's record, if it has one. */
+  recordedBy: (hash: string) => Promise<string | undefined>;
 }
 
 /** What writing a task's record takes. */
@@ -42,8 +44,9 @@ export const createRunActivities = (deps: RunDeps) => ({
    * first, saving the job that step; an upload that fails is only logged (the analysis is never run
    * again for it), and the job's own upload step, retried as usual, takes over. With `commit` as
    * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
-   * to the job's commit step. A record written by an attempt whose answer was lost is found by the
-   * next attempt's write (it counts as existing), so it is never written twice.
+   * to the job's commit step. An attempt whose answer was lost may have written the record (and
+   * given back the task's lock): a later attempt that finds the record written for this dispatch
+   * reports it and runs nothing, so the record and the uploaded files stay those of one run.
    */
   async runTask(input: {
     task: Task;
@@ -53,6 +56,8 @@ export const createRunActivities = (deps: RunDeps) => ({
   }): Promise<RunResult> {
     const context = Context.current();
     const { task } = input;
+    if (input.commit && context.info.attempt > 1 && (await deps.recordedBy(task.hash)) === input.dispatchId)
+      return committedEarlier(deps.workerQueue);
     await mkdir(deps.workRoot, { recursive: true });
     const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
     const startedAt = new Date().toISOString();
@@ -136,6 +141,26 @@ export const createRunActivities = (deps: RunDeps) => ({
     }
   },
 });
+
+/**
+ * What a run step reports when an earlier attempt of it ran the task to its record: nothing ran
+ * now, so there are no files or facts, only that the upload and the record are done.
+ */
+function committedEarlier(workerQueue: string): RunResult {
+  const now = new Date().toISOString();
+  return {
+    workerQueue,
+    workDir: '',
+    outputs: {},
+    files: [],
+    code: {},
+    worker_host: workerHost(),
+    started_at: now,
+    finished_at: now,
+    uploaded: { objects: 0, bytes: 0 },
+    committed: 'existed',
+  };
+}
 
 /**
  * The task's input fingerprints when its plan left them to the run (folder inputs): taken before

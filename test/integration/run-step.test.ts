@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { createRunActivities, type CommitInput } from '../../src/activities/run';
@@ -72,10 +73,38 @@ describe('a run step that uploads and commits', () => {
     ]);
     assert.equal(await locks().countDocuments({ _id: task.hash } as never), 0, 'the lock is given back');
 
-    // An attempt whose answer was lost is run again: its write finds the record there.
-    const second = (await env.run(activities.runTask, input)) as RunResult;
-    assert.equal(second.committed, 'existed');
+    // The same attempt made again (its write landed, its answer did not reach the job) finds the
+    // record there.
+    const again = (await env.run(activities.runTask, input)) as RunResult;
+    assert.equal(again.committed, 'existed');
     assert.equal(await records().countDocuments({ _id: task.hash }), 1);
+  });
+
+  test('a later attempt that finds the record of its dispatch runs nothing and leaves the files as they are', async () => {
+    const task = noopTask('retried');
+    const input = {
+      task,
+      dispatchId: 'x',
+      upload: true,
+      commit: { owner: 'dispatch-x-job-1', force: false },
+    };
+    const first = (await env.run(activities.runTask, input)) as RunResult;
+    assert.equal(first.committed, 'written');
+    const metadata = `${task.hash}/metadata.nd.json`;
+    const before = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: metadata }));
+
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const second = (await retry.run(activities.runTask, input)) as RunResult;
+    assert.equal(second.committed, 'existed');
+    assert.ok(second.uploaded, 'the job is told the upload is done too');
+    const after = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: metadata }));
+    assert.equal(after.ETag, before.ETag, 'the record and the files stay those of the first run');
+    assert.equal((await records().findOne({ _id: task.hash }))?.dispatch_id, 'x');
+
+    // A record of another dispatch (a forced rerun replaces it) does not stop the run.
+    const other = (await retry.run(activities.runTask, { ...input, dispatchId: 'y' })) as RunResult;
+    assert.equal(other.committed, 'existed');
+    assert.notEqual(other.workDir, '', 'it ran');
   });
 
   test('a record it cannot write is left to the job’s commit step, with the upload done', async () => {
@@ -84,6 +113,7 @@ describe('a run step that uploads and commits', () => {
       commitTask: async (_input: CommitInput) => {
         throw new Error('the database is away');
       },
+      recordedBy: async () => undefined,
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {
