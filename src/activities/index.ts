@@ -6,7 +6,7 @@ import type { Stores } from '../storage/database';
 import { idLookups } from '../storage/id-lookups';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
-import { createRecordActivities } from './records';
+import { createRecordActivities, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
 import { createStorageActivities } from './storage';
 
@@ -36,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     plans,
     findByIds: idLookups(deps.stores.analysisDb),
   });
+  const runLocks = workflowTaskLocks(deps.stores.locks, deps.temporal);
   return {
     ...createPlanActivities({
       stores: deps.stores,
@@ -49,6 +50,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities({
       ...deps,
       commitTask: records.commitTask,
+      async takeLock(hash, owner) {
+        return (await runLocks.claimAll([hash], owner)).has(hash);
+      },
       async recordedBy(hash) {
         const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
         return record?.dispatch_id;

@@ -8,7 +8,7 @@ import { inputsChanged } from '../input-digest';
 import { recordedStatus, type RunResult } from '../task-record';
 import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
 import type { FindByIds } from '../storage/id-lookups';
-import { createTaskLocks, type TaskLock } from '../storage/task-locks';
+import { createTaskLocks, type TaskLock, type TaskLocks } from '../storage/task-locks';
 import type { StoredRecord, Task } from '../types';
 
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
@@ -25,15 +25,9 @@ export interface RecordDeps {
   findByIds: FindByIds;
 }
 
-export const createRecordActivities = ({
-  records,
-  locks,
-  temporal,
-  codeCommit,
-  plans,
-  findByIds,
-}: RecordDeps) => {
-  const taskLocks = createTaskLocks({
+/** Task locks whose owners are workflows: a lock of a workflow that has closed is stale. */
+export function workflowTaskLocks(locks: Collection<TaskLock>, temporal: () => Client): TaskLocks {
+  return createTaskLocks({
     locks,
     async isRunning(owner) {
       try {
@@ -45,6 +39,17 @@ export const createRecordActivities = ({
       }
     },
   });
+}
+
+export const createRecordActivities = ({
+  records,
+  locks,
+  temporal,
+  codeCommit,
+  plans,
+  findByIds,
+}: RecordDeps) => {
+  const taskLocks = workflowTaskLocks(locks, temporal);
 
   /**
    * Decides, for each task of a job, whether it runs: one read for all the job's records,

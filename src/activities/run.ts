@@ -26,6 +26,8 @@ export interface RunDeps {
   commitTask: (input: CommitInput) => Promise<'written' | 'existed'>;
   /** The dispatch whose run wrote the task's record, if it has one. */
   recordedBy: (hash: string) => Promise<string | undefined>;
+  /** Takes the task's lock for `owner` (true), unless a running workflow of another owner holds it. */
+  takeLock: (hash: string, owner: string) => Promise<boolean>;
 }
 
 /** What writing a task's record takes. */
@@ -46,7 +48,8 @@ export const createRunActivities = (deps: RunDeps) => ({
    * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
    * to the job's commit step. An attempt whose answer was lost may have written the record (and
    * given back the task's lock): a later attempt that finds the record written for this dispatch
-   * reports it and runs nothing, so the record and the uploaded files stay those of one run.
+   * reports it and runs nothing, so the record and the uploaded files stay those of one run; one
+   * that finds no such record takes the lock again before it runs.
    */
   async runTask(input: {
     task: Task;
@@ -56,8 +59,13 @@ export const createRunActivities = (deps: RunDeps) => ({
   }): Promise<RunResult> {
     const context = Context.current();
     const { task } = input;
-    if (input.commit && context.info.attempt > 1 && (await deps.recordedBy(task.hash)) === input.dispatchId)
-      return committedEarlier(deps.workerQueue);
+    if (input.commit && context.info.attempt > 1) {
+      if ((await deps.recordedBy(task.hash)) === input.dispatchId) return committedEarlier(deps.workerQueue);
+      if (!(await deps.takeLock(task.hash, input.commit.owner)))
+        throw new Error(
+          `another dispatch took this task's lock after an earlier attempt of this step gave it back; trying again later`,
+        );
+    }
     await mkdir(deps.workRoot, { recursive: true });
     const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
     const startedAt = new Date().toISOString();

@@ -101,10 +101,27 @@ describe('a run step that uploads and commits', () => {
     assert.equal(after.ETag, before.ETag, 'the record and the files stay those of the first run');
     assert.equal((await records().findOne({ _id: task.hash }))?.dispatch_id, 'x');
 
-    // A record of another dispatch (a forced rerun replaces it) does not stop the run.
+    // A record of another dispatch (a forced rerun replaces it) does not stop the run, which takes
+    // the lock the first attempt gave back; a lock another running workflow holds does.
     const other = (await retry.run(activities.runTask, { ...input, dispatchId: 'y' })) as RunResult;
     assert.equal(other.committed, 'existed');
     assert.notEqual(other.workDir, '', 'it ran');
+    const held = { task: noopTask('held'), dispatchId: 'x', upload: true };
+    // The lock's owner: a real workflow that stays running (no worker polls its queue).
+    const owner = await stack.client.workflow.start('nobodyRunsThis', {
+      taskQueue: `${stack.name}-nobody`,
+      workflowId: `${stack.name}-still-running`,
+    });
+    try {
+      await locks().insertOne({ _id: held.task.hash, owner: owner.workflowId, since: new Date() } as never);
+      await assert.rejects(
+        retry.run(activities.runTask, { ...held, commit: { owner: 'dispatch-x-job-2', force: false } }),
+        /another dispatch took this task's lock/,
+      );
+    } finally {
+      await owner.terminate('test over');
+    }
+    assert.equal(await records().countDocuments({ _id: held.task.hash }), 0);
   });
 
   test('a record it cannot write is left to the job’s commit step, with the upload done', async () => {
@@ -114,6 +131,7 @@ describe('a run step that uploads and commits', () => {
         throw new Error('the database is away');
       },
       recordedBy: async () => undefined,
+      takeLock: async () => true,
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {
