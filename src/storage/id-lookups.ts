@@ -1,4 +1,5 @@
 import type { Collection, Db, Document, WithId } from 'mongodb';
+import { mapWithConcurrency } from '../pool';
 
 /** Reads the documents of some `_id`s, in no particular order; ids with no document are left out. */
 export type FindByIds = <T extends { _id: string }>(
@@ -28,18 +29,11 @@ export const findByIdsIn: FindByIds = async (collection, ids, projection) => {
  * job's lookup of its records would cost a pass over all the records.
  */
 export const findByIdsOneByOne: FindByIds = async (collection, ids, projection) => {
-  const unique = [...new Set(ids)];
   const keyed = collection as unknown as Keyed;
-  const found: Array<WithId<{ _id: string }>> = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < unique.length) {
-      const doc = await keyed.findOne({ _id: unique[next++]! }, { projection });
-      if (doc) found.push(doc);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUPS_IN_FLIGHT, unique.length) }, lane));
-  return found as never;
+  const found = await mapWithConcurrency(new Set(ids), LOOKUPS_IN_FLIGHT, (id) =>
+    keyed.findOne({ _id: id }, { projection }),
+  );
+  return found.filter((doc) => doc !== null) as never;
 };
 
 /**
