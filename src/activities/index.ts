@@ -53,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
       async takeLock(hash, owner) {
         return (await runLocks.claimAll([hash], owner)).has(hash);
       },
+      releaseLock: (hash, owner) => runLocks.release(hash, owner),
       async recordedBy(hash) {
         const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
         return record?.dispatch_id;

@@ -28,6 +28,8 @@ export interface RunDeps {
   recordedBy: (hash: string) => Promise<string | undefined>;
   /** Takes the task's lock for `owner` (true), unless a running workflow of another owner holds it. */
   takeLock: (hash: string, owner: string) => Promise<boolean>;
+  /** Gives back the task's lock if `owner` still holds it. */
+  releaseLock: (hash: string, owner: string) => Promise<void>;
 }
 
 /** What writing a task's record takes. */
@@ -48,8 +50,9 @@ export const createRunActivities = (deps: RunDeps) => ({
    * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
    * to the job's commit step. An attempt whose answer was lost may have written the record (and
    * given back the task's lock): a later attempt that finds the record written for this dispatch
-   * reports it and runs nothing, so the record and the uploaded files stay those of one run; one
-   * that finds no such record takes the lock again before it runs.
+   * reports it and runs nothing, so the record and the uploaded files stay those of one run (and
+   * gives back the lock, which the earlier attempt may have had no time to); one that finds no such
+   * record takes the lock again before it runs.
    */
   async runTask(input: {
     task: Task;
@@ -60,7 +63,10 @@ export const createRunActivities = (deps: RunDeps) => ({
     const context = Context.current();
     const { task } = input;
     if (input.commit && context.info.attempt > 1) {
-      if ((await deps.recordedBy(task.hash)) === input.dispatchId) return committedEarlier(deps.workerQueue);
+      if ((await deps.recordedBy(task.hash)) === input.dispatchId) {
+        await deps.releaseLock(task.hash, input.commit.owner);
+        return committedEarlier(deps.workerQueue);
+      }
       if (!(await deps.takeLock(task.hash, input.commit.owner)))
         throw new Error(
           `another dispatch took this task's lock after an earlier attempt of this step gave it back; trying again later`,

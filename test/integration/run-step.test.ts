@@ -93,9 +93,12 @@ describe('a run step that uploads and commits', () => {
     const metadata = `${task.hash}/metadata.nd.json`;
     const before = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: metadata }));
 
+    // The first attempt's process died between writing the record and giving back the lock.
+    await locks().insertOne({ _id: task.hash, owner: input.commit.owner, since: new Date() } as never);
     const retry = new MockActivityEnvironment({ attempt: 2 });
     const second = (await retry.run(activities.runTask, input)) as RunResult;
     assert.equal(second.committed, 'existed');
+    assert.equal(await locks().countDocuments({ _id: task.hash } as never), 0, 'the lock is given back');
     assert.ok(second.uploaded, 'the job is told the upload is done too');
     const after = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: metadata }));
     assert.equal(after.ETag, before.ETag, 'the record and the files stay those of the first run');
@@ -132,6 +135,7 @@ describe('a run step that uploads and commits', () => {
       },
       recordedBy: async () => undefined,
       takeLock: async () => true,
+      releaseLock: async () => {},
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {
