@@ -28,15 +28,14 @@ export function createActivities(deps: ActivityDeps) {
   const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
   // One store for planning and jobs: jobs started in order share the plan pages it caches.
   const plans = createPlanStore(deps.stores.analysisDb);
+  const taskLocks = workflowTaskLocks(deps.stores.locks, deps.temporal);
   const records = createRecordActivities({
     records: deps.stores.records,
-    locks: deps.stores.locks,
-    temporal: deps.temporal,
+    taskLocks,
     codeCommit: (task) => lookups.codeCommit(task.analysis),
     plans,
     findByIds: idLookups(deps.stores.analysisDb),
   });
-  const runLocks = workflowTaskLocks(deps.stores.locks, deps.temporal);
   return {
     ...createPlanActivities({
       stores: deps.stores,
@@ -51,9 +50,9 @@ export function createActivities(deps: ActivityDeps) {
       ...deps,
       commitTask: records.commitTask,
       async takeLock(hash, owner) {
-        return (await runLocks.claimAll([hash], owner)).has(hash);
+        return (await taskLocks.claimAll([hash], owner)).has(hash);
       },
-      releaseLock: (hash, owner) => runLocks.release(hash, owner),
+      releaseLock: (hash, owner) => taskLocks.release(hash, owner),
       async recordedBy(hash) {
         const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
         return record?.dispatch_id;

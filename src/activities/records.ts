@@ -15,9 +15,8 @@ export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
 
 export interface RecordDeps {
   records: Collection<StoredRecord>;
-  locks: Collection<TaskLock>;
-  /** Asks Temporal whether a lock's owner still runs; a lock of a closed workflow is stale. */
-  temporal: () => Client;
+  /** The task locks, shared with the run step. */
+  taskLocks: TaskLocks;
   codeCommit: (task: Task) => Promise<string | undefined>;
   /** Where a job's tasks are read from. */
   plans: PlanStore;
@@ -41,16 +40,7 @@ export function workflowTaskLocks(locks: Collection<TaskLock>, temporal: () => C
   });
 }
 
-export const createRecordActivities = ({
-  records,
-  locks,
-  temporal,
-  codeCommit,
-  plans,
-  findByIds,
-}: RecordDeps) => {
-  const taskLocks = workflowTaskLocks(locks, temporal);
-
+export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, findByIds }: RecordDeps) => {
   /**
    * Decides, for each task of a job, whether it runs: one read for all the job's records,
    * then one insert of the locks of the tasks to run, so overlapping dispatches never run a

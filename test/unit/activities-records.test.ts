@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
 import type { Collection } from 'mongodb';
 import { createRecordActivities } from '../../src/activities/records';
 import { inputDigest } from '../../src/input-digest';
 import { findByIdsIn } from '../../src/storage/id-lookups';
 import type { PlanStore } from '../../src/planning/store';
-import type { TaskLock } from '../../src/storage/task-locks';
+import type { TaskLocks } from '../../src/storage/task-locks';
 import type { RunResult } from '../../src/task-record';
 import type { InputFingerprint, StoredRecord, Task } from '../../src/types';
 
@@ -53,15 +52,14 @@ function activities(recorded: Record<string, string | undefined>) {
       writes.push(`replace ${record._id}${options.upsert ? ' (upsert)' : ''}`);
     },
   } as unknown as Collection<StoredRecord>;
-  const locks = {
-    async insertMany() {},
-    async deleteOne() {},
-    async deleteMany() {},
-  } as unknown as Collection<TaskLock>;
+  const taskLocks: TaskLocks = {
+    claimAll: async (hashes) => new Set(hashes),
+    async release() {},
+    async releaseAll() {},
+  };
   const made = createRecordActivities({
     records,
-    locks,
-    temporal: () => ({}) as Client,
+    taskLocks,
     codeCommit: async () => 'abc1234',
     plans: {} as PlanStore,
     findByIds: findByIdsIn,
