@@ -49,10 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities({
       ...deps,
       commitTask: records.commitTask,
-      async takeLock(hash, owner) {
-        return (await taskLocks.claimAll([hash], owner)).has(hash);
-      },
-      releaseLock: (hash, owner) => taskLocks.release(hash, owner),
+      locks: taskLocks,
       async recordedBy(hash) {
         const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
         return record?.dispatch_id;

@@ -13,6 +13,15 @@ import type { StoredRecord, Task } from '../types';
 
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
 
+/** What writing a task's record takes. */
+export interface CommitInput {
+  task: Task;
+  run: RunResult;
+  dispatchId: string;
+  owner: string;
+  force: boolean;
+}
+
 export interface RecordDeps {
   records: Collection<StoredRecord>;
   /** The task locks, shared with the run step. */
@@ -111,13 +120,7 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
      * The commit point of a task: its record. Written once; `force`, or a task planned to replace
      * its record (its inputs changed), replaces it.
      */
-    async commitTask(input: {
-      task: Task;
-      run: RunResult;
-      dispatchId: string;
-      owner: string;
-      force: boolean;
-    }): Promise<'written' | 'existed'> {
+    async commitTask(input: CommitInput): Promise<'written' | 'existed'> {
       const record = buildRecord(input.task, input.run, input.dispatchId);
       let outcome: 'written' | 'existed' = 'written';
       if (input.force || input.task.replace_record) {

@@ -10,6 +10,8 @@ import { fingerprintAtRun } from '../planning/fingerprint';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
+import type { TaskLocks } from '../storage/task-locks';
+import type { CommitInput } from './records';
 import { uploadTaskResults } from './storage';
 
 export interface RunDeps {
@@ -26,19 +28,8 @@ export interface RunDeps {
   commitTask: (input: CommitInput) => Promise<'written' | 'existed'>;
   /** The dispatch whose run wrote the task's record, if it has one. */
   recordedBy: (hash: string) => Promise<string | undefined>;
-  /** Takes the task's lock for `owner` (true), unless a running workflow of another owner holds it. */
-  takeLock: (hash: string, owner: string) => Promise<boolean>;
-  /** Gives back the task's lock if `owner` still holds it. */
-  releaseLock: (hash: string, owner: string) => Promise<void>;
-}
-
-/** What writing a task's record takes. */
-export interface CommitInput {
-  task: Task;
-  run: RunResult;
-  dispatchId: string;
-  owner: string;
-  force: boolean;
+  /** The task locks: a later attempt takes its task's lock again, or gives it back. */
+  locks: Pick<TaskLocks, 'claim' | 'release'>;
 }
 
 export const createRunActivities = (deps: RunDeps) => ({
@@ -64,10 +55,10 @@ export const createRunActivities = (deps: RunDeps) => ({
     const { task } = input;
     if (input.commit && context.info.attempt > 1) {
       if ((await deps.recordedBy(task.hash)) === input.dispatchId) {
-        await deps.releaseLock(task.hash, input.commit.owner);
+        await deps.locks.release(task.hash, input.commit.owner);
         return committedEarlier(deps.workerQueue);
       }
-      if (!(await deps.takeLock(task.hash, input.commit.owner)))
+      if (!(await deps.locks.claim(task.hash, input.commit.owner)))
         throw new Error(
           `another dispatch took this task's lock after an earlier attempt of this step gave it back; trying again later`,
         );

@@ -9,6 +9,8 @@ export interface TaskLock {
 }
 
 export interface TaskLocks {
+  /** Takes one task's lock for `owner` (true), or takes over a lock whose owner has closed. */
+  claim(hash: string, owner: string): Promise<boolean>;
   /** Takes the locks of `hashes` for `owner`; returns the hashes whose lock `owner` now holds. */
   claimAll(hashes: string[], owner: string): Promise<Set<string>>;
   release(hash: string, owner: string): Promise<void>;
@@ -43,6 +45,8 @@ export function createTaskLocks({
   }
 
   return {
+    claim,
+
     /**
      * One unordered insert for all the locks: one round trip for a whole job, where a lock per
      * task cost one each (FerretDB: ~35 ms apiece, 3.5 s for a job of 100). Only the tasks whose

@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
-import { createRunActivities, type CommitInput } from '../../src/activities/run';
+import type { CommitInput } from '../../src/activities/records';
+import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
 import { stores } from '../../src/storage/database';
 import type { RunResult } from '../../src/task-record';
@@ -134,8 +135,7 @@ describe('a run step that uploads and commits', () => {
         throw new Error('the database is away');
       },
       recordedBy: async () => undefined,
-      takeLock: async () => true,
-      releaseLock: async () => {},
+      locks: { claim: async () => true, release: async () => {} },
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {
