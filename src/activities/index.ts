@@ -46,15 +46,7 @@ export function createActivities(deps: ActivityDeps) {
       ...lookups,
     }),
     ...records,
-    ...createRunActivities({
-      ...deps,
-      commitTask: records.commitTask,
-      locks: taskLocks,
-      async recordedBy(hash) {
-        const record = await deps.stores.records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
-        return record?.dispatch_id;
-      },
-    }),
+    ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
     ...createStorageActivities({ s3: deps.s3 }),
   };
 }

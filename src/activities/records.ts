@@ -1,26 +1,15 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
-import { ErrorType, nonRetryable } from '../errors';
 import type { PlanStore } from '../planning/store';
-import { buildRecord } from '../aind/metadata';
 import { inputsChanged } from '../input-digest';
-import { recordedStatus, type RunResult } from '../task-record';
-import { isDuplicateKey, isRejectedDocument } from '../storage/mongo-errors';
+import { recordedStatus } from '../task-record';
 import type { FindByIds } from '../storage/id-lookups';
+import { createTaskCommits, type CommitInput, type Committed } from '../storage/task-commit';
 import { createTaskLocks, type TaskLock, type TaskLocks } from '../storage/task-locks';
 import type { StoredRecord, Task } from '../types';
 
 export type ClaimStatus = 'run' | 'done' | 'changed_code' | 'busy';
-
-/** What writing a task's record takes. */
-export interface CommitInput {
-  task: Task;
-  run: RunResult;
-  dispatchId: string;
-  owner: string;
-  force: boolean;
-}
 
 export interface RecordDeps {
   records: Collection<StoredRecord>;
@@ -50,6 +39,8 @@ export function workflowTaskLocks(locks: Collection<TaskLock>, temporal: () => C
 }
 
 export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, findByIds }: RecordDeps) => {
+  const commits = createTaskCommits({ records, locks: taskLocks });
+
   /**
    * Decides, for each task of a job, whether it runs: one read for all the job's records,
    * then one insert of the locks of the tasks to run, so overlapping dispatches never run a
@@ -116,29 +107,9 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
       return { tasks, statuses };
     },
 
-    /**
-     * The commit point of a task: its record. Written once; `force`, or a task planned to replace
-     * its record (its inputs changed), replaces it.
-     */
-    async commitTask(input: CommitInput): Promise<'written' | 'existed'> {
-      const record = buildRecord(input.task, input.run, input.dispatchId);
-      let outcome: 'written' | 'existed' = 'written';
-      if (input.force || input.task.replace_record) {
-        await records.replaceOne({ _id: record._id }, record, { upsert: true });
-      } else {
-        try {
-          await records.insertOne(record);
-        } catch (err) {
-          if (isRejectedDocument(err)) {
-            throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);
-          }
-          // A retried commit whose first attempt landed: the record is already there.
-          if (!isDuplicateKey(err)) throw err;
-          outcome = 'existed';
-        }
-      }
-      await taskLocks.release(record._id, input.owner);
-      return outcome;
+    /** The job's commit step, for tasks whose run step did not write the record itself. */
+    commitTask(input: CommitInput): Promise<Committed> {
+      return commits.commit(input);
     },
 
     async releaseTasks(input: { hashes: string[]; owner: string }): Promise<void> {

@@ -2,16 +2,17 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import type { RunResult } from '../task-record';
-import type { AnalysisSpec, InputFingerprint, Task } from '../types';
+import type { AnalysisSpec, InputFingerprint, StoredRecord, Task } from '../types';
 import { fingerprintAtRun } from '../planning/fingerprint';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
+import { createTaskCommits } from '../storage/task-commit';
 import type { TaskLocks } from '../storage/task-locks';
-import type { CommitInput } from './records';
 import { uploadTaskResults } from './storage';
 
 export interface RunDeps {
@@ -24,128 +25,128 @@ export interface RunDeps {
   workRoot: string;
   /** This worker's own task queue, where the upload of what it ran must go. */
   workerQueue: string;
-  /** Writes a task's record and gives back its lock: the job's commit step, for a run to take on. */
-  commitTask: (input: CommitInput) => Promise<'written' | 'existed'>;
-  /** The dispatch whose run wrote the task's record, if it has one. */
-  recordedBy: (hash: string) => Promise<string | undefined>;
-  /** The task locks: a later attempt takes its task's lock again, or gives it back. */
-  locks: Pick<TaskLocks, 'claim' | 'release'>;
+  /** Where a run that commits writes its task's record, and the locks its job holds. */
+  records: Collection<StoredRecord>;
+  taskLocks: Pick<TaskLocks, 'claim' | 'release'>;
 }
 
-export const createRunActivities = (deps: RunDeps) => ({
-  /**
-   * Runs one task's analysis into a fresh local folder and says which worker holds the results,
-   * so the job can send the upload to that worker's queue. With `upload`, it uploads them itself
-   * first, saving the job that step; an upload that fails is only logged (the analysis is never run
-   * again for it), and the job's own upload step, retried as usual, takes over. With `commit` as
-   * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
-   * to the job's commit step. An attempt whose answer was lost may have written the record (and
-   * given back the task's lock): a later attempt that finds the record written for this dispatch
-   * reports it and runs nothing, so the record and the uploaded files stay those of one run (and
-   * gives back the lock, which the earlier attempt may have had no time to); one that finds no such
-   * record takes the lock again before it runs.
-   */
-  async runTask(input: {
-    task: Task;
-    dispatchId: string;
-    upload?: boolean;
-    commit?: { owner: string; force: boolean };
-  }): Promise<RunResult> {
-    const context = Context.current();
-    const { task } = input;
-    if (input.commit && context.info.attempt > 1) {
-      if ((await deps.recordedBy(task.hash)) === input.dispatchId) {
-        await deps.locks.release(task.hash, input.commit.owner);
-        return committedEarlier(deps.workerQueue);
-      }
-      if (!(await deps.locks.claim(task.hash, input.commit.owner)))
-        throw new Error(
-          `another dispatch took this task's lock after an earlier attempt of this step gave it back; trying again later`,
-        );
-    }
-    await mkdir(deps.workRoot, { recursive: true });
-    const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
-    const startedAt = new Date().toISOString();
-    const log = (message: string, fields?: Record<string, unknown>) =>
-      context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
-    const commitFromRun = async (run: RunResult): Promise<RunResult> => {
-      if (!input.commit) return run;
-      try {
-        const committed = await deps.commitTask({ task, run, dispatchId: input.dispatchId, ...input.commit });
-        return { ...run, committed };
-      } catch (err) {
-        log('writing the record from the run step failed; the commit step takes over', {
-          error: (err as Error).message,
-        });
-        return run;
-      }
-    };
-    try {
-      // Known before the run: the analysis receives its own code description in its task.
-      const spec = specAsRun(task.analysis, deps.registry);
-      const codeDir = codeDirOf(spec, deps.registryDir, deps.commandRoot);
-      const code = await codeProvenance(codeDir);
-      const software = await softwareFacts({
-        spec,
-        provenance: code,
-        codeDir,
-        moduleFile: deps.registry.file?.(task.analysis.analysis_name),
-      });
-      const fingerprints = await inputFingerprints(deps.s3, task, log);
-      const started = Date.now();
-      const result = await runAnalysis({
-        task,
-        registry: deps.registry,
-        workDir,
-        s3: deps.s3,
-        commandRoot: deps.commandRoot,
-        passEnv: deps.passEnv,
-        allowSpecCommands: deps.allowSpecCommands,
-        heartbeat: (details?: unknown) => context.heartbeat(details),
-        signal: context.cancellationSignal,
-        log,
-        code: analysisCode(task, software, code.commit),
-      });
-      const finished = Date.now();
-      const run: RunResult = {
-        workerQueue: deps.workerQueue,
-        workDir,
-        outputs: result.outputs,
-        files: result.files,
-        code,
-        worker_host: workerHost(),
-        started_at: startedAt,
-        finished_at: new Date(finished).toISOString(),
-        software,
-        machine: machineFacts(),
-        resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
-        ...(workerUser() ? { worker_user: workerUser() } : {}),
-        ...(fingerprints ? { input_fingerprints: fingerprints } : {}),
+export const createRunActivities = (deps: RunDeps) => {
+  const commits = createTaskCommits({ records: deps.records, locks: deps.taskLocks });
+  return {
+    /**
+     * Runs one task's analysis into a fresh local folder and says which worker holds the results,
+     * so the job can send the upload to that worker's queue. With `upload`, it uploads them itself
+     * first, saving the job that step; an upload that fails is only logged (the analysis is never run
+     * again for it), and the job's own upload step, retried as usual, takes over. With `commit` as
+     * well, once uploaded it writes the task's record in the same way, and a failed write leaves it
+     * to the job's commit step. A later attempt may find its task committed by an earlier one whose
+     * answer was lost: it then runs nothing and reports the upload and the record done
+     * (TaskCommits.beforeRun).
+     */
+    async runTask(input: {
+      task: Task;
+      dispatchId: string;
+      upload?: boolean;
+      commit?: { owner: string; force: boolean };
+    }): Promise<RunResult> {
+      const context = Context.current();
+      const { task } = input;
+      const commit = input.commit && {
+        hash: task.hash,
+        dispatchId: input.dispatchId,
+        owner: input.commit.owner,
       };
-      if (!input.upload) return run;
+      if (commit && (await commits.beforeRun({ ...commit, attempt: context.info.attempt })) === 'committed')
+        return committedEarlier(deps.workerQueue);
+      await mkdir(deps.workRoot, { recursive: true });
+      const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
+      const startedAt = new Date().toISOString();
+      const log = (message: string, fields?: Record<string, unknown>) =>
+        context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
+      const commitFromRun = async (run: RunResult): Promise<RunResult> => {
+        if (!input.commit) return run;
+        try {
+          const committed = await commits.commit({
+            task,
+            run,
+            dispatchId: input.dispatchId,
+            ...input.commit,
+          });
+          return { ...run, committed };
+        } catch (err) {
+          log('writing the record from the run step failed; the commit step takes over', {
+            error: (err as Error).message,
+          });
+          return run;
+        }
+      };
       try {
-        const uploaded = await uploadTaskResults(
-          deps.s3,
-          { task, run, dispatchId: input.dispatchId },
-          {
-            signal: context.cancellationSignal,
-            heartbeat: (details) => context.heartbeat(details),
-          },
-        );
-        return await commitFromRun({ ...run, uploaded });
-      } catch (err) {
-        if (context.cancellationSignal.aborted) throw err;
-        log('uploading from the run step failed; the upload step takes over', {
-          error: (err as Error).message,
+        // Known before the run: the analysis receives its own code description in its task.
+        const spec = specAsRun(task.analysis, deps.registry);
+        const codeDir = codeDirOf(spec, deps.registryDir, deps.commandRoot);
+        const code = await codeProvenance(codeDir);
+        const software = await softwareFacts({
+          spec,
+          provenance: code,
+          codeDir,
+          moduleFile: deps.registry.file?.(task.analysis.analysis_name),
         });
-        return run;
+        const fingerprints = await inputFingerprints(deps.s3, task, log);
+        const started = Date.now();
+        const result = await runAnalysis({
+          task,
+          registry: deps.registry,
+          workDir,
+          s3: deps.s3,
+          commandRoot: deps.commandRoot,
+          passEnv: deps.passEnv,
+          allowSpecCommands: deps.allowSpecCommands,
+          heartbeat: (details?: unknown) => context.heartbeat(details),
+          signal: context.cancellationSignal,
+          log,
+          code: analysisCode(task, software, code.commit),
+        });
+        const finished = Date.now();
+        const run: RunResult = {
+          workerQueue: deps.workerQueue,
+          workDir,
+          outputs: result.outputs,
+          files: result.files,
+          code,
+          worker_host: workerHost(),
+          started_at: startedAt,
+          finished_at: new Date(finished).toISOString(),
+          software,
+          machine: machineFacts(),
+          resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
+          ...(workerUser() ? { worker_user: workerUser() } : {}),
+          ...(fingerprints ? { input_fingerprints: fingerprints } : {}),
+        };
+        if (!input.upload) return run;
+        try {
+          const uploaded = await uploadTaskResults(
+            deps.s3,
+            { task, run, dispatchId: input.dispatchId },
+            {
+              signal: context.cancellationSignal,
+              heartbeat: (details) => context.heartbeat(details),
+            },
+          );
+          return await commitFromRun({ ...run, uploaded });
+        } catch (err) {
+          if (context.cancellationSignal.aborted) throw err;
+          log('uploading from the run step failed; the upload step takes over', {
+            error: (err as Error).message,
+          });
+          return run;
+        }
+      } catch (err) {
+        await rm(workDir, { recursive: true, force: true });
+        throw err;
       }
-    } catch (err) {
-      await rm(workDir, { recursive: true, force: true });
-      throw err;
-    }
-  },
-});
+    },
+  };
+};
 
 /**
  * What a run step reports when an earlier attempt of it ran the task to its record: nothing ran

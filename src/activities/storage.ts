@@ -6,11 +6,10 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, nonRetryable } from '../errors';
 import { mapWithConcurrency } from '../pool';
-import { buildRecord } from '../aind/metadata';
-import { METADATA_FILE, type RunResult } from '../task-record';
+import { METADATA_FILE } from '../task-record';
 import { listObjects, type ListedObject } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
-import type { Task } from '../types';
+import { recordFile, type RecordInput } from '../storage/task-commit';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
@@ -29,7 +28,7 @@ export interface Uploaded {
  */
 export async function uploadTaskResults(
   s3: S3Client,
-  input: { task: Task; run: RunResult; dispatchId: string },
+  input: RecordInput,
   step: { signal: AbortSignal; heartbeat(details: unknown): void },
 ): Promise<Uploaded> {
   const address = parseS3Url(input.task.location);
@@ -37,7 +36,7 @@ export async function uploadTaskResults(
   const { bucket } = address;
   const prefix = folderPrefix(address.key);
   const resultsDir = join(input.run.workDir, 'results');
-  const metadata = JSON.stringify(buildRecord(input.task, input.run, input.dispatchId)) + '\n';
+  const metadata = recordFile(input);
   if (!(await exists(resultsDir))) {
     // Only an attempt that uploaded everything removes the folder; its completion may have been
     // lost on the way to the server (a server restart), and this is its retry. The copy of the
@@ -110,7 +109,7 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
      * task queue), because the files are on that worker's disk: the job sends it there when the run
      * could not upload them itself.
      */
-    uploadResults(input: { task: Task; run: RunResult; dispatchId: string }): Promise<Uploaded> {
+    uploadResults(input: RecordInput): Promise<Uploaded> {
       const context = Context.current();
       return uploadTaskResults(s3, input, {
         signal: context.cancellationSignal,

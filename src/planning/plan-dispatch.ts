@@ -155,7 +155,7 @@ export async function planDispatch(
   );
   const capped = capTasks(runnable, request.max_number_of_tasks_dispatched);
   const toRun = capped.tasks;
-  // The job replaces these tasks' records even without --force (src/activities/records.ts).
+  // The job replaces these tasks' records even without --force (src/storage/task-commit.ts).
   for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
   // Folder inputs of the tasks to run are listed by their runs, as they start (fingerprintAtRun):
   // what a record keeps is its inputs as the analysis read them, and planning lists nothing new.

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Collection } from 'mongodb';
 import { createActivities } from '../../src/activities';
-import type { CommitInput } from '../../src/activities/records';
 import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
 import { stores } from '../../src/storage/database';
@@ -129,13 +129,13 @@ describe('a run step that uploads and commits', () => {
   });
 
   test('a record it cannot write is left to the job’s commit step, with the upload done', async () => {
+    const away = async () => {
+      throw new Error('the database is away');
+    };
     const failing = createRunActivities({
       ...deps(await loadRegistry(FIXTURE_ANALYSES)),
-      commitTask: async (_input: CommitInput) => {
-        throw new Error('the database is away');
-      },
-      recordedBy: async () => undefined,
-      locks: { claim: async () => true, release: async () => {} },
+      records: { insertOne: away, replaceOne: away, findOne: away } as unknown as Collection<StoredRecord>,
+      taskLocks: { claim: async () => true, release: async () => {} },
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {

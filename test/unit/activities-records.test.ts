@@ -55,7 +55,9 @@ function activities(recorded: Record<string, string | undefined>) {
   const taskLocks: TaskLocks = {
     claim: async () => true,
     claimAll: async (hashes) => new Set(hashes),
-    async release() {},
+    async release(hash, owner) {
+      writes.push(`release ${hash} ${owner}`);
+    },
     async releaseAll() {},
   };
   const made = createRecordActivities({
@@ -91,11 +93,16 @@ describe('activities/records', () => {
     assert.deepEqual(statuses, ['run', 'done', 'done', 'done', 'run']);
   });
 
-  test('commitTask replaces the record of a task planned to replace it, and inserts others', async () => {
+  test('commitTask writes the record through the task commits, giving back the lock it was handed', async () => {
     const { commitTask, writes } = activities({});
-    const common = { run, dispatchId: 'd1', owner: 'job-1', force: false };
-    await commitTask({ ...common, task: task('a', { replace_record: true }) });
-    await commitTask({ ...common, task: task('b') });
-    assert.deepEqual(writes, ['replace a (upsert)', 'insert b']);
+    const outcome = await commitTask({
+      task: task('b'),
+      run,
+      dispatchId: 'd1',
+      owner: 'job-1',
+      force: false,
+    });
+    assert.equal(outcome, 'written');
+    assert.deepEqual(writes, ['insert b', 'release b job-1']);
   });
 });
