@@ -7,7 +7,7 @@ import { loadRegistry } from '../src/analysis/registry';
 import type { Config } from '../src/config';
 import { buildDispatchRequest } from '../src/planning/options';
 import { planDispatch } from '../src/planning/plan-dispatch';
-import { createPlanStore } from '../src/planning/store';
+import { createPlanStore } from '../src/storage/plan-store';
 import { FIXTURE_ANALYSES, ROOT } from '../test/helpers/stack';
 import { seedAssetRecords } from './seed';
 

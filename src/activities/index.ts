@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { AnalysisRegistry } from '../analysis/definition';
-import { createPlanStore } from '../planning/store';
+import { createPlanStore } from '../storage/plan-store';
 import type { Stores } from '../storage/database';
 import { idLookups } from '../storage/id-lookups';
 import { createPlanActivities } from './planning';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Collection } from 'mongodb';
-import type { PlanStore } from '../planning/store';
+import type { PlanStore } from '../storage/plan-store';
 import { inputsChanged } from '../input-digest';
 import { recordedStatus } from '../task-record';
 import type { FindByIds } from '../storage/id-lookups';

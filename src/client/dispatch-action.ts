@@ -1,6 +1,6 @@
 import type { DispatchFlags } from '../planning/options';
 import { buildDispatchRequest } from '../planning/options';
-import { createRequestStore } from '../planning/request-store';
+import { createRequestStore } from '../storage/request-store';
 import { analysisNamesOf, settingsOf } from '../workflows/dispatch-rules';
 import type { Session } from './common';
 import { newDispatchId } from './ids';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { createPlanStore } from '../planning/store';
+import { createPlanStore } from '../storage/plan-store';
 import { resolve } from 'node:path';
 import { resolveAnalysesDir } from '../analysis/registry';
 import { codeDescriber } from '../analysis/software';

@@ -11,7 +11,7 @@ import {
   type Explanation,
 } from '../planning/explain';
 import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
-import { createPlanStore } from '../planning/store';
+import { createPlanStore } from '../storage/plan-store';
 import { stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
 import { unservedPoolWarnings } from '../pool-pollers';

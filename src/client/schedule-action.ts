@@ -1,6 +1,6 @@
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import { buildDispatchRequest } from '../planning/options';
-import { createRequestStore } from '../planning/request-store';
+import { createRequestStore } from '../storage/request-store';
 import { webUiUrl } from '../temporal';
 import { dispatchIdOf, scheduledWorkflowId } from '../workflow-ids';
 import { EXIT, ExitError, type Session } from './common';

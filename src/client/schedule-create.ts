@@ -15,7 +15,7 @@ import {
   settingsOf,
   type LegacyDispatchInput,
 } from '../workflows/dispatch-rules';
-import { createRequestStore, type RequestStore } from '../planning/request-store';
+import { createRequestStore, type RequestStore } from '../storage/request-store';
 import { checkInputSize } from './workflow-input';
 
 export interface CreateOptions {

@@ -13,7 +13,7 @@ import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
 import { readRecorded, taskStates, type RecordReader } from './task-status';
-import { jobsPerPage, type PlanStore } from './store';
+import { jobsPerPage, type PlanStore } from '../storage/plan-store';
 import { collectWarnings } from './warnings';
 
 export interface PlanDeps {

@@ -3,7 +3,7 @@ import { InputError } from '../errors';
 import type { PlanSummary, StoredRecord, Task } from '../types';
 import { inputsChanged } from '../input-digest';
 import { splitIntoJobs } from './plan-dispatch';
-import type { PlanStore } from './store';
+import type { PlanStore } from '../storage/plan-store';
 
 export interface RetryDeps {
   records: Collection<StoredRecord>;

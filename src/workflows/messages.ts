@@ -81,7 +81,7 @@ interface DispatchRun {
 /** The ways a dispatch run begins. */
 export type DispatchInput =
   /**
-   * Plans the request saved in the database under `request_id` (see planning/request-store.ts),
+   * Plans the request saved in the database under `request_id` (see storage/request-store.ts),
    * then runs it: a request may hold 100,000 asset ids, which must not travel through Temporal.
    */
   | (DispatchRun & {

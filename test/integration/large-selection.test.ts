@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
-import { REQUEST_COLLECTION } from '../../src/planning/request-store';
+import { REQUEST_COLLECTION } from '../../src/storage/request-store';
 import { dispatchWorkflowId, jobWorkflowId } from '../../src/workflow-ids';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';

@@ -23,7 +23,7 @@ import { discoverFiles } from '../../src/planning/discover';
 import { buildDispatchRequest } from '../../src/planning/options';
 import { planDispatch, type PlanDeps } from '../../src/planning/plan-dispatch';
 import { mapWithConcurrency } from '../../src/pool';
-import { createPlanStore, PLAN_COLLECTION } from '../../src/planning/store';
+import { createPlanStore, PLAN_COLLECTION } from '../../src/storage/plan-store';
 import type { DispatchRequest } from '../../src/types';
 
 const ROOT = join(__dirname, '..', '..');

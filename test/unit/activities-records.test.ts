@@ -4,7 +4,7 @@ import type { Collection } from 'mongodb';
 import { createRecordActivities } from '../../src/activities/records';
 import { inputDigest } from '../../src/input-digest';
 import { findByIdsIn } from '../../src/storage/id-lookups';
-import type { PlanStore } from '../../src/planning/store';
+import type { PlanStore } from '../../src/storage/plan-store';
 import type { TaskLocks } from '../../src/storage/task-locks';
 import type { RunResult } from '../../src/task-record';
 import type { InputFingerprint, StoredRecord, Task } from '../../src/types';

@@ -4,7 +4,7 @@ import type { Collection } from 'mongodb';
 import { InputError } from '../../src/errors';
 import { inputDigest } from '../../src/input-digest';
 import { planRetry } from '../../src/planning/plan-retry';
-import type { PlanStore } from '../../src/planning/store';
+import type { PlanStore } from '../../src/storage/plan-store';
 import type { StoredRecord, Task } from '../../src/types';
 
 const task = (hash: string, asset: string): Task =>

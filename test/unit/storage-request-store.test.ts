@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cut } from '../../src/planning/request-store';
+import { cut } from '../../src/storage/request-store';
 
-describe('planning/request-store cut', () => {
+describe('storage/request-store cut', () => {
   test('parts of at most the size, joined back to the text', () => {
     const text = 'abcdefghij';
     assert.deepEqual(cut(text, 4), ['abcd', 'efgh', 'ij']);
