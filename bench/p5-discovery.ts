@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { discoverFiles } from '../src/planning/discover';
-import { mapWithConcurrency } from '../src/pool';
+import { mapWithConcurrency } from '../src/concurrency';
 import { listObjects } from '../src/storage/s3';
 import { seedObjects } from './seed';
 

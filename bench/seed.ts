@@ -1,6 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
-import { mapWithConcurrency } from '../src/pool';
+import { mapWithConcurrency } from '../src/concurrency';
 
 const BATCH = 5_000;
 

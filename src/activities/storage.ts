@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, nonRetryable } from '../errors';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 import { METADATA_FILE } from '../task-record';
 import { listObjects, type ListedObject } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { downloadInputs, duration } from '../planning/spec';
+import { downloadInputs, temporalDuration } from '../planning/spec';
 import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
@@ -26,7 +26,7 @@ const manifestFile = z.strictObject(
     parameters: schemaObject,
     outputs: schemaObject,
     download_inputs: downloadInputs.optional(),
-    timeout: duration.optional(),
+    timeout: temporalDuration.optional(),
     max_attempts: z.int().positive().optional(),
     pool: z.string({ error: 'must be a string' }).regex(POOL_NAME, POOL_NAME_RULE).optional(),
   },

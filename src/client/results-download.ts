@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { resolveInside } from '../path-containment';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 import { listObjects } from '../storage/s3';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';
 import type { StoredRecord } from '../types';

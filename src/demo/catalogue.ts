@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Db } from 'mongodb';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 import { parseS3Url, s3Url } from '../storage/s3-url';
 
 /** Subjects of the demo lab and the project each belongs to. */

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError } from '../errors';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 import type { ObjectFacts } from './fingerprint';
 import { listingRuns, walkPrefixes } from '../storage/prefix-walk';
 import { folderPrefix, parseAssetLocation, s3Url } from '../storage/s3-url';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 import { listObjectsAfter, type ListedObjectFacts } from '../storage/s3';
 import { listingRuns, walkPrefixes } from '../storage/prefix-walk';
 import { folderPrefix, parseS3Url } from '../storage/s3-url';

@@ -24,7 +24,7 @@ const parameterObject = z.custom<Record<string, unknown>>(
 );
 
 /** Checked with Temporal's own parser, so a value accepted here is one the job can use (specs, manifests). */
-export const duration = z.string().refine((value) => {
+export const temporalDuration = z.string().refine((value) => {
   try {
     return msToNumber(value as Parameters<typeof msToNumber>[0]) > 0;
   } catch {
@@ -52,7 +52,7 @@ const specEntry = z.strictObject(
       .min(1, 'must not be empty')
       .optional(),
     download_inputs: downloadInputs.optional(),
-    timeout: duration.optional(),
+    timeout: temporalDuration.optional(),
     max_attempts: z.int().positive().optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },

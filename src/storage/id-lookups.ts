@@ -1,5 +1,5 @@
 import type { Collection, Db, Document, WithId } from 'mongodb';
-import { mapWithConcurrency } from '../pool';
+import { mapWithConcurrency } from '../concurrency';
 
 /** Reads the documents of some `_id`s, in no particular order; ids with no document are left out. */
 export type FindByIds = <T extends { _id: string }>(

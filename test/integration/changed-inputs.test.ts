@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mapWithConcurrency } from '../../src/pool';
+import { mapWithConcurrency } from '../../src/concurrency';
 import { METADATA_FILE } from '../../src/task-record';
 import type { ChangedInput } from '../../src/input-digest';
 import type { AnalysisRecord, PlanSummary, Task, TaskStatus } from '../../src/types';

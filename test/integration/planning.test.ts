@@ -22,7 +22,7 @@ import { InputError } from '../../src/errors';
 import { discoverFiles } from '../../src/planning/discover';
 import { buildDispatchRequest } from '../../src/planning/options';
 import { planDispatch, type PlanDeps } from '../../src/planning/plan-dispatch';
-import { mapWithConcurrency } from '../../src/pool';
+import { mapWithConcurrency } from '../../src/concurrency';
 import { createPlanStore, PLAN_COLLECTION } from '../../src/storage/plan-store';
 import type { DispatchRequest } from '../../src/types';
 

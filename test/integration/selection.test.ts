@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { mapWithConcurrency } from '../../src/pool';
+import { mapWithConcurrency } from '../../src/concurrency';
 import { runCli } from '../helpers/cli';
 import { writeSpec } from '../helpers/data';
 import { ROOT, testStack, type TestStack } from '../helpers/stack';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { mapWithConcurrency } from '../../src/pool';
+import { mapWithConcurrency } from '../../src/concurrency';
 
-describe('pool', () => {
+describe('concurrency', () => {
   test('mapWithConcurrency keeps input order and never exceeds the limit', async () => {
     let running = 0;
     let most = 0;
