@@ -22,7 +22,11 @@ export interface PlanningDeps extends ProvenanceLookups {
 
 const HEARTBEAT_MS = 5_000;
 
-/** The request itself (dispatches of earlier versions), or the id it was saved under. */
+/**
+ * The request itself (dispatches of earlier versions), or the id it was saved under. Activity
+ * inputs are kept in workflow histories, so their field names stay as workflows of every version
+ * send them: `planId` is the id of the dispatch to plan.
+ */
 export type PlanInput = { planId: string } & ({ request: DispatchRequest } | { requestId: string });
 
 export const createPlanActivities = (deps: PlanningDeps) => {
@@ -34,6 +38,7 @@ export const createPlanActivities = (deps: PlanningDeps) => {
       const context = Context.current();
       // Heartbeats on a timer too: one slow listing or query must not look like a dead worker.
       const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
+      const dispatchId = input.planId;
       try {
         const request = 'request' in input ? input.request : await requests.load(input.requestId);
         const { summary } = await planDispatch(
@@ -47,13 +52,13 @@ export const createPlanActivities = (deps: PlanningDeps) => {
             libraries: deps.libraries,
             codeCommit: deps.codeCommit,
             log: (message: string, fields?: Record<string, unknown>) =>
-              context.log.info(message, { dispatch_id: input.planId, ...fields }),
+              context.log.info(message, { dispatch_id: dispatchId, ...fields }),
             heartbeat: () => context.heartbeat(),
             // Planning runs on the shared queue, the one every pool's queue is named after.
             poolWarnings: (pools) => unservedPoolWarnings(context.client, context.info.taskQueue, pools),
           },
           request,
-          input.planId,
+          dispatchId,
           { store: true },
         );
         return summary;
@@ -64,7 +69,10 @@ export const createPlanActivities = (deps: PlanningDeps) => {
       }
     },
 
-    /** The plan of a retry: another dispatch's tasks that have no record yet. */
+    /**
+     * The plan of a retry: another dispatch's tasks that have no record yet. `fromPlanId` is the
+     * dispatch retried, `planId` the retry's own.
+     */
     async planRetry(input: {
       fromPlanId: string;
       planId: string;
@@ -74,13 +82,14 @@ export const createPlanActivities = (deps: PlanningDeps) => {
       try {
         return await planRetry(
           { records: deps.stores.records, store, heartbeat: () => context.heartbeat() },
-          input,
+          { retryOf: input.fromPlanId, dispatchId: input.planId, tasksPerJob: input.tasksPerJob },
         );
       } catch (err) {
         throw asActivityFailure(err);
       }
     },
 
+    /** A job of the plan of the dispatch `planId`. */
     async loadJob(input: { planId: string; jobIndex: number; jobsPerPage: number }): Promise<Task[]> {
       return store.loadJob(input.planId, input.jobIndex, input.jobsPerPage);
     },

@@ -87,7 +87,8 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
 
     /**
      * A job's first step: loads its tasks from the stored plan and claims them, in one activity,
-     * so a job of one task costs one round trip before its analysis runs, not two.
+     * so a job of one task costs one round trip before its analysis runs, not two. `planId` is the
+     * dispatch's id, as jobs of every version send it.
      */
     async openJob(input: {
       planId: string;

@@ -67,7 +67,7 @@ export interface PlanResult {
 export async function planDispatch(
   deps: PlanDeps,
   requested: DispatchRequest,
-  planId: string,
+  dispatchId: string,
   opts: { store: boolean },
 ): Promise<PlanResult> {
   const beat = deps.heartbeat ?? (() => undefined);
@@ -172,10 +172,10 @@ export async function planDispatch(
   const pools = [...new Set(toRun.flatMap((task) => (task.analysis.pool ? [task.analysis.pool] : [])))];
   if (pools.length > 0 && deps.poolWarnings) (await deps.poolWarnings(pools)).forEach(report.warn);
   const jobs = splitIntoJobs(toRun, request.tasks_per_job);
-  const perPage = opts.store ? (await deps.store.save(planId, jobs)).jobs_per_page : jobsPerPage(jobs);
+  const perPage = opts.store ? (await deps.store.save(dispatchId, jobs)).jobs_per_page : jobsPerPage(jobs);
 
   const summary: PlanSummary = {
-    plan_id: planId,
+    plan_id: dispatchId,
     assets: assets.length,
     assets_without_location: selection.stats.withoutLocation,
     assets_without_files: expansion.assets_without_files,

@@ -15,15 +15,15 @@ export interface RetryDeps {
 /**
  * The plan of a retry: the tasks of another dispatch's plan that have no record yet (they
  * failed, were cancelled or never started), or still their record of earlier inputs when they
- * were to replace it, saved as the plan `planId`. Done tasks are not even planned.
+ * were to replace it, saved as the plan of `dispatchId`. Done tasks are not even planned.
  */
 export async function planRetry(
   deps: RetryDeps,
-  input: { fromPlanId: string; planId: string; tasksPerJob: number },
+  input: { retryOf: string; dispatchId: string; tasksPerJob: number },
 ): Promise<PlanSummary> {
   const tasks: Task[] = [];
-  for await (const job of deps.store.iterateJobs(input.fromPlanId)) tasks.push(...job.tasks);
-  if (tasks.length === 0) throw new InputError(`dispatch ${input.fromPlanId} has no stored plan to retry`);
+  for await (const job of deps.store.iterateJobs(input.retryOf)) tasks.push(...job.tasks);
+  if (tasks.length === 0) throw new InputError(`dispatch ${input.retryOf} has no stored plan to retry`);
   deps.heartbeat?.();
   // One streamed read of the analyses' records, not one lookup per task: FerretDB's SQLite backend
   // scans for each lookup, about a second each in a collection of 200,000 records.
@@ -42,9 +42,9 @@ export async function planRetry(
       (task.replace_record === true && inputsChanged(recorded.get(task.hash), task)),
   );
   const jobs = splitIntoJobs(undone, input.tasksPerJob);
-  const { jobs_per_page } = await deps.store.save(input.planId, jobs);
+  const { jobs_per_page } = await deps.store.save(input.dispatchId, jobs);
   return {
-    plan_id: input.planId,
+    plan_id: input.dispatchId,
     assets: new Set(tasks.flatMap((task) => task.input.s3_location)).size,
     assets_without_location: 0,
     assets_without_files: 0,

@@ -27,13 +27,14 @@ interface PlanPage {
 
 /**
  * Plans live here rather than in workflow history, so that no workflow input, result or history
- * grows with the number of jobs: a dispatch carries only the plan id and the page layout.
+ * grows with the number of jobs: a dispatch carries only its id, which names its plan, and the page
+ * layout.
  */
 export interface PlanStore {
-  save(planId: string, jobs: Task[][]): Promise<{ jobs_per_page: number }>;
-  loadJob(planId: string, jobIndex: number, jobsPerPage: number): Promise<Task[]>;
-  iterateJobs(planId: string): AsyncIterable<{ index: number; tasks: Task[] }>;
-  delete(planId: string): Promise<void>;
+  save(dispatchId: string, jobs: Task[][]): Promise<{ jobs_per_page: number }>;
+  loadJob(dispatchId: string, jobIndex: number, jobsPerPage: number): Promise<Task[]>;
+  iterateJobs(dispatchId: string): AsyncIterable<{ index: number; tasks: Task[] }>;
+  delete(dispatchId: string): Promise<void>;
 }
 
 /** Jobs per page for these jobs: about TASKS_PER_PAGE tasks, fewer when jobs are large. */
@@ -54,12 +55,12 @@ export function createPlanStore(db: Db): PlanStore {
   // Pages never change once a dispatch starts using them (a retried save happens before any job
   // reads the plan), so jobs started in order can share the page their neighbours loaded.
   const cache = new Map<string, Task[][]>();
-  const forget = (planId: string) => {
-    for (const key of cache.keys()) if (key.startsWith(`${planId}:`)) cache.delete(key);
+  const forget = (dispatchId: string) => {
+    for (const key of cache.keys()) if (key.startsWith(`${dispatchId}:`)) cache.delete(key);
   };
 
-  async function readPage(planId: string, page: number): Promise<Task[][]> {
-    const id = `${planId}:${page}`;
+  async function readPage(dispatchId: string, page: number): Promise<Task[][]> {
+    const id = `${dispatchId}:${page}`;
     const cached = cache.get(id);
     if (cached) return cached;
     const doc = await pages.findOne({ _id: id });
@@ -71,17 +72,17 @@ export function createPlanStore(db: Db): PlanStore {
   }
 
   return {
-    async save(planId, jobs) {
+    async save(dispatchId, jobs) {
       const perPage = jobsPerPage(jobs);
-      forget(planId);
+      forget(dispatchId);
       // Replace whatever an earlier attempt wrote, so a retried planning activity is idempotent.
-      await pages.deleteMany({ plan_id: planId });
+      await pages.deleteMany({ plan_id: dispatchId });
       const docs: PlanPage[] = [];
       const createdAt = new Date();
       for (let start = 0, page = 0; start < jobs.length; start += perPage, page += 1) {
         docs.push({
-          _id: `${planId}:${page}`,
-          plan_id: planId,
+          _id: `${dispatchId}:${page}`,
+          plan_id: dispatchId,
           page,
           jobs: JSON.stringify(jobs.slice(start, start + perPage)),
           created_at: createdAt,
@@ -93,16 +94,16 @@ export function createPlanStore(db: Db): PlanStore {
       return { jobs_per_page: perPage };
     },
 
-    async loadJob(planId, jobIndex, perPage) {
-      const jobs = await readPage(planId, Math.floor(jobIndex / perPage));
+    async loadJob(dispatchId, jobIndex, perPage) {
+      const jobs = await readPage(dispatchId, Math.floor(jobIndex / perPage));
       const job = jobs[jobIndex % perPage];
-      if (!job) throw new Error(`job ${jobIndex} not found in plan ${planId}`);
+      if (!job) throw new Error(`job ${jobIndex} not found in plan ${dispatchId}`);
       return job;
     },
 
-    async *iterateJobs(planId) {
+    async *iterateJobs(dispatchId) {
       let index = 0;
-      const cursor = pages.find({ plan_id: planId }, { sort: { page: 1 }, batchSize: 2 });
+      const cursor = pages.find({ plan_id: dispatchId }, { sort: { page: 1 }, batchSize: 2 });
       try {
         for await (const doc of cursor) {
           for (const tasks of JSON.parse(doc.jobs) as Task[][]) yield { index: index++, tasks };
@@ -112,9 +113,9 @@ export function createPlanStore(db: Db): PlanStore {
       }
     },
 
-    async delete(planId) {
-      forget(planId);
-      await pages.deleteMany({ plan_id: planId });
+    async delete(dispatchId) {
+      forget(dispatchId);
+      await pages.deleteMany({ plan_id: dispatchId });
     },
   };
 }

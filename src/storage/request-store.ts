@@ -26,7 +26,9 @@ interface RequestPart {
 
 /**
  * Requests live here rather than in workflow input, so that nothing that grows with the selection
- * travels through Temporal: a dispatch (or a schedule's action) carries only the request's id.
+ * travels through Temporal: a dispatch (or a schedule's action) carries only the request's id. A
+ * dispatch saves its request under its own id; a schedule under one id of its own, which every
+ * dispatch it starts plans from, so a request id is not always a dispatch's.
  */
 export interface RequestStore {
   save(requestId: string, request: DispatchRequest): Promise<void>;

@@ -16,13 +16,13 @@ const task = (hash: string, asset: string): Task =>
 
 /** A plan store holding one plan, and recording what is saved. */
 function fakeStore(jobs: Task[][]) {
-  const saved: Array<{ planId: string; jobs: Task[][] }> = [];
+  const saved: Array<{ dispatchId: string; jobs: Task[][] }> = [];
   const store = {
     async *iterateJobs() {
       for (const [index, tasks] of jobs.entries()) yield { index, tasks };
     },
-    async save(planId: string, toSave: Task[][]) {
-      saved.push({ planId, jobs: toSave });
+    async save(dispatchId: string, toSave: Task[][]) {
+      saved.push({ dispatchId, jobs: toSave });
       return { jobs_per_page: 7 };
     },
   } as unknown as PlanStore;
@@ -48,10 +48,10 @@ describe('planning/plan-retry', () => {
     let beats = 0;
     const summary = await planRetry(
       { records: recordsOf(['b']), store, heartbeat: () => void beats++ },
-      { fromPlanId: 'old', planId: 'new', tasksPerJob: 2 },
+      { retryOf: 'old', dispatchId: 'new', tasksPerJob: 2 },
     );
     assert.deepEqual(
-      saved.map(({ planId, jobs }) => [planId, jobs.map((job) => job.map((t) => t.hash))]),
+      saved.map(({ dispatchId, jobs }) => [dispatchId, jobs.map((job) => job.map((t) => t.hash))]),
       [['new', [['a', 'c'], ['d']]]],
     );
     assert.equal(beats, 1);
@@ -90,7 +90,7 @@ describe('planning/plan-retry', () => {
         },
       }),
     } as unknown as Collection<StoredRecord>;
-    await planRetry({ records, store }, { fromPlanId: 'old', planId: 'new', tasksPerJob: 5 });
+    await planRetry({ records, store }, { retryOf: 'old', dispatchId: 'new', tasksPerJob: 5 });
     assert.deepEqual(
       saved[0]?.jobs.flat().map((t) => t.hash),
       ['a'],
@@ -100,7 +100,7 @@ describe('planning/plan-retry', () => {
   test('planRetry of a dispatch without a stored plan is an input error', async () => {
     const { store, saved } = fakeStore([]);
     await assert.rejects(
-      planRetry({ records: recordsOf([]), store }, { fromPlanId: 'gone', planId: 'new', tasksPerJob: 1 }),
+      planRetry({ records: recordsOf([]), store }, { retryOf: 'gone', dispatchId: 'new', tasksPerJob: 1 }),
       (err: Error) =>
         err instanceof InputError && /dispatch gone has no stored plan to retry/.test(err.message),
     );
