@@ -11,7 +11,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildRecord } from '../src/aind/metadata';
-import type { Outcome } from '../src/client/outcome';
+import type { Outcome } from '../src/dispatch-outcome';
 import { loadConfig } from '../src/config';
 import { buildReport } from '../src/report/build';
 import { renderReport } from '../src/report/html';

@@ -2,22 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { MongoClient } from 'mongodb';
 import type * as ConfigModule from '../config';
 import type { Config } from '../config';
+import { EXIT } from '../dispatch-outcome';
 import { ConfigError, InputError } from '../errors';
 import type * as DatabaseModule from '../storage/database';
 import type * as TemporalModule from '../temporal';
+import { dispatchIdOf } from '../workflow-ids';
 
 // Every command's definition loads this module, `--help` included: the configuration schema, the
 // database driver and the Temporal client are required only once a command body runs.
-
-/**
- * Exit codes: 0 success, 1 the work failed, 2 bad input or configuration, 3 cancelled, 4 completed
- * with failures within the tolerated threshold.
- */
-export const EXIT = { ok: 0, failed: 1, input: 2, cancelled: 3, partial: 4 } as const;
-
-/** The exit codes as the `--help` of commands that follow a dispatch tells them; README "Exit codes". */
-export const EXIT_CODES_HELP =
-  '\nExit codes: 0 succeeded, 1 failed (or a server could not be reached), 2 bad input (nothing written), 3 cancelled, 4 completed with tolerated failures.';
 
 export class ExitError extends Error {
   constructor(
@@ -91,6 +83,11 @@ export function temporalUnreachable(err: Error): ExitError {
     `cannot reach the Temporal server at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'}: ${err.message}`,
     EXIT.failed,
   );
+}
+
+/** The error of a dispatch id the Temporal server does not know: a mistake in what was typed. */
+export function noSuchDispatch(workflowId: string): ExitError {
+  return new ExitError(`no dispatch ${dispatchIdOf(workflowId)} on this Temporal server`, EXIT.input);
 }
 
 async function connectDatabase(config: Config): Promise<MongoClient> {

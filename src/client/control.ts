@@ -1,57 +1,38 @@
-import type { Command } from 'commander';
-import { EXIT_CODES_HELP, parsePositiveInt, runCommand } from './common';
-import type * as Action from './control-action';
-import type { LaunchFlags } from './launch';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { pauseUpdate, resizeUpdate } from '../workflows/messages';
+import { dispatchIdOf } from '../workflow-ids';
+import { EXIT } from '../dispatch-outcome';
+import { ExitError, type Session } from './common';
+import { dispatchHandle, isRunning, type DispatchHandle } from './follow/reads';
 
-// The commands' bodies, with the Temporal client, load only when one runs: `--help` stays instant.
-const load = () => require('./control-action') as typeof Action;
+async function runningHandle(session: Session, id: string): Promise<[DispatchHandle, string]> {
+  const dispatchId = dispatchIdOf(id);
+  const handle = dispatchHandle(await session.temporal(), dispatchId);
+  if (!(await isRunning(handle))) throw new ExitError(`dispatch ${dispatchId} is not running`, EXIT.failed);
+  return [handle, dispatchId];
+}
 
-export function registerControl(program: Command): void {
-  program
-    .command('resize')
-    .description(
-      'Change num_parallel_workers of a running dispatch: raising takes effect at once, lowering as jobs finish.',
-    )
-    .argument('<dispatch_id>')
-    .requiredOption(
-      '--num_parallel_workers <n>',
-      'the new number of jobs running at once (>= 1)',
-      parsePositiveInt('--num_parallel_workers'),
-    )
-    .action((id: string, flags: { num_parallel_workers: number }) =>
-      runCommand((session) => load().resizeDispatch(session, id, flags.num_parallel_workers)),
-    );
-
-  for (const [name, paused] of [
-    ['pause', true],
-    ['resume', false],
-  ] as const) {
-    program
-      .command(name)
-      .description(
-        paused
-          ? 'Stop starting new jobs of a dispatch; running jobs finish.'
-          : 'Start jobs of a paused dispatch again.',
-      )
-      .argument('<dispatch_id>')
-      .action((id: string) => runCommand((session) => load().pauseDispatch(session, id, paused)));
+/** An Update's validator or handler said no: show its reason, not a stack. */
+async function update<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new ExitError(err.cause?.message ?? err.message, EXIT.input);
+    throw err;
   }
+}
 
-  program
-    .command('retry')
-    .description(
-      'Start a new dispatch over the plan of a finished one that runs only its tasks that failed or never ran.',
-    )
-    .argument('<dispatch_id>', 'the finished dispatch')
-    .option(
-      '--num_parallel_workers <n>',
-      'jobs at once (default: as the first dispatch)',
-      parsePositiveInt('--num_parallel_workers'),
-    )
-    .option('--wait', 'follow it with a progress bar and a summary; exit 0 only if it succeeded')
-    .option('--json', 'print machine-readable JSON')
-    .addHelpText('after', EXIT_CODES_HELP)
-    .action((id: string, flags: LaunchFlags & { num_parallel_workers?: number }) =>
-      runCommand((session) => load().retryDispatch(session, id, flags)),
-    );
+/** `resize`: a new window for a running dispatch. */
+export async function resizeDispatch(session: Session, id: string, workers: number): Promise<void> {
+  const [handle, dispatchId] = await runningHandle(session, id);
+  const answer = await update(() => handle.executeUpdate(resizeUpdate, { args: [workers] }));
+  console.log(`dispatch ${dispatchId}: num_parallel_workers ${answer.previous} -> ${answer.current}`);
+}
+
+/** `pause` and `resume`. */
+export async function pauseDispatch(session: Session, id: string, paused: boolean): Promise<void> {
+  const [handle, dispatchId] = await runningHandle(session, id);
+  const answer = await update(() => handle.executeUpdate(pauseUpdate, { args: [paused] }));
+  console.log(`dispatch ${dispatchId} ${paused ? 'paused' : 'resumed'}; ${answer.running} jobs running`);
 }

@@ -8,11 +8,12 @@ import { webUiUrl } from '../temporal';
 import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-attributes';
-import { EXIT, type Session } from './common';
+import { EXIT } from '../dispatch-outcome';
+import type { Session } from './common';
 import { dispatchWorkflowId } from '../workflow-ids';
-import { announce, reportOutcome } from './outcome';
 import { checkInputSize } from './workflow-input';
-import { awaitPlan, followToEnd } from './watch';
+import { announce, reportOutcome } from './follow/summary';
+import { awaitPlan, followToEnd } from './follow/watch';
 
 export interface LaunchFlags {
   wait?: boolean;

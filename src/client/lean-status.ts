@@ -1,6 +1,6 @@
 import { PROGRESS_QUERY } from '../workflows/message-names';
 import type { DispatchProgress, DispatchResult } from '../workflows/messages';
-import { temporalUnreachable } from './common';
+import { noSuchDispatch, temporalUnreachable } from './common';
 import {
   LeanWorkflowReader,
   Unreachable,
@@ -8,7 +8,7 @@ import {
   type CloseEvent,
   type FailureView,
 } from './lean-temporal';
-import { noSuchDispatch, raisedOutcome, resultOutcome, type Outcome } from './outcome';
+import { raisedOutcome, resultOutcome, type Outcome } from '../dispatch-outcome';
 
 /** Statuses of a workflow that ended; a paused one, or one of a newer server, is left to the SDK. */
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'TIMED_OUT']);

@@ -1,26 +1,99 @@
-import type { Command } from 'commander';
-import type { DispatchFlags } from '../planning/options';
-import { runCommand } from './common';
-import { addDispatchOptions } from './dispatch-flags';
-import type * as Action from './plan-action';
+import { resolve } from 'node:path';
+import { provenanceLookups } from '../analysis/provenance-lookups';
+import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
+import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import {
+  explainLines,
+  explainPlanned,
+  RecordIndex,
+  rollUp,
+  taskLabel,
+  type Explanation,
+} from '../planning/explain';
+import { planDispatch, type PlanResult } from '../planning/plan-dispatch';
+import { createPlanStore } from '../storage/plan-store';
+import { stores } from '../storage/database';
+import { createS3 } from '../storage/s3';
+import { unservedPoolWarnings } from '../pool-pollers';
+import { groupMetadata } from '../aind/dispatch-model';
+import type { Session } from './common';
+import { planLines } from './follow/summary';
 
-// The command's body, with the driver and the SDKs, loads only when it runs: `--help` stays instant.
-const load = () => require('./plan-action') as typeof Action;
-
-export function registerPlan(program: Command): void {
-  addDispatchOptions(
-    program
-      .command('plan')
-      .description(
-        'Show what a dispatch with these flags would do (new / already done / changed code), running nothing.',
-      ),
-  )
-    .option('--json', 'print the counts and the full task list as JSON')
-    .option(
-      '--explain',
-      'name, field by field, why each task runs: what differs from the latest record of the same inputs, or the commit of code that differs',
-    )
-    .action((flags: DispatchFlags & { json?: boolean; explain?: boolean }) =>
-      runCommand((session) => load().planPreview(session, flags)),
+/** `plan`: plans the dispatch these flags describe against the database and S3, storing nothing. */
+export async function planPreview(
+  session: Session,
+  flags: DispatchFlags & { json?: boolean; explain?: boolean },
+): Promise<void> {
+  const { config } = session;
+  const request = buildDispatchRequest(flags, config);
+  const mongo = await session.mongo();
+  const s3 = createS3(config);
+  try {
+    const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
+    const db = stores(mongo, config);
+    const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()));
+    let index: RecordIndex | undefined;
+    const result = await planDispatch(
+      {
+        assets: db.assets,
+        records: db.records,
+        s3,
+        store: createPlanStore(db.analysisDb),
+        registry: await loadRegistry(registryDir),
+        allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
+        ...lookups,
+        log: () => undefined,
+        // Temporal is asked (and connected to) only when a task names a pool.
+        poolWarnings: async (pools) =>
+          unservedPoolWarnings(await session.temporal(), config.TEMPORAL_TASK_QUEUE, pools),
+        // Explaining reads along with planning's one scan of the records: a second would cost as much.
+        ...(flags.explain ? { recordReader: (tasks) => (index = new RecordIndex(tasks)) } : {}),
+      },
+      request,
+      'plan-preview',
+      { store: false },
     );
+    const explanations = index ? await explainPlanned(index, result.tasks, lookups.codeCommit) : undefined;
+    if (flags.json) console.log(JSON.stringify(planJson(result, explanations), null, 2));
+    else {
+      for (const line of planLines(result.summary)) console.log(line);
+      if (explanations) for (const line of explainLines(explanations, labelsOf(result))) console.log(line);
+    }
+  } finally {
+    s3.destroy();
+  }
 }
+
+/**
+ * The plan for machines: each task with its status and, for a group, its values as the records
+ * name them; with `--explain`, why each task runs and the tasks grouped by the same differences.
+ */
+export function planJson(result: PlanResult, explanations?: Explanation[]) {
+  const byHash = new Map(explanations?.map((explanation) => [explanation.hash, explanation]));
+  return {
+    summary: result.summary,
+    ...(explanations ? { explain: rollUp(explanations, labelsOf(result)) } : {}),
+    tasks: result.tasks.map(({ task, status, will_run, changed_inputs }) => {
+      const explanation = byHash.get(task.hash);
+      return {
+        status,
+        will_run,
+        group_metadata: groupMetadata(task.group),
+        ...(changed_inputs?.length ? { changed_inputs } : {}),
+        ...(explanation
+          ? {
+              explanation: {
+                reason: explanation.reason,
+                record: explanation.record,
+                differences: explanation.differences,
+              },
+            }
+          : {}),
+        task,
+      };
+    }),
+  };
+}
+
+const labelsOf = (result: PlanResult) =>
+  new Map(result.tasks.map(({ task }) => [task.hash, taskLabel(task)]));

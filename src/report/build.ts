@@ -1,6 +1,5 @@
 import { groupFailures } from '../failure-signature';
-import type { Outcome, OutcomeView } from '../client/outcome';
-import { elapsedSeconds, tasksPerSecond } from '../client/summary';
+import { elapsedSeconds, tasksPerSecond, type Outcome, type OutcomeView } from '../dispatch-outcome';
 import type { JobRun } from './jobs';
 import type { RecordTally } from './records';
 import { binWidth, histogram, Numbers, percentiles } from './stats';

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli';
 import { seedAssets } from '../helpers/data';
 import { listKeys } from '../helpers/stack';
-import { dispatchHandle, outcomeOf } from '../../src/client/watch';
+import { dispatchHandle, readClosedOutcome } from '../../src/client/follow/reads';
 import { reportFigures } from './helpers/figures';
 import { activityOutcomes, jobWorkflowIds, type ActivityOutcome } from './helpers/history';
 import { recordsOf } from './helpers/results';
@@ -57,7 +57,7 @@ describe('poison and hanging tasks', () => {
     const seconds = (Date.now() - started) / 1000;
     const id = dispatchIdOf(result.stdout);
     assert.ok(id, `no dispatch id in:\n${result.stdout}\n${result.stderr}`);
-    const outcome = await outcomeOf(dispatchHandle(setup.stack.client, id));
+    const outcome = await readClosedOutcome(dispatchHandle(setup.stack.client, id));
     const jobs = outcome.progress?.plan?.jobs ?? 0;
     const runs: ActivityOutcome[] = [];
     for (const workflowId of jobWorkflowIds(`dispatch-${id}`, jobs))

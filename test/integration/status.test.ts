@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { leanCurrentOutcome } from '../../src/client/lean-status';
-import type { Outcome } from '../../src/client/outcome';
-import { currentOutcome, dispatchHandle } from '../../src/client/watch';
+import type { Outcome } from '../../src/dispatch-outcome';
+import { dispatchHandle, readCurrentOutcome } from '../../src/client/follow/reads';
 import { dispatchWorkflowId } from '../../src/workflow-ids';
 import { runCli, type CliResult } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
@@ -51,7 +51,7 @@ describe('status without the SDK client', () => {
     assert.ok(id, output(started));
     return id;
   };
-  const sdkOutcome = (id: string) => currentOutcome(dispatchHandle(stack.client, id));
+  const sdkOutcome = (id: string) => readCurrentOutcome(dispatchHandle(stack.client, id));
   const closed = async (id: string) => {
     await stack.client.workflow
       .getHandle(dispatchWorkflowId(id))

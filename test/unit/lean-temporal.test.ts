@@ -13,12 +13,15 @@ import fullRoot from '@temporalio/proto/protos/root';
 import Long from 'long';
 import { Enum, Root, Type, type INamespace, type ReflectionObject } from 'protobufjs';
 import { LEAN_SCHEMA } from '../../src/client/lean-schema';
-import { failureOutcome } from '../../src/client/failure-outcome';
+import { failureClose } from '../../src/client/follow/reads';
 import { decodeMessage, encodeMessage } from '../../src/client/lean-codec';
 import { decodePayload, grpcTarget, readCloseEvent, Unsupported } from '../../src/client/lean-temporal';
 import { closedOutcome } from '../../src/client/lean-status';
-import { resultOutcome, type Outcome } from '../../src/client/outcome';
+import { closedOutcome as outcomeOfClose, resultOutcome, type Outcome } from '../../src/dispatch-outcome';
 import type { DispatchResult } from '../../src/workflows/messages';
+
+/** What the SDK path makes of a dispatch whose result threw `err`. */
+const failureOutcome = (err: WorkflowFailedError) => outcomeOfClose(failureClose(err));
 
 const lean = Root.fromJSON(LEAN_SCHEMA as unknown as INamespace);
 const full = fullRoot as unknown as Root;

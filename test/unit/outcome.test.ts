@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, mock, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import {
   ActivityFailure,
@@ -11,37 +11,26 @@ import {
   TimeoutType,
 } from '@temporalio/common';
 import { ErrorType } from '../../src/errors';
-import { failureOutcome } from '../../src/client/failure-outcome';
+import { failureClose } from '../../src/client/follow/reads';
 import {
-  failedBeforePlanning,
+  closedOutcome,
+  currentOutcome,
+  elapsedSeconds,
   exitCodeOf,
-  outcomeJson,
-  reportOutcome,
+  failedBeforePlanning,
   resultOutcome,
+  tasksPerSecond,
   type Outcome,
-} from '../../src/client/outcome';
+} from '../../src/dispatch-outcome';
 import { progress } from '../fixtures/dispatch-progress';
 
-const view = { dispatchId: 'd1', url: 'http://ui/namespaces/default/workflows/dispatch-d1', json: false };
+/** The outcome of a dispatch whose result threw `err`, as the SDK path reads it. */
+const failureOutcome = (err: WorkflowFailedError) => closedOutcome(failureClose(err));
 
 const failedWith = (cause: Error) =>
   new WorkflowFailedError('Workflow execution failed', cause, RetryState.NON_RETRYABLE_FAILURE);
 
-/** Runs `body` with console.log and console.error captured. */
-function captured(body: () => number): { code: number; stdout: string; stderr: string } {
-  const log = mock.method(console, 'log', () => undefined);
-  const error = mock.method(console, 'error', () => undefined);
-  try {
-    const code = body();
-    const text = (calls: typeof log.mock.calls) => calls.map((call) => call.arguments.join(' ')).join('\n');
-    return { code, stdout: text(log.mock.calls), stderr: text(error.mock.calls) };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
-
-describe('outcome', () => {
+describe('dispatch-outcome', () => {
   test('resultOutcome tells a full success from one with tolerated failures', () => {
     assert.equal(
       resultOutcome({ ...progress({ phase: 'completed' }), dry_run_outputs: [] }).status,
@@ -53,7 +42,7 @@ describe('outcome', () => {
     );
   });
 
-  test('failureOutcome reads cancellation, the failure the workflow raised, termination and timeout', () => {
+  test('failureClose reads cancellation, the failure the workflow raised, termination and timeout', () => {
     const details = progress({ phase: 'failed' });
     const raised = failureOutcome(
       failedWith(
@@ -88,7 +77,7 @@ describe('outcome', () => {
     assert.equal(failureOutcome(timedOut).status, 'timed_out');
   });
 
-  test('failureOutcome names the innermost cause of a failure the workflow did not raise itself', () => {
+  test('failureClose names the innermost cause of a failure the workflow did not raise itself', () => {
     const inner = ApplicationFailure.create({
       type: ErrorType.InvalidInput,
       message: 'query matched no assets',
@@ -110,6 +99,65 @@ describe('outcome', () => {
     assert.equal(outcome.errorType, ErrorType.InvalidInput);
   });
 
+  test('closedOutcome reads each way a dispatch closes', () => {
+    const done = progress({ phase: 'completed' });
+    assert.deepEqual(closedOutcome({ kind: 'completed', result: done }), {
+      status: 'completed',
+      progress: done,
+    });
+    assert.deepEqual(closedOutcome({ kind: 'cancelled' }), { status: 'cancelled' });
+    assert.deepEqual(closedOutcome({ kind: 'terminated', reason: '' }), {
+      status: 'terminated',
+      error: 'Workflow execution terminated',
+      errorType: undefined,
+    });
+    assert.deepEqual(closedOutcome({ kind: 'timed_out' }), {
+      status: 'timed_out',
+      error: 'Workflow execution timed out',
+      errorType: undefined,
+    });
+    const raised = { kind: 'application', message: 'stop', type: ErrorType.TasksFailed, details: [done] };
+    assert.deepEqual(closedOutcome({ kind: 'failed', failure: raised }), {
+      status: 'failed',
+      progress: done,
+      error: 'stop',
+      errorType: ErrorType.TasksFailed,
+    });
+    const wrapped = {
+      kind: 'activity',
+      message: 'activity failed',
+      cause: { ...raised, details: undefined },
+    };
+    assert.deepEqual(closedOutcome({ kind: 'failed', failure: wrapped }), {
+      status: 'failed',
+      error: 'stop',
+      errorType: ErrorType.TasksFailed,
+    });
+  });
+
+  test('currentOutcome: a running dispatch, and a closed one with the progress it carried or answered', () => {
+    const run = progress({ phase: 'running' });
+    assert.deepEqual(currentOutcome({ running: true, progress: run }), { status: 'running', progress: run });
+    const done = progress({ phase: 'completed' });
+    assert.deepEqual(
+      currentOutcome({
+        running: false,
+        close: { kind: 'completed', result: done },
+        progress: run,
+        closedAt: 9,
+      }),
+      { status: 'completed', progress: done, endedAt: 9 },
+    );
+    assert.deepEqual(
+      currentOutcome({ running: false, close: { kind: 'cancelled' }, progress: run, closedAt: 9 }),
+      {
+        status: 'cancelled',
+        progress: run,
+        endedAt: 9,
+      },
+    );
+  });
+
   test('exitCodeOf follows README "Exit codes"', () => {
     const cases: Array<[Outcome, number]> = [
       [{ status: 'completed' }, 0],
@@ -126,21 +174,6 @@ describe('outcome', () => {
     for (const [outcome, code] of cases) assert.equal(exitCodeOf(outcome), code, JSON.stringify(outcome));
   });
 
-  test('outcomeJson is one shape for every command, time and rate included', () => {
-    const run = progress({ phase: 'completed', started_at: 1_000, tasks_finished: 8 });
-    const json = outcomeJson({ status: 'completed', progress: run, endedAt: 5_000 }, view, 99_000);
-    assert.deepEqual(json, {
-      dispatch_id: 'd1',
-      url: view.url,
-      status: 'completed',
-      error: undefined,
-      error_type: undefined,
-      elapsed_s: 4,
-      tasks_per_s: 2,
-      progress: run,
-    });
-  });
-
   test('failedBeforePlanning: only a dispatch that failed without a plan', () => {
     assert.equal(failedBeforePlanning({ status: 'failed', error: 'no assets' }), true);
     assert.equal(failedBeforePlanning({ status: 'terminated' }), true);
@@ -151,33 +184,17 @@ describe('outcome', () => {
     );
     assert.equal(failedBeforePlanning({ status: 'running', progress: progress({ plan: undefined }) }), false);
   });
+  test('elapsedSeconds stops at the close of a dispatch and counts on while it runs', () => {
+    const run = progress({ started_at: 10_000 });
+    assert.equal(elapsedSeconds({ status: 'completed', progress: run, endedAt: 14_000 }, 1_000_000), 4);
+    assert.equal(elapsedSeconds({ status: 'running', progress: run }, 12_500), 2.5);
+    assert.equal(elapsedSeconds({ status: 'failed' }, 12_500), 0);
+  });
 
-  test('reportOutcome prints the summary where it belongs and answers the exit code', () => {
-    const partial = captured(() =>
-      reportOutcome(
-        { status: 'completed_with_failures', progress: progress({ phase: 'completed_with_failures' }) },
-        view,
-      ),
-    );
-    assert.equal(partial.code, 4);
-    assert.match(partial.stdout, /^dispatch d1 completed_with_failures/);
-    assert.equal(partial.stderr, '');
-
-    const bad = captured(() =>
-      reportOutcome(
-        { status: 'failed', error: 'query matched no assets', errorType: ErrorType.InvalidInput },
-        view,
-      ),
-    );
-    assert.equal(bad.code, 2);
-    assert.equal(bad.stdout, '');
-    assert.equal(bad.stderr, 'dispatch d1 failed: query matched no assets');
-
-    const json = captured(() =>
-      reportOutcome({ status: 'failed', errorType: ErrorType.InvalidInput }, { ...view, json: true }),
-    );
-    assert.equal(json.code, 2);
-    assert.equal(JSON.parse(json.stdout).error_type, ErrorType.InvalidInput);
-    assert.equal(json.stderr, '');
+  test('tasksPerSecond is the finished tasks over the elapsed time, 0 before any time passed', () => {
+    const run = progress({ started_at: 0, tasks_finished: 8 });
+    assert.equal(tasksPerSecond({ status: 'completed', progress: run, endedAt: 4_000 }), 2);
+    assert.equal(tasksPerSecond({ status: 'running', progress: run }, 0), 0);
+    assert.equal(tasksPerSecond({ status: 'failed' }), 0);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { ListObjectsV2Command, type GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { downloadRecord } from '../../src/client/results-download';
+import { downloadRecord } from '../../src/client/results/download';
 import type { AnalysisRecord } from '../../src/types';
 
 /** Lists and reads objects of one bucket from memory, one key per list page to exercise paging. */

@@ -9,7 +9,7 @@ import {
   outputsSummary,
   resourcesSummary,
   resultsTable,
-} from '../../src/client/results-format';
+} from '../../src/client/results/format';
 import { buildRecord } from '../../src/aind/metadata';
 import type { FlatAnalysisRecord, Task } from '../../src/types';
 

@@ -6,7 +6,7 @@ import {
   parseEvery,
   scheduleTiming,
   specText,
-} from '../../src/client/schedule-spec';
+} from '../../src/client/schedule/spec';
 import { InputError } from '../../src/errors';
 
 describe('schedule-spec', () => {

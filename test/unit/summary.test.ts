@@ -1,14 +1,31 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
+import { ErrorType } from '../../src/errors';
 import {
   barFigures,
-  elapsedSeconds,
+  outcomeJson,
   phaseLine,
   planLines,
+  reportOutcome,
   summaryText,
-  tasksPerSecond,
-} from '../../src/client/summary';
+} from '../../src/client/follow/summary';
 import { plan, progress } from '../fixtures/dispatch-progress';
+
+const view = { dispatchId: 'd1', url: 'http://ui/namespaces/default/workflows/dispatch-d1', json: false };
+
+/** Runs `body` with console.log and console.error captured. */
+function captured(body: () => number): { code: number; stdout: string; stderr: string } {
+  const log = mock.method(console, 'log', () => undefined);
+  const error = mock.method(console, 'error', () => undefined);
+  try {
+    const code = body();
+    const text = (calls: typeof log.mock.calls) => calls.map((call) => call.arguments.join(' ')).join('\n');
+    return { code, stdout: text(log.mock.calls), stderr: text(error.mock.calls) };
+  } finally {
+    log.mock.restore();
+    error.mock.restore();
+  }
+}
 
 describe('summary', () => {
   test('planLines counts the tasks and says why some are skipped', () => {
@@ -35,20 +52,6 @@ describe('summary', () => {
     );
     assert.equal(planLines({ ...plan, tasks_changed_inputs: 0 }).length, 2);
     assert.equal(capped.at(-1), 'warning: id x matched nothing');
-  });
-
-  test('elapsedSeconds stops at the close of a dispatch and counts on while it runs', () => {
-    const run = progress({ started_at: 10_000 });
-    assert.equal(elapsedSeconds({ status: 'completed', progress: run, endedAt: 14_000 }, 1_000_000), 4);
-    assert.equal(elapsedSeconds({ status: 'running', progress: run }, 12_500), 2.5);
-    assert.equal(elapsedSeconds({ status: 'failed' }, 12_500), 0);
-  });
-
-  test('tasksPerSecond is the finished tasks over the elapsed time, 0 before any time passed', () => {
-    const run = progress({ started_at: 0, tasks_finished: 8 });
-    assert.equal(tasksPerSecond({ status: 'completed', progress: run, endedAt: 4_000 }), 2);
-    assert.equal(tasksPerSecond({ status: 'running', progress: run }, 0), 0);
-    assert.equal(tasksPerSecond({ status: 'failed' }), 0);
   });
 
   test('barFigures waits for the plan', () => {
@@ -97,5 +100,49 @@ describe('summary', () => {
       summaryText({ status: 'failed', error: 'query matched no assets' }, 'd2'),
       'dispatch d2 failed: query matched no assets',
     );
+  });
+
+  test('outcomeJson is one shape for every command, time and rate included', () => {
+    const run = progress({ phase: 'completed', started_at: 1_000, tasks_finished: 8 });
+    const json = outcomeJson({ status: 'completed', progress: run, endedAt: 5_000 }, view, 99_000);
+    assert.deepEqual(json, {
+      dispatch_id: 'd1',
+      url: view.url,
+      status: 'completed',
+      error: undefined,
+      error_type: undefined,
+      elapsed_s: 4,
+      tasks_per_s: 2,
+      progress: run,
+    });
+  });
+
+  test('reportOutcome prints the summary where it belongs and answers the exit code', () => {
+    const partial = captured(() =>
+      reportOutcome(
+        { status: 'completed_with_failures', progress: progress({ phase: 'completed_with_failures' }) },
+        view,
+      ),
+    );
+    assert.equal(partial.code, 4);
+    assert.match(partial.stdout, /^dispatch d1 completed_with_failures/);
+    assert.equal(partial.stderr, '');
+
+    const bad = captured(() =>
+      reportOutcome(
+        { status: 'failed', error: 'query matched no assets', errorType: ErrorType.InvalidInput },
+        view,
+      ),
+    );
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.equal(bad.stderr, 'dispatch d1 failed: query matched no assets');
+
+    const json = captured(() =>
+      reportOutcome({ status: 'failed', errorType: ErrorType.InvalidInput }, { ...view, json: true }),
+    );
+    assert.equal(json.code, 2);
+    assert.equal(JSON.parse(json.stdout).error_type, ErrorType.InvalidInput);
+    assert.equal(json.stderr, '');
   });
 });

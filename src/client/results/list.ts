@@ -1,13 +1,27 @@
-import type { Config } from '../config';
-import { InputError } from '../errors';
-import { createS3 } from '../storage/s3';
-import type { StoredRecord } from '../types';
-import { EXIT, ExitError, parsePositiveInt, type Session } from './common';
-import { dispatchIdOf } from '../workflow-ids';
-import { downloadRecord, type Downloaded } from './results-download';
-import { csvHeader, csvRecord, resultsTable } from './results-format';
-import { cursorOfPage, fetchPage, findByHash, recordFilter, type RecordPage } from './results-query';
-import type { ResultsFlags } from './results';
+import type { Config } from '../../config';
+import { EXIT } from '../../dispatch-outcome';
+import { InputError } from '../../errors';
+import { createS3 } from '../../storage/s3';
+import type { StoredRecord } from '../../types';
+import { dispatchIdOf } from '../../workflow-ids';
+import { ExitError, parsePositiveInt, type Session } from '../common';
+import { downloadRecord, type Downloaded } from './download';
+import { csvHeader, csvRecord, resultsTable } from './format';
+import { cursorOfPage, fetchPage, findByHash, recordFilter, type RecordPage } from './query';
+
+export interface ResultsFlags {
+  analysis_name?: string;
+  analysis_version?: string;
+  asset_name?: string;
+  dispatch_id?: string;
+  json?: boolean;
+  csv?: boolean;
+  limit: string;
+  page?: string;
+  after?: string;
+  download?: string;
+  hash?: string;
+}
 
 function checkFlags(flags: ResultsFlags): void {
   if (flags.json && flags.csv) throw new InputError('choose one output format: --json or --csv');

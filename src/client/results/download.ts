@@ -4,11 +4,11 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { resolveInside } from '../path-containment';
-import { mapWithConcurrency } from '../concurrency';
-import { listObjects } from '../storage/s3';
-import { folderPrefix, parseS3Url } from '../storage/s3-url';
-import type { StoredRecord } from '../types';
+import { resolveInside } from '../../path-containment';
+import { mapWithConcurrency } from '../../concurrency';
+import { listObjects } from '../../storage/s3';
+import { folderPrefix, parseS3Url } from '../../storage/s3-url';
+import type { StoredRecord } from '../../types';
 
 const PARALLEL_FILES = 4;
 

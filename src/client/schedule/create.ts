@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
-import type { Config } from '../config';
-import { InputError } from '../errors';
-import type { DispatchRequest } from '../types';
-import { dispatch } from '../workflows/dispatch';
-import type { DispatchInput } from '../workflows/messages';
-import { AnalysisNameKey } from '../workflows/search-attributes';
-import type { Session } from './common';
-import { scheduledWorkflowId } from '../workflow-ids';
-import { type Timing } from './schedule-spec';
-import {
-  analysisNamesOf,
-  decodeDispatchInput,
-  settingsOf,
-  type LegacyDispatchInput,
-} from '../workflows/dispatch-rules';
-import { createRequestStore, type RequestStore } from '../storage/request-store';
-import { checkInputSize } from './workflow-input';
+import type { Config } from '../../config';
+import { InputError } from '../../errors';
+import { buildDispatchRequest, type DispatchFlags } from '../../planning/options';
+import { webUiUrl } from '../../temporal';
+import type { DispatchRequest } from '../../types';
+import { dispatch } from '../../workflows/dispatch';
+import { analysisNamesOf, settingsOf } from '../../workflows/dispatch-rules';
+import type { DispatchInput } from '../../workflows/messages';
+import { AnalysisNameKey } from '../../workflows/search-attributes';
+import { scheduledWorkflowId } from '../../workflow-ids';
+import type { Session } from '../common';
+import { checkInputSize } from '../workflow-input';
+import { checkScheduleId, scheduleTiming, type Timing } from './spec';
+import { requestStore } from './stored-request';
+
+export type CreateFlags = DispatchFlags & {
+  cron?: string;
+  every?: string;
+  interval?: string;
+  paused?: boolean;
+  note?: string;
+  json?: boolean;
+};
 
 export interface CreateOptions {
   scheduleId: string;
@@ -67,7 +73,7 @@ export function scheduleOptions(options: CreateOptions, config: Config, requestI
 
 export async function createSchedule(session: Session, options: CreateOptions): Promise<void> {
   const client = await session.temporal();
-  const requests = createRequestStore((await session.mongo()).db(session.config.DOCDB_DATABASE));
+  const requests = await requestStore(session);
   // An id of its own, so that a refused create (the schedule exists) leaves the other's request be.
   const requestId = `schedule-${options.scheduleId}-${randomUUID()}`;
   await requests.save(requestId, options.request);
@@ -90,23 +96,38 @@ export async function createSchedule(session: Session, options: CreateOptions): 
   }
 }
 
-/**
- * The request a schedule's runs dispatch: from the database for schedules created now, from the
- * action itself for those created by earlier versions.
- */
-export async function scheduledRequest(
-  args: readonly unknown[] | undefined,
-  requests: RequestStore,
-): Promise<DispatchRequest | undefined> {
-  const raw = args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
-  const input = raw && decodeDispatchInput(raw);
-  if (input?.kind === 'new') return input.request;
-  if (input?.kind === 'stored') return requests.load(input.request_id).catch(() => undefined);
-  return undefined;
-}
-
-/** The id of the request a schedule keeps in the database, if it keeps one there. */
-export function scheduledRequestId(args: readonly unknown[] | undefined): string | undefined {
-  const input = args?.[0] as Partial<{ kind: string; request_id: string }> | undefined;
-  return input?.kind === 'stored' ? input.request_id : undefined;
+/** `schedule create`: the request is read and stored now, the schedule's action refers to it. */
+export async function createAction(session: Session, id: string, flags: CreateFlags): Promise<void> {
+  const scheduleId = checkScheduleId(id);
+  const timing = scheduleTiming(flags);
+  const request = buildDispatchRequest(flags, session.config);
+  await createSchedule(session, {
+    scheduleId,
+    timing,
+    request,
+    paused: flags.paused === true,
+    note: flags.note,
+  });
+  const description = await (await session.temporal()).schedule.getHandle(scheduleId).describe();
+  const next = description.info.nextActionTimes[0]?.toISOString();
+  const url = webUiUrl(session.config, 'schedules', scheduleId);
+  if (flags.json) {
+    const view = {
+      schedule_id: scheduleId,
+      spec: timing.text,
+      paused: flags.paused === true,
+      next_run: next,
+      url,
+    };
+    console.log(JSON.stringify(view, null, 2));
+    return;
+  }
+  console.log(
+    `schedule ${scheduleId} created${flags.paused ? ' (paused)' : ''}: ${timing.text}, overlapping runs skipped`,
+  );
+  console.log(flags.paused ? 'next run  none while paused' : `next run  ${next ?? '-'}`);
+  console.log(
+    `runs      ${scheduledWorkflowId(scheduleId)}-<time>; their dispatch ids are sched-${scheduleId}-<time>`,
+  );
+  console.log(`web ui    ${url}`);
 }

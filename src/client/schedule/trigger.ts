@@ -1,9 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client, ScheduleHandle } from '@temporalio/client';
-import { webUiUrl } from '../temporal';
-import { EXIT, ExitError, type Session } from './common';
-import { dispatchIdOf } from '../workflow-ids';
-import { dispatchHandle, watchDispatch } from './watch';
+import { EXIT } from '../../dispatch-outcome';
+import { webUiUrl } from '../../temporal';
+import { dispatchIdOf } from '../../workflow-ids';
+import { ExitError, type Session } from '../common';
+import { dispatchHandle } from '../follow/reads';
+import { watchDispatch } from '../follow/watch';
+import { onSchedule } from './on-schedule';
 
 export interface TriggerFlags {
   wait?: boolean;
@@ -70,4 +73,9 @@ async function followRun(
   }
   const view = { dispatchId, url, json: flags.json === true };
   return watchDispatch(dispatchHandle(client, dispatchId), taskQueue, view);
+}
+
+/** `schedule trigger`. */
+export function triggerAction(session: Session, id: string, flags: TriggerFlags): Promise<number | void> {
+  return onSchedule(session, id, (handle, client) => trigger(handle, client, session, flags));
 }

@@ -1,5 +1,5 @@
 import type { ScheduleSpec, ScheduleSpecDescription } from '@temporalio/client';
-import { InputError } from '../errors';
+import { InputError } from '../../errors';
 
 /** The schedule's id becomes part of workflow, dispatch and plan ids: keep it plain. */
 export function checkScheduleId(id: string): string {

@@ -1,5 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
-import type { StoredRecord } from '../types';
+import type { StoredRecord } from '../../types';
 
 export interface RecordFilters {
   analysis_name?: string;

@@ -4,10 +4,10 @@ import type {
   ScheduleExecutionResult,
   ScheduleSummary,
 } from '@temporalio/client';
-import type { DispatchRequest } from '../types';
-import { dispatchIdOf } from '../workflow-ids';
-import { specText } from './schedule-spec';
-import { textTable } from './table';
+import type { DispatchRequest } from '../../types';
+import { dispatchIdOf } from '../../workflow-ids';
+import { specText } from './spec';
+import { textTable } from '../table';
 
 export interface ScheduledRun {
   dispatch_id: string;

@@ -1,7 +1,14 @@
-import type { PlanSummary } from '../types';
-import type { DispatchProgress } from '../workflows/messages';
-import type { Outcome } from './outcome';
-import { textTable } from './table';
+import type { PlanSummary } from '../../types';
+import type { DispatchProgress } from '../../workflows/messages';
+import {
+  elapsedSeconds,
+  exitCodeOf,
+  failedBeforePlanning,
+  tasksPerSecond,
+  type Outcome,
+  type OutcomeView,
+} from '../../dispatch-outcome';
+import { textTable } from '../table';
 
 export function planLines(plan: PlanSummary): string[] {
   const lines = [
@@ -20,17 +27,6 @@ export function planLines(plan: PlanSummary): string[] {
     lines.push(`${plan.tasks_changed_inputs} done tasks have an input that changed since their record`);
   for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
   return lines;
-}
-
-/** Seconds from the start of the dispatch to its end, or to now while it runs. */
-export function elapsedSeconds(outcome: Outcome, now = Date.now()): number {
-  if (!outcome.progress) return 0;
-  return Math.max(0, ((outcome.endedAt ?? now) - outcome.progress.started_at) / 1000);
-}
-
-export function tasksPerSecond(outcome: Outcome, now = Date.now()): number {
-  const seconds = elapsedSeconds(outcome, now);
-  return outcome.progress && seconds > 0 ? outcome.progress.tasks_finished / seconds : 0;
 }
 
 /** What the progress bar shows; absent until the dispatch has a plan. */
@@ -82,4 +78,34 @@ export function summaryText(outcome: Outcome, dispatchId: string, now = Date.now
     }
   }
   return out.join('\n');
+}
+
+/** The dispatch id and its Web UI link, first of all, so that the user can follow it elsewhere. */
+export function announce(view: OutcomeView): void {
+  if (!view.json) console.log(`dispatch ${view.dispatchId}\nweb ui   ${view.url}`);
+}
+
+/** What `--json` prints: snake_case throughout, like the progress it carries. */
+export function outcomeJson(outcome: Outcome, view: OutcomeView, now = Date.now()) {
+  return {
+    dispatch_id: view.dispatchId,
+    url: view.url,
+    status: outcome.status,
+    error: outcome.error,
+    error_type: outcome.errorType,
+    elapsed_s: elapsedSeconds(outcome, now),
+    tasks_per_s: tasksPerSecond(outcome, now),
+    progress: outcome.progress,
+  };
+}
+
+/**
+ * Prints the summary of a dispatch and answers the command's exit code: the one ending of
+ * `dispatch --wait`, `retry --wait`, `status [--watch]` and `schedule trigger --wait`.
+ */
+export function reportOutcome(outcome: Outcome, view: OutcomeView): number {
+  if (view.json) console.log(JSON.stringify(outcomeJson(outcome, view), null, 2));
+  else if (failedBeforePlanning(outcome)) console.error(summaryText(outcome, view.dispatchId));
+  else console.log(summaryText(outcome, view.dispatchId));
+  return exitCodeOf(outcome);
 }

@@ -1,85 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ServiceError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { ServiceError } from '@temporalio/client';
 import { SingleBar, Presets } from 'cli-progress';
-import type { PlanSummary } from '../types';
-import type { dispatch } from '../workflows/dispatch';
-import { progressQuery, type DispatchProgress } from '../workflows/messages';
-import { dispatchWorkflowId } from '../workflow-ids';
-import { failureOutcome } from './failure-outcome';
-import {
-  announce,
-  noSuchDispatch,
-  reportOutcome,
-  resultOutcome,
-  rootCause,
-  type Outcome,
-  type OutcomeView,
-} from './outcome';
-import { barFigures, planLines } from './summary';
-
-export type DispatchHandle = WorkflowHandle<typeof dispatch>;
-
-export function dispatchHandle(client: Client, dispatchId: string): DispatchHandle {
-  return client.workflow.getHandle<typeof dispatch>(dispatchWorkflowId(dispatchId));
-}
-
-/** The final outcome of a closed dispatch, read from its result or failure. */
-export async function outcomeOf(handle: DispatchHandle): Promise<Outcome> {
-  return closedOutcome(handle, async () => (await handle.describe()).closeTime);
-}
-
-/**
- * Where a dispatch stands now, running or closed, with one describe: against a remote server each
- * round trip is what a user waits for at the terminal.
- */
-export async function currentOutcome(handle: DispatchHandle): Promise<Outcome> {
-  const description = await describeDispatch(handle);
-  if (description.status.name === 'RUNNING') return { status: 'running', progress: await tryQuery(handle) };
-  return closedOutcome(handle, async () => description.closeTime);
-}
-
-/** `closeTime` is asked for once the result is in, when the dispatch has certainly closed. */
-async function closedOutcome(
-  handle: DispatchHandle,
-  closeTime: () => Promise<Date | undefined>,
-): Promise<Outcome> {
-  let outcome: Outcome;
-  try {
-    outcome = resultOutcome(await handle.result());
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    outcome = failureOutcome(err);
-  }
-  const closed = await closeTime();
-  return {
-    ...outcome,
-    progress: outcome.progress ?? (await tryQuery(handle)),
-    endedAt: closed?.getTime(),
-  };
-}
-
-export async function tryQuery(handle: DispatchHandle): Promise<DispatchProgress | undefined> {
-  try {
-    return await handle.query(progressQuery);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the dispatch still runs; one that does not exist is a mistake in the id given. */
-export async function isRunning(handle: DispatchHandle): Promise<boolean> {
-  return (await describeDispatch(handle)).status.name === 'RUNNING';
-}
-
-async function describeDispatch(handle: DispatchHandle) {
-  try {
-    return await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw noSuchDispatch(handle.workflowId);
-    throw err;
-  }
-}
+import { rootCause, type Outcome, type OutcomeView } from '../../dispatch-outcome';
+import type { PlanSummary } from '../../types';
+import type { DispatchProgress } from '../../workflows/messages';
+import { isRunning, readClosedOutcome, tryQuery, type DispatchHandle } from './reads';
+import { announce, barFigures, planLines, reportOutcome } from './summary';
 
 /** gRPC codes of a server that is down or restarting: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED. */
 const SERVER_DOWN = new Set([14, 4]);
@@ -154,7 +80,7 @@ export async function awaitPlan(
     say(planned.plan);
     return { planned };
   }
-  const closed = await throughOutages(() => outcomeOf(handle));
+  const closed = await throughOutages(() => readClosedOutcome(handle));
   say(closed.progress?.plan);
   return { closed };
 }
@@ -194,7 +120,7 @@ async function follow(handle: DispatchHandle, options: { bar: boolean }): Promis
   } finally {
     bar?.stop();
   }
-  return throughOutages(() => outcomeOf(handle));
+  return throughOutages(() => readClosedOutcome(handle));
 }
 
 /** Follows a dispatch to its end, then prints its summary; resolves to the exit code. */

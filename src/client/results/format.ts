@@ -1,6 +1,6 @@
-import { recordFacts } from '../aind/metadata';
-import type { RunResources, StoredRecord } from '../types';
-import { textTable } from './table';
+import { recordFacts } from '../../aind/metadata';
+import type { RunResources, StoredRecord } from '../../types';
+import { textTable } from '../table';
 
 const HASH_PREFIX = 12;
 
