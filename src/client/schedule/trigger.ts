@@ -76,6 +76,6 @@ async function followRun(
 }
 
 /** `schedule trigger`. */
-export function triggerAction(session: Session, id: string, flags: TriggerFlags): Promise<number | void> {
+export function triggerAction(session: Session, id: string, flags: TriggerFlags): Promise<number> {
   return onSchedule(session, id, (handle, client) => trigger(handle, client, session, flags));
 }
