@@ -24,7 +24,7 @@ import type * as Worker from './worker';
  * the libraries a body needs (the Temporal SDK and its native bridge, the database driver, the S3
  * client, the schemas). Only these declarations, commander and the cheap helpers they name load at start.
  */
-const body = {
+export const bodies = {
   dispatch: () => require('./dispatch') as typeof Dispatch,
   plan: () => require('./plan') as typeof Plan,
   status: () => require('./status') as typeof Status,
@@ -88,7 +88,7 @@ function declareDispatching(program: Command): void {
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action((flags: DispatchFlags & LaunchFlags) =>
-      runCommand((session) => body.dispatch().runDispatch(session, flags)),
+      runCommand((session) => bodies.dispatch().runDispatch(session, flags)),
     );
 
   addDispatchOptions(
@@ -104,7 +104,7 @@ function declareDispatching(program: Command): void {
       'name, field by field, why each task runs: what differs from the latest record of the same inputs, or the commit of code that differs',
     )
     .action((flags: DispatchFlags & { json?: boolean; explain?: boolean }) =>
-      runCommand((session) => body.plan().planPreview(session, flags)),
+      runCommand((session) => bodies.plan().planPreview(session, flags)),
     );
 }
 
@@ -118,7 +118,7 @@ function declareFollowing(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: { watch?: boolean; json?: boolean }) =>
-      runCommand((session) => body.status().showStatus(session, id, flags)),
+      runCommand((session) => bodies.status().showStatus(session, id, flags)),
     );
 
   program
@@ -129,7 +129,7 @@ function declareFollowing(program: Command): void {
     .argument('<dispatch_id>', 'the id printed by `dispatch`')
     .option('--json', 'print machine-readable JSON')
     .action((id: string, flags: { json?: boolean }) =>
-      runCommand((session) => body.cancel().cancelDispatch(session, id, flags)),
+      runCommand((session) => bodies.cancel().cancelDispatch(session, id, flags)),
     );
 }
 
@@ -147,7 +147,7 @@ function declareControl(program: Command): void {
       parsePositiveInt('--num_parallel_workers'),
     )
     .action((id: string, flags: { num_parallel_workers: number }) =>
-      runCommand((session) => body.control().resizeDispatch(session, id, flags.num_parallel_workers)),
+      runCommand((session) => bodies.control().resizeDispatch(session, id, flags.num_parallel_workers)),
     );
 
   for (const [name, paused] of [
@@ -162,7 +162,7 @@ function declareControl(program: Command): void {
           : 'Start jobs of a paused dispatch again.',
       )
       .argument('<dispatch_id>')
-      .action((id: string) => runCommand((session) => body.control().pauseDispatch(session, id, paused)));
+      .action((id: string) => runCommand((session) => bodies.control().pauseDispatch(session, id, paused)));
   }
 
   program
@@ -180,7 +180,7 @@ function declareControl(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: Retry.RetryFlags) =>
-      runCommand((session) => body.retry().retryDispatch(session, id, flags)),
+      runCommand((session) => bodies.retry().retryDispatch(session, id, flags)),
     );
 }
 
@@ -202,7 +202,9 @@ function declareRecords(program: Command): void {
     .option('--after <hash>', 'start after this hash: the cursor printed as "next: --after ..."')
     .option('--download <dir>', "fetch the listed records' result files into DIR/<hash>/")
     .option('--hash <hash>', 'with --download: only this record (a full hash or a unique prefix)')
-    .action((flags: Results.ResultsFlags) => runCommand((session) => body.results().results(flags, session)));
+    .action((flags: Results.ResultsFlags) =>
+      runCommand((session) => bodies.results().results(flags, session)),
+    );
 
   program
     .command('report')
@@ -213,7 +215,7 @@ function declareRecords(program: Command): void {
     .option('--out <file>', 'where to write it (FILE.html; with --json, the JSON)')
     .option('--json', 'write the same data as JSON (to --out, or to stdout)')
     .action((id: string, flags: { out?: string; json?: boolean }) =>
-      runCommand((session) => body.report().writeReport(session, id, flags)),
+      runCommand((session) => bodies.report().writeReport(session, id, flags)),
     );
 }
 
@@ -238,7 +240,7 @@ function declareSchedule(program: Command): void {
     .option('--paused', 'create it paused (trigger still runs it)')
     .option('--json', 'print machine-readable JSON')
     .action((id: string, flags: ScheduleCreate.CreateFlags) =>
-      runCommand((session) => body.scheduleCreate().createAction(session, id, flags)),
+      runCommand((session) => bodies.scheduleCreate().createAction(session, id, flags)),
     );
 
   schedule
@@ -246,7 +248,7 @@ function declareSchedule(program: Command): void {
     .description('List dispatch schedules: spec, paused, next run, last run and its status.')
     .option('--json', 'print machine-readable JSON')
     .action((flags: { json?: boolean }) =>
-      runCommand((session) => body.scheduleList().listAction(session, flags)),
+      runCommand((session) => bodies.scheduleList().listAction(session, flags)),
     );
 
   schedule
@@ -255,7 +257,7 @@ function declareSchedule(program: Command): void {
     .argument('<schedule_id>')
     .option('--json', 'print machine-readable JSON')
     .action((id: string, flags: { json?: boolean }) =>
-      runCommand((session) => body.scheduleDescribe().describeAction(session, id, flags)),
+      runCommand((session) => bodies.scheduleDescribe().describeAction(session, id, flags)),
     );
 
   for (const [name, description] of [
@@ -268,7 +270,7 @@ function declareSchedule(program: Command): void {
       .argument('<schedule_id>')
       .option('--note <text>', 'why, shown with the schedule')
       .action((id: string, flags: { note?: string }) =>
-        runCommand((session) => body.schedulePause().pauseAction(session, id, name, flags)),
+        runCommand((session) => bodies.schedulePause().pauseAction(session, id, name, flags)),
       );
   }
 
@@ -282,14 +284,14 @@ function declareSchedule(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .addHelpText('after', EXIT_CODES_HELP)
     .action((id: string, flags: ScheduleTrigger.TriggerFlags) =>
-      runCommand((session) => body.scheduleTrigger().triggerAction(session, id, flags)),
+      runCommand((session) => bodies.scheduleTrigger().triggerAction(session, id, flags)),
     );
 
   schedule
     .command('delete')
     .description('Delete a schedule; a run already started goes on (stop it with npx analysis cancel).')
     .argument('<schedule_id>')
-    .action((id: string) => runCommand((session) => body.scheduleDelete().deleteAction(session, id)));
+    .action((id: string) => runCommand((session) => bodies.scheduleDelete().deleteAction(session, id)));
 }
 
 function declareWorker(program: Command): void {
@@ -312,7 +314,7 @@ function declareWorker(program: Command): void {
       ].join('\n'),
     )
     .action((flags: { pools?: string }) =>
-      runCommand(({ config }) => body.worker().runWorker(config, flags)),
+      runCommand(({ config }) => bodies.worker().runWorker(config, flags)),
     );
 }
 

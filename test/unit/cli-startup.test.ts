@@ -48,8 +48,11 @@ for (const args of [
   ['status', '--help'],
   ['cancel', '--help'],
   ['resize', '--help'],
+  ['retry', '--help'],
   ['results', '--help'],
+  ['report', '--help'],
   ['schedule', 'create', '--help'],
+  ['schedule', 'trigger', '--help'],
   ['worker', '--help'],
 ]) {
   test(`analysis ${args.join(' ')} loads none of the heavy libraries`, () => {
