@@ -59,7 +59,7 @@ export async function retryDispatch(
     {
       input: {
         kind: 'retry',
-        dispatch_id: newDispatchId(),
+        dispatchId: newDispatchId(),
         retry_of: fromId,
         settings: {
           ...previous.settings,

@@ -9,12 +9,8 @@ import { AnalysisNameKey } from '../workflows/search-attributes';
 import type { Session } from './common';
 import { scheduledWorkflowId } from '../workflow-ids';
 import { type Timing } from './schedule-spec';
-import {
-  analysisNamesOf,
-  decodeDispatchInput,
-  settingsOf,
-  type LegacyDispatchInput,
-} from '../workflows/dispatch-rules';
+import { analysisNamesOf, settingsOf } from '../workflows/dispatch-rules';
+import { decodeDispatchInput, type DispatchInputOfAnyVersion } from '../workflows/legacy-input';
 import { createRequestStore, type RequestStore } from '../planning/request-store';
 import { checkInputSize } from './workflow-input';
 
@@ -38,7 +34,7 @@ export function scheduleOptions(options: CreateOptions, config: Config, requestI
   const names = analysisNamesOf(request).join(', ');
   const input: DispatchInput = {
     kind: 'stored',
-    dispatch_id: '',
+    dispatchId: '',
     request_id: requestId,
     settings: settingsOf(request),
     analysis_names: analysisNamesOf(request),
@@ -98,7 +94,7 @@ export async function scheduledRequest(
   args: readonly unknown[] | undefined,
   requests: RequestStore,
 ): Promise<DispatchRequest | undefined> {
-  const raw = args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
+  const raw = args?.[0] as DispatchInputOfAnyVersion | undefined;
   const input = raw && decodeDispatchInput(raw);
   if (input?.kind === 'new') return input.request;
   if (input?.kind === 'stored') return requests.load(input.request_id).catch(() => undefined);

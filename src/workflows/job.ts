@@ -105,15 +105,12 @@ function workerWasLost(err: unknown): boolean {
 export async function analysisJob(input: JobInput): Promise<JobReport> {
   const owner = workflowInfo().workflowId;
   const report: JobReport = {
-    jobIndex: input.jobIndex,
-    succeeded: 0,
-    skipped: 0,
-    changedCode: 0,
-    failed: 0,
-    cancelled: 0,
+    job_index: input.jobIndex,
+    counts: { succeeded: 0, skipped: 0, changed_code: 0, failed: 0, cancelled: 0 },
     failures: [],
-    dryRunOutputs: [],
+    dry_run_outputs: [],
   };
+  const { counts } = report;
   let tasks: Task[] = [];
   let finished = 0;
   // Jobs of the previous version recorded this marker and replay by it; new jobs record none (and
@@ -127,7 +124,7 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   try {
     let first: ClaimStatus[] | undefined;
     ({ tasks, statuses: first } = await local.openJob({
-      planId: input.planId,
+      planId: input.dispatchId,
       jobIndex: input.jobIndex,
       jobsPerPage: input.jobsPerPage,
       owner,
@@ -148,8 +145,8 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
       for (const [i, task] of pending.entries()) {
         const status = statuses[i];
         if (status === 'busy') busy.push(task);
-        else if (status === 'done') report.skipped++;
-        else if (status === 'changed_code') report.changedCode++;
+        else if (status === 'done') counts.skipped++;
+        else if (status === 'changed_code') counts.changed_code++;
         else {
           if (!input.dryRun) held.add(task.hash);
           if (await runOne(task, input, owner, report)) committed.add(task.hash);
@@ -164,9 +161,9 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   } catch (err) {
     // A job stopped before it read its tasks still owes the dispatch their count.
     const unfinished = (tasks.length || (input.taskCount ?? 0)) - finished;
-    if (isCancellation(err)) report.cancelled = unfinished;
+    if (isCancellation(err)) counts.cancelled = unfinished;
     else {
-      report.failed += unfinished;
+      counts.failed += unfinished;
       report.failures.push({ hash: '', asset_name: '', error: `job failed: ${describeError(err)}` });
     }
     throw err;
@@ -198,12 +195,12 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         ...(input.dryRun ? {} : { upload: true, commit: { owner, force: input.force } }),
       });
       if (input.dryRun) {
-        if (report.dryRunOutputs.length < FAILURE_SAMPLES)
-          report.dryRunOutputs.push({ hash: task.hash, outputs: run.outputs });
+        if (report.dry_run_outputs.length < FAILURE_SAMPLES)
+          report.dry_run_outputs.push({ hash: task.hash, outputs: run.outputs });
         await onWorker(run.workerQueue)
           .discardResults({ workDir: run.workDir })
           .catch(() => undefined);
-        report.succeeded++;
+        report.counts.succeeded++;
         return false;
       }
       if (!run.uploaded)
@@ -216,7 +213,7 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
           owner,
           force: input.force,
         });
-      report.succeeded++;
+      report.counts.succeeded++;
       return true;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -227,7 +224,7 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
         });
         continue;
       }
-      report.failed++;
+      report.counts.failed++;
       const failure: TaskFailure = {
         hash: task.hash,
         asset_name: task.input.asset_name.join(','),
