@@ -113,9 +113,9 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
   const { counts } = report;
   let tasks: Task[] = [];
   let finished = 0;
-  // Jobs of the previous version recorded this marker and replay by it; new jobs record none (and
-  // save the search attribute upsert that comes with a marker). Jobs of still earlier shapes no
-  // longer replay: see "Upgrading workers" in the README.
+  // The one shape left. Jobs of the previous version recorded this marker and replay by it; jobs
+  // started now record it as deprecated, so a version that no longer checks it still replays
+  // them. Jobs of earlier shapes no longer replay: see "Upgrading workers" in the README.
   deprecatePatch('job-shape-2026-12');
   // Locks this job holds: taken by a claim, given back by the task's commit.
   const held = new Set<string>();
