@@ -160,7 +160,7 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
     completed = true;
   } catch (err) {
     // A job stopped before it read its tasks still owes the dispatch their count.
-    const unfinished = (tasks.length || (input.taskCount ?? 0)) - finished;
+    const unfinished = (tasks.length || input.taskCount) - finished;
     if (isCancellation(err)) counts.cancelled = unfinished;
     else {
       counts.failed += unfinished;

@@ -12,8 +12,8 @@ export interface JobInput {
   jobsPerPage: number;
   dryRun: boolean;
   force: boolean;
-  /** Tasks in the job, known to the dispatch; absent in inputs of jobs started by earlier versions. */
-  taskCount?: number;
+  /** Tasks in the job, known to the dispatch before the job has read them. */
+  taskCount: number;
 }
 
 export interface TaskFailure {
