@@ -49,12 +49,12 @@ interface EarlierRun {
   continue_as_new_after?: number;
 }
 
-/** Inputs with a kind that name the dispatch id `dispatch_id`. */
+/** Inputs with a kind, as versions until December 2026 wrote them: the id as `dispatch_id`. */
 export type EarlierDispatchInput =
   | (EarlierRun & OmitEach<Exclude<DispatchInput, { kind: 'continued' }>, 'dispatchId'>)
-  | (EarlierRun & { kind: 'continued'; state: DispatchState | EarlierState });
+  | (EarlierRun & { kind: 'continued'; state: EarlierState });
 
-// Inputs of runs started before the settings got one shape.
+// Inputs of runs started before inputs had a kind and the settings one shape.
 interface LegacyCounts {
   succeeded: number;
   skipped: number;
@@ -114,9 +114,6 @@ function legacySettings(old: LegacyRetryOf | LegacyState): DispatchSettings {
   });
 }
 
-const runningOf = (jobs: Array<{ index: number; workflowId: string }>): DispatchState['running'] =>
-  Object.fromEntries(jobs.map((job) => [job.index, job.workflowId]));
-
 function legacyState(old: LegacyState): DispatchState {
   const c = old.counts;
   return {
@@ -128,7 +125,7 @@ function legacyState(old: LegacyState): DispatchState {
     paused: old.paused,
     ...(old.stopReason ? { stop_reason: old.stopReason } : {}),
     next_job: old.nextJob,
-    running: runningOf(old.inFlight.map((job) => ({ index: job.jobIndex, workflowId: job.workflowId }))),
+    running: Object.fromEntries(old.inFlight.map((job) => [job.jobIndex, job.workflowId])),
     counts: {
       succeeded: c.succeeded,
       skipped: c.skipped,
@@ -145,13 +142,12 @@ function legacyState(old: LegacyState): DispatchState {
 }
 
 /** A run carried on only while it was running: that is its phase. */
-function carriedState(state: DispatchState | EarlierState): DispatchState {
-  if (!('in_flight' in state)) return state;
+function carriedState(state: EarlierState): DispatchState {
   const { in_flight, ...rest } = state;
   return {
     phase: 'running',
     ...rest,
-    running: runningOf(in_flight.map((job) => ({ index: job.job_index, workflowId: job.workflow_id }))),
+    running: Object.fromEntries(in_flight.map((job) => [job.job_index, job.workflow_id])),
   };
 }
 
