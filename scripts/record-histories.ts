@@ -1,9 +1,11 @@
 /**
  * Records the histories the replay test feeds back to the workflow code: a dispatch (its first
  * run, which plans, and a continued run) and a job, from a small real dispatch on the local stack.
- * Record a new set after a workflow change, under a label of its own, and keep the older sets: the
- * replay test then proves the current code still replays histories of every version in use.
- *   eval "$(./temporal-dev.sh env)"; npx tsx scripts/record-histories.ts v3
+ * Record a new set after a workflow change, under a label of its own, and keep the sets of every
+ * version whose workflows may still be running: the replay test then proves the current code
+ * replays them. A set is removed only when its version retires (see "Upgrading workers" in the
+ * README).
+ *   eval "$(./temporal-dev.sh env)"; npx tsx scripts/record-histories.ts v6
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ const IDS = join(OUT, 'workflow-ids.json');
 const label = process.argv[2] ?? '';
 if (!/^[a-z0-9][a-z0-9.-]*$/i.test(label)) {
   console.error(
-    'usage: record-histories.ts <label>   (e.g. v3: files are saved as v3-dispatch-*.json, v3-job-*.json)',
+    'usage: record-histories.ts <label>   (e.g. v6: files are saved as v6-dispatch-*.json, v6-job-*.json)',
   );
   process.exit(2);
 }
@@ -60,8 +62,9 @@ async function main(): Promise<void> {
       workflowId,
       args: [
         {
+          kind: 'new',
           dispatchId,
-          continueAsNewAfter: 2,
+          continue_as_new_after: 2,
           request: {
             query: { name: { $regex: '^asset_' } },
             asset_id_field: '_id',

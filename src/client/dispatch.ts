@@ -22,7 +22,7 @@ export async function runDispatch(session: Session, flags: DispatchFlags & Launc
     {
       input: {
         kind: 'stored',
-        dispatch_id: dispatchId,
+        dispatchId,
         request_id: dispatchId,
         settings: settingsOf(request),
         analysis_names: names,

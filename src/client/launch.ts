@@ -42,7 +42,7 @@ export async function launch(
   flags: LaunchFlags,
 ): Promise<number> {
   const { config } = session;
-  const dispatchId = what.input.dispatch_id;
+  const dispatchId = what.input.dispatchId;
   const workflowId = dispatchWorkflowId(dispatchId);
   const input: DispatchInput = {
     ...what.input,
@@ -107,7 +107,7 @@ function startDispatch(
     workflowId,
     args: [input],
     typedSearchAttributes: [
-      { key: DispatchIdKey, value: input.dispatch_id },
+      { key: DispatchIdKey, value: input.dispatchId },
       { key: AnalysisNameKey, value: names },
       ...(input.kind === 'retry' ? [{ key: RetryOfKey, value: input.retry_of }] : []),
     ],

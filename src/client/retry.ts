@@ -24,7 +24,7 @@ export async function retryDispatch(session: Session, id: string, flags: RetryFl
     {
       input: {
         kind: 'retry',
-        dispatch_id: newDispatchId(),
+        dispatchId: newDispatchId(),
         retry_of: fromId,
         settings: {
           ...previous.settings,

@@ -5,7 +5,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
+  deprecatePatch,
   proxyActivities,
   proxyLocalActivities,
   sleep,
@@ -26,8 +26,8 @@ import { jobFinishedSignal, type JobInput, type JobReport, type TaskFailure } fr
 
 const databaseRetry = { initialInterval: '1 second', maximumInterval: '20 seconds', backoffCoefficient: 2 };
 
-/** Short database and plan steps: retried until the database answers again. */
-const { loadJob, claimTasks, commitTask, releaseTasks } = proxyActivities<Activities>({
+/** A claim of tasks found busy: retried until the database answers again. */
+const { claimTasks } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: databaseRetry,
 });
@@ -48,49 +48,15 @@ const BUSY_RETRY = '15 seconds';
 const WORKER_LOSSES_TOLERATED = 5;
 const FAILURE_SAMPLES = 5;
 
-/**
- * Which of the job's steps take their current form. A job started now takes them all, and says so
- * with one marker: each marker also costs the job a search attribute upsert (the SDK's
- * TemporalChangeVersion), a billable action. Jobs started by earlier versions replay by the markers
- * of the changes they had, one each.
- */
-interface JobShape {
-  /** openJob, commits and releases as local activities. */
-  localSteps: boolean;
-  /** The run step goes to the task queue of the analysis's worker pool. */
-  poolQueues: () => boolean;
-  /** The run step uploads the results when it can. */
-  runUploads: () => boolean;
-  /** The run step also writes the record when it can. */
-  runCommits: () => boolean;
-}
-
-function jobShape(): JobShape {
-  const current = patched('job-shape-2026-12');
-  // Checked only where the step is taken, as the versions that introduced them did.
-  const since = (change: string) => () => current || patched(change);
-  return {
-    localSteps: current || patched('job-local-database-steps'),
-    poolQueues: since('run-on-pool-queue'),
-    runUploads: since('run-uploads-results'),
-    runCommits: since('run-commits-record'),
-  };
-}
-
-/**
- * The run step goes to the task queue of the analysis's worker pool. Tasks of no pool keep the
- * job's own queue, with no marker, so jobs of earlier versions replay unchanged; the marker tells
- * replay that a job did route by pool.
- */
-function runQueue(task: Task, shape: JobShape): { taskQueue?: string } {
+/** The run step goes to the task queue of the analysis's worker pool, if it names one. */
+function runQueue(task: Task): { taskQueue?: string } {
   const pool = namedPool(task.analysis.pool);
-  if (!pool || !shape.poolQueues()) return {};
-  return { taskQueue: poolTaskQueue(workflowInfo().taskQueue, pool) };
+  return pool ? { taskQueue: poolTaskQueue(workflowInfo().taskQueue, pool) } : {};
 }
 
-function runStep(task: Task, shape: JobShape) {
+function runStep(task: Task) {
   return proxyActivities<Activities>({
-    ...runQueue(task, shape),
+    ...runQueue(task),
     startToCloseTimeout: task.analysis.timeout ?? '2 hours',
     heartbeatTimeout: '1 minute',
     // A cancelled job waits until the analysis program has really stopped.
@@ -139,48 +105,36 @@ function workerWasLost(err: unknown): boolean {
 export async function analysisJob(input: JobInput): Promise<JobReport> {
   const owner = workflowInfo().workflowId;
   const report: JobReport = {
-    jobIndex: input.jobIndex,
-    succeeded: 0,
-    skipped: 0,
-    changedCode: 0,
-    failed: 0,
-    cancelled: 0,
+    job_index: input.jobIndex,
+    counts: { succeeded: 0, skipped: 0, changed_code: 0, failed: 0, cancelled: 0 },
     failures: [],
-    dryRunOutputs: [],
+    dry_run_outputs: [],
   };
+  const { counts } = report;
   let tasks: Task[] = [];
   let finished = 0;
-  // Jobs started before local steps ran loadJob and claimTasks, commits and releases as activities,
-  // released every lock at the end and always set their search attribute; their histories replay
-  // that way. Now: one local openJob, local commits, releases only of locks still held.
-  const shape = jobShape();
-  const { localSteps } = shape;
+  // The one shape left. Jobs of the previous version recorded this marker and replay by it; jobs
+  // started now record it as deprecated, so a version that no longer checks it still replays
+  // them. Jobs of earlier shapes no longer replay: see "Upgrading workers" in the README.
+  deprecatePatch('job-shape-2026-12');
   // Locks this job holds: taken by a claim, given back by the task's commit.
   const held = new Set<string>();
   const committed = new Set<string>();
   let completed = false;
   try {
     let first: ClaimStatus[] | undefined;
-    if (localSteps) {
-      ({ tasks, statuses: first } = await local.openJob({
-        planId: input.planId,
-        jobIndex: input.jobIndex,
-        jobsPerPage: input.jobsPerPage,
-        owner,
-        force: input.force,
-        dryRun: input.dryRun,
-      }));
-    } else {
-      tasks = await loadJob({
-        planId: input.planId,
-        jobIndex: input.jobIndex,
-        jobsPerPage: input.jobsPerPage,
-      });
-    }
+    ({ tasks, statuses: first } = await local.openJob({
+      planId: input.dispatchId,
+      jobIndex: input.jobIndex,
+      jobsPerPage: input.jobsPerPage,
+      owner,
+      force: input.force,
+      dryRun: input.dryRun,
+    }));
     const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
     // The dispatch named the analyses of all its jobs; a job running fewer says which.
     const started = workflowInfo().typedSearchAttributes.get(AnalysisNameKey);
-    if (!localSteps || started !== names.join(', '))
+    if (started !== names.join(', '))
       upsertSearchAttributes([{ key: AnalysisNameKey, value: names.join(', ') }]);
     let pending = tasks;
     while (pending.length > 0) {
@@ -191,11 +145,11 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
       for (const [i, task] of pending.entries()) {
         const status = statuses[i];
         if (status === 'busy') busy.push(task);
-        else if (status === 'done') report.skipped++;
-        else if (status === 'changed_code') report.changedCode++;
+        else if (status === 'done') counts.skipped++;
+        else if (status === 'changed_code') counts.changed_code++;
         else {
           if (!input.dryRun) held.add(task.hash);
-          if (await runOne(task, input, owner, report, shape)) committed.add(task.hash);
+          if (await runOne(task, input, owner, report)) committed.add(task.hash);
         }
         if (status !== 'busy') finished++;
       }
@@ -206,10 +160,10 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
     completed = true;
   } catch (err) {
     // A job stopped before it read its tasks still owes the dispatch their count.
-    const unfinished = (tasks.length || (input.taskCount ?? 0)) - finished;
-    if (isCancellation(err)) report.cancelled = unfinished;
+    const unfinished = (tasks.length || input.taskCount) - finished;
+    if (isCancellation(err)) counts.cancelled = unfinished;
     else {
-      report.failed += unfinished;
+      counts.failed += unfinished;
       report.failures.push({ hash: '', asset_name: '', error: `job failed: ${describeError(err)}` });
     }
     throw err;
@@ -218,13 +172,10 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
       // A job that ran to its end gives back the locks of its failed tasks (a commit released the
       // others); one that was stopped part-way may hold locks it never heard of, so it gives back
       // every task's lock it did not commit (only locks it owns are touched).
-      const release = !localSteps
-        ? tasks.map((task) => task.hash)
-        : completed
-          ? [...held].filter((hash) => !committed.has(hash))
-          : tasks.map((task) => task.hash).filter((hash) => !committed.has(hash));
-      if (release.length > 0 && !input.dryRun)
-        await (localSteps ? local.releaseTasks : releaseTasks)({ hashes: release, owner });
+      const release = completed
+        ? [...held].filter((hash) => !committed.has(hash))
+        : tasks.map((task) => task.hash).filter((hash) => !committed.has(hash));
+      if (release.length > 0 && !input.dryRun) await local.releaseTasks({ hashes: release, owner });
       await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
     });
   }
@@ -232,51 +183,37 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
 }
 
 /** Runs one task to its record; true when the record was committed (which releases its lock). */
-async function runOne(
-  task: Task,
-  input: JobInput,
-  owner: string,
-  report: JobReport,
-  shape: JobShape,
-): Promise<boolean> {
-  const { localSteps } = shape;
+async function runOne(task: Task, input: JobInput, owner: string, report: JobReport): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
-      // The run uploads its own results when it can (one step less per task), and then writes the
-      // record when it can (another); jobs started before these changes ran the upload, or the
-      // commit, as a step of their own, always, and replay that way.
-      const runUploads = !input.dryRun && shape.runUploads();
-      const runCommits = runUploads && localSteps && shape.runCommits();
-      run = await runStep(
-        task,
-        shape,
-      )({
+      // The run uploads its own results and writes the record when it can (two steps less per
+      // task); what it could not do follows as a step of its own. A dry run keeps nothing.
+      run = await runStep(task)({
         task,
         dispatchId: input.dispatchId,
-        ...(runUploads ? { upload: true } : {}),
-        ...(runCommits ? { commit: { owner, force: input.force } } : {}),
+        ...(input.dryRun ? {} : { upload: true, commit: { owner, force: input.force } }),
       });
       if (input.dryRun) {
-        if (report.dryRunOutputs.length < FAILURE_SAMPLES)
-          report.dryRunOutputs.push({ hash: task.hash, outputs: run.outputs });
+        if (report.dry_run_outputs.length < FAILURE_SAMPLES)
+          report.dry_run_outputs.push({ hash: task.hash, outputs: run.outputs });
         await onWorker(run.workerQueue)
           .discardResults({ workDir: run.workDir })
           .catch(() => undefined);
-        report.succeeded++;
+        report.counts.succeeded++;
         return false;
       }
       if (!run.uploaded)
         await onWorker(run.workerQueue).uploadResults({ task, run, dispatchId: input.dispatchId });
       if (!run.committed)
-        await (localSteps ? local.commitTask : commitTask)({
+        await local.commitTask({
           task,
           run,
           dispatchId: input.dispatchId,
           owner,
           force: input.force,
         });
-      report.succeeded++;
+      report.counts.succeeded++;
       return true;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -287,7 +224,7 @@ async function runOne(
         });
         continue;
       }
-      report.failed++;
+      report.counts.failed++;
       const failure: TaskFailure = {
         hash: task.hash,
         asset_name: task.input.asset_name.join(','),

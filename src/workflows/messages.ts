@@ -1,18 +1,19 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { PROGRESS_QUERY } from './message-names';
 import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
+import type { EarlierJobReport } from './legacy-input';
 
+/** A job's input; those of earlier versions also carry the dispatch id as `planId`, unread. */
 export interface JobInput {
   dispatchId: string;
   /** The dispatch's workflow id (no run id), so the report reaches whichever run is current. */
   dispatchWorkflowId: string;
-  planId: string;
   jobIndex: number;
   jobsPerPage: number;
   dryRun: boolean;
   force: boolean;
-  /** Tasks in the job, known to the dispatch; absent in inputs of jobs started by earlier versions. */
-  taskCount?: number;
+  /** Tasks in the job, known to the dispatch before the job has read them. */
+  taskCount: number;
 }
 
 export interface TaskFailure {
@@ -21,16 +22,27 @@ export interface TaskFailure {
   error: string;
 }
 
-export interface JobReport {
-  jobIndex: number;
+export interface DryRunOutput {
+  hash: string;
+  outputs: Record<string, unknown>;
+}
+
+/** What became of the tasks of a job, or of all the jobs of a dispatch. */
+export interface TaskCounts {
   succeeded: number;
   skipped: number;
-  changedCode: number;
+  changed_code: number;
   failed: number;
   cancelled: number;
+}
+
+/** A job's counts for its dispatch, in the dispatch's own shape. */
+export interface JobReport {
+  job_index: number;
+  counts: TaskCounts;
   /** First failures of the job only, so that no message grows with the job. */
   failures: TaskFailure[];
-  dryRunOutputs: Array<{ hash: string; outputs: Record<string, unknown> }>;
+  dry_run_outputs: DryRunOutput[];
 }
 
 export type DispatchPhase =
@@ -43,18 +55,18 @@ export type DispatchPhase =
   | 'failed'
   | 'cancelled';
 
-export interface DispatchCounts {
-  succeeded: number;
-  skipped: number;
-  changed_code: number;
-  failed: number;
-  cancelled: number;
+export interface DispatchCounts extends TaskCounts {
   jobs_finished: number;
 }
 
-/** Everything a dispatch run carries into the next after continue-as-new; bounded in size. */
+/**
+ * Everything a dispatch knows, from its first line: what its handlers read and what a run carries
+ * into the next by continue-as-new. Bounded in size: no list grows with the dispatch.
+ */
 export interface DispatchState {
-  plan: PlanSummary;
+  phase: DispatchPhase;
+  /** Absent until the dispatch has planned. */
+  plan?: PlanSummary;
   settings: DispatchSettings;
   analysis_names: string[];
   /** The dispatch whose undone tasks this one reruns. */
@@ -63,17 +75,21 @@ export interface DispatchState {
   /** Set once failures passed the tolerance: no new jobs start. */
   stop_reason?: string;
   next_job: number;
-  in_flight: Array<{ job_index: number; workflow_id: string }>;
+  /** Jobs started and not reported yet: their workflow ids by job index. */
+  running: Record<number, string>;
   counts: DispatchCounts;
   failures: TaskFailure[];
-  dry_run_outputs: JobReport['dryRunOutputs'];
+  dry_run_outputs: DryRunOutput[];
   started_at: number;
   runs: number;
 }
 
+/** The state of a dispatch that has planned. */
+export type PlannedState = DispatchState & { plan: PlanSummary };
+
 interface DispatchRun {
   /** Empty when started by a schedule: the workflow id then gives it (see dispatch.ts). */
-  dispatch_id: string;
+  dispatchId: string;
   /** Jobs started per run before continuing as new; small values exercise it in tests. */
   continue_as_new_after?: number;
 }
@@ -123,10 +139,11 @@ export interface DispatchProgress {
 }
 
 export interface DispatchResult extends DispatchProgress {
-  dry_run_outputs: JobReport['dryRunOutputs'];
+  dry_run_outputs: DryRunOutput[];
 }
 
-export const jobFinishedSignal = defineSignal<[JobReport]>('jobFinished');
+/** Jobs of earlier versions, still running or in a history, report in their own shape. */
+export const jobFinishedSignal = defineSignal<[JobReport | EarlierJobReport]>('jobFinished');
 export const progressQuery = defineQuery<DispatchProgress>(PROGRESS_QUERY);
 /** Changes `num_parallel_workers` of a running dispatch; answers the old and new value. */
 export const resizeUpdate = defineUpdate<{ previous: number; current: number }, [number]>('resize');

@@ -4,18 +4,15 @@ import type { DispatchRequest, PlanSummary } from '../../src/types';
 import {
   allowedFailures,
   applyReport,
-  decodeDispatchInput,
   detailsLine,
   ending,
-  initialState,
   jobsToStart,
   jobTaskCount,
   progressView,
   settingsOf,
-  startOf,
-  type LegacyDispatchInput,
+  startState,
 } from '../../src/workflows/dispatch-rules';
-import type { DispatchState, JobReport } from '../../src/workflows/messages';
+import type { JobReport, PlannedState, TaskCounts } from '../../src/workflows/messages';
 
 const plan = (tasks: number, jobs = tasks): PlanSummary => ({
   plan_id: 'p',
@@ -50,24 +47,20 @@ const request: DispatchRequest = {
   force: false,
 };
 
-function state(tasks: number, tolerance: Partial<DispatchRequest> = {}): DispatchState {
-  return initialState(
-    plan(tasks),
-    startOf({ kind: 'new', dispatch_id: 'd', request: { ...request, ...tolerance } }),
-    0,
-  );
+function state(tasks: number, tolerance: Partial<DispatchRequest> = {}): PlannedState {
+  const start = startState({ kind: 'new', dispatchId: 'd', request: { ...request, ...tolerance } }, 0);
+  return { ...start, phase: 'running', plan: plan(tasks) };
 }
 
-const report = (jobIndex: number, counts: Partial<JobReport> = {}): JobReport => ({
-  jobIndex,
-  succeeded: 0,
-  skipped: 0,
-  changedCode: 0,
-  failed: 0,
-  cancelled: 0,
-  failures: [],
-  dryRunOutputs: [],
-  ...counts,
+const report = (
+  jobIndex: number,
+  counts: Partial<TaskCounts> = {},
+  failures: JobReport['failures'] = [],
+): JobReport => ({
+  job_index: jobIndex,
+  counts: { succeeded: 0, skipped: 0, changed_code: 0, failed: 0, cancelled: 0, ...counts },
+  failures,
+  dry_run_outputs: [],
 });
 
 describe('dispatch rules', () => {
@@ -81,20 +74,26 @@ describe('dispatch rules', () => {
     });
   });
 
-  test('startOf: a stored request starts with the settings and names its input carries', () => {
+  test('startState: a dispatch starts planning, with the settings and names its input carries', () => {
     const settings = settingsOf({ ...request, num_parallel_workers: 7 });
-    assert.deepEqual(
-      startOf({ kind: 'stored', dispatch_id: 'd', request_id: 'd', settings, analysis_names: ['A'] }),
-      { settings, analysis_names: ['A'] },
+    const stored = startState(
+      { kind: 'stored', dispatchId: 'd', request_id: 'r', settings, analysis_names: ['A'] },
+      5,
     );
-    const stored = {
-      kind: 'stored' as const,
-      dispatch_id: 'd',
-      request_id: 'r',
-      settings,
-      analysis_names: [],
-    };
-    assert.equal(decodeDispatchInput(stored), stored);
+    assert.equal(stored.phase, 'planning');
+    assert.equal(stored.plan, undefined);
+    assert.deepEqual(stored.settings, settings);
+    assert.deepEqual(stored.analysis_names, ['A']);
+    assert.deepEqual(stored.running, {});
+    assert.equal(stored.started_at, 5);
+    const fresh = startState({ kind: 'new', dispatchId: 'd', request }, 0);
+    assert.deepEqual(fresh.analysis_names, ['A', 'B']);
+    assert.equal(fresh.retry_of, undefined);
+    const retry = startState(
+      { kind: 'retry', dispatchId: 'd', retry_of: 'c', settings, analysis_names: ['A'] },
+      0,
+    );
+    assert.equal(retry.retry_of, 'c');
   });
 
   test('allowedFailures takes the stricter of percent and count, none means none limited', () => {
@@ -112,7 +111,7 @@ describe('dispatch rules', () => {
 
   test('applyReport adds counts and stops the dispatch once failures pass the tolerance', () => {
     const s = state(10, { tolerated_failure_count: 1 });
-    applyReport(s, report(0, { succeeded: 2, changedCode: 1, failed: 1 }));
+    applyReport(s, report(0, { succeeded: 2, changed_code: 1, failed: 1 }));
     assert.equal(s.stop_reason, undefined);
     assert.deepEqual(s.counts, {
       succeeded: 2,
@@ -122,7 +121,7 @@ describe('dispatch rules', () => {
       cancelled: 0,
       jobs_finished: 1,
     });
-    applyReport(s, report(1, { failed: 1, failures: [{ hash: 'h', asset_name: 'a', error: 'boom' }] }));
+    applyReport(s, report(1, { failed: 1 }, [{ hash: 'h', asset_name: 'a', error: 'boom' }]));
     assert.equal(s.stop_reason, '2 tasks failed, more than the 1 tolerated');
     assert.equal(s.failures.length, 1);
   });
@@ -130,26 +129,30 @@ describe('dispatch rules', () => {
   test('applyReport keeps at most 50 failures however many jobs report', () => {
     const s = state(1000, { tolerated_failure_percent: 100 });
     const failures = Array.from({ length: 30 }, (_, i) => ({ hash: `${i}`, asset_name: 'a', error: 'e' }));
-    for (let job = 0; job < 3; job++) applyReport(s, report(job, { failed: 30, failures }));
+    for (let job = 0; job < 3; job++) applyReport(s, report(job, { failed: 30 }, failures));
     assert.equal(s.failures.length, 50);
     assert.equal(s.counts.failed, 90);
   });
 
   test('jobsToStart fills the window, within the jobs left and the starts left in this run', () => {
     const s = state(10);
-    assert.equal(jobsToStart(s, 0, 400), 3);
-    assert.equal(jobsToStart(s, 2, 400), 1);
-    assert.equal(jobsToStart(s, 0, 2), 2);
+    assert.equal(jobsToStart(s, 400), 3);
+    s.running = { 0: 'job-0', 1: 'job-1' };
+    assert.equal(jobsToStart(s, 400), 1);
+    s.running = {};
+    assert.equal(jobsToStart(s, 2), 2);
     s.next_job = 9;
-    assert.equal(jobsToStart(s, 0, 400), 1);
+    assert.equal(jobsToStart(s, 400), 1);
     s.settings.num_parallel_workers = 1;
-    assert.equal(jobsToStart(s, 3, 400), 0, 'a lowered window starts nothing until jobs finish');
+    s.running = { 6: 'job-6', 7: 'job-7', 8: 'job-8' };
+    assert.equal(jobsToStart(s, 400), 0, 'a lowered window starts nothing until jobs finish');
+    s.running = {};
     s.paused = true;
     s.settings.num_parallel_workers = 5;
-    assert.equal(jobsToStart(s, 0, 400), 0, 'paused');
+    assert.equal(jobsToStart(s, 400), 0, 'paused');
     s.paused = false;
     s.stop_reason = 'too many failures';
-    assert.equal(jobsToStart(s, 0, 400), 0, 'stopped');
+    assert.equal(jobsToStart(s, 400), 0, 'stopped');
   });
 
   test('jobTaskCount: full jobs of tasks_per_job, the last one smaller', () => {
@@ -180,103 +183,24 @@ describe('dispatch rules', () => {
     assert.match((end as { message: string }).message, /6 jobs were not started/);
   });
 
-  test('progressView answers from the input while planning and from the state after', () => {
-    const input = { kind: 'new' as const, dispatch_id: 'd', request };
-    const planning = progressView({
-      dispatchId: 'd',
-      phase: 'planning',
-      start: startOf(input),
-      running: 0,
-      now: 5,
-    });
+  test('progressView answers from the state, before it has planned and after', () => {
+    const planning = progressView('d', startState({ kind: 'new', dispatchId: 'd', request }, 5));
+    assert.equal(planning.phase, 'planning');
     assert.equal(planning.plan, undefined);
     assert.equal(planning.settings.num_parallel_workers, 3);
     assert.deepEqual(planning.analysis_names, ['A', 'B']);
     assert.equal(planning.started_at, 5);
+    assert.equal(planning.running, 0);
     const s = state(4);
+    s.running = { 1: 'job-1', 2: 'job-2' };
     applyReport(s, report(0, { succeeded: 1, skipped: 1 }));
-    const view = progressView({
-      dispatchId: 'd',
-      phase: 'running',
-      state: s,
-      start: startOf(input),
-      running: 2,
-      now: 5,
-    });
+    const view = progressView('d', s);
+    assert.equal(view.dispatch_id, 'd');
     assert.equal(view.tasks_finished, 2);
     assert.equal(view.running, 2);
     assert.equal(
-      detailsLine(s, 2),
+      detailsLine(s),
       '2 of 4 tasks finished: 1 succeeded, 0 failed, 1 skipped; 2 of 3 jobs running',
     );
-  });
-
-  test('decodeDispatchInput reads the inputs of earlier versions', () => {
-    const legacyState: LegacyDispatchInput = {
-      dispatchId: 'd',
-      continueAsNewAfter: 2,
-      state: {
-        plan: plan(4),
-        numParallelWorkers: 2,
-        tasksPerJob: 1,
-        tolerance: { count: 3 },
-        paused: false,
-        dryRun: false,
-        force: true,
-        analysisNames: ['A'],
-        nextJob: 4,
-        inFlight: [{ jobIndex: 3, workflowId: 'dispatch-d-job-3' }],
-        counts: { succeeded: 1, skipped: 0, changedCode: 2, failed: 1, cancelled: 0, jobsFinished: 3 },
-        failures: [],
-        dryRunOutputs: [],
-        startedAt: 7,
-        runs: 3,
-      },
-    };
-    const continued = decodeDispatchInput(legacyState);
-    assert.equal(continued.kind, 'continued');
-    assert.equal(continued.continue_as_new_after, 2);
-    if (continued.kind !== 'continued') return;
-    assert.deepEqual(continued.state.settings, {
-      num_parallel_workers: 2,
-      tasks_per_job: 1,
-      dry_run: false,
-      force: true,
-      tolerated_failure_count: 3,
-    });
-    assert.deepEqual(continued.state.in_flight, [{ job_index: 3, workflow_id: 'dispatch-d-job-3' }]);
-    assert.equal(continued.state.counts.changed_code, 2);
-
-    const retry = decodeDispatchInput({
-      dispatchId: 'r',
-      retryOf: {
-        dispatchId: 'd',
-        numParallelWorkers: 4,
-        tasksPerJob: 2,
-        dryRun: false,
-        force: false,
-        analysisNames: ['A'],
-        tolerance: { percent: 5 },
-      },
-    });
-    assert.deepEqual(retry, {
-      kind: 'retry',
-      dispatch_id: 'r',
-      retry_of: 'd',
-      settings: {
-        num_parallel_workers: 4,
-        tasks_per_job: 2,
-        dry_run: false,
-        force: false,
-        tolerated_failure_percent: 5,
-      },
-      analysis_names: ['A'],
-    });
-    assert.deepEqual(decodeDispatchInput({ dispatchId: 'n', request }), {
-      kind: 'new',
-      dispatch_id: 'n',
-      request,
-    });
-    assert.throws(() => decodeDispatchInput({ dispatchId: 'x' }), /without a request/);
   });
 });

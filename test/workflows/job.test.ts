@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { ClaimStatus } from '../../src/activities/records';
 import { ErrorType, nonRetryable } from '../../src/errors';
+import { jobWorkflowId } from '../../src/workflow-ids';
 import type { Task } from '../../src/types';
 import { analysisRuns, blockUntil, fakeJobs, plannedJobs, stubActivities } from './helpers/activities';
 import {
@@ -172,6 +173,25 @@ describe('job workflow', () => {
       assert.deepEqual(runs.log.uploaded, []);
       assert.deepEqual(planned.released, [], 'both locks went with their records');
       assert.equal(result.succeeded, 2);
+    },
+  );
+
+  test(
+    'a job started now marks its shape as deprecated, so a later version can drop the check',
+    limits,
+    async () => {
+      const planned = plannedJobs(fakeJobs(1));
+      const runs = analysisRuns();
+      const dispatch = newDispatch('deprecated-marker');
+      await resultOf(await start(dispatch, { ...planned.activities, ...runs.activities }));
+      const job = env.client.workflow.getHandle(jobWorkflowId(dispatch.workflowId, 0));
+      const patches = ((await job.fetchHistory()).events ?? []).flatMap((event) => {
+        const marker = event.markerRecordedEventAttributes;
+        const data =
+          marker?.markerName === 'core_patch' && marker.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as unknown] : [];
+      });
+      assert.deepEqual(patches, [{ id: 'job-shape-2026-12', deprecated: true }]);
     },
   );
 

@@ -58,6 +58,13 @@ const STUCK_AFTER_WORKER_KILL = join(
   'dispatch-nondeterminism-after-worker-kill.json',
 );
 
+/**
+ * A job of the last shape before the one-marker shape (it marked each of its changes on its own):
+ * kept to prove that shape is retired, not replayed as a supported one.
+ */
+const RETIRED_JOB = join(TEST, 'fixtures', 'retired-histories', 'v4-job-0.json');
+const RETIRED_JOB_ID = 'dispatch-20261205-060534-6519-job-0';
+
 describe('replay of saved histories', () => {
   const histories = savedHistories();
   let bundle: WorkflowBundle;
@@ -100,15 +107,28 @@ describe('replay of saved histories', () => {
   });
 
   test('a changed copy of the job workflow is reported as nondeterministic', async () => {
-    const changed = await bundleWorkflows(require.resolve('./fixtures/job-commits-before-upload'));
-    const saved = histories.find((history) => history.name === join('histories', 'v1-job-0.json'))!;
+    const changed = await bundleWorkflows(require.resolve('./fixtures/job-uploads-after-run'));
+    const saved = histories.find((history) => history.name === join('histories', 'v5-job-0.json'))!;
     await assert.rejects(
       Worker.runReplayHistory(
         { workflowBundle: changed, replayName: 'changed-job' },
         saved.history,
         saved.workflowId,
       ),
-      (err: unknown) => err instanceof DeterminismViolationError && /commitTask/.test(err.message),
+      // The history goes from the run to the report; the changed code schedules the upload there.
+      (err: unknown) =>
+        err instanceof DeterminismViolationError && /SignalExternalWorkflowExecution/.test(err.message),
+    );
+  });
+
+  test('a job of a retired shape no longer replays', async () => {
+    // Its markers name the changes the current shape replaced: the job now checks none of them.
+    const history: unknown = JSON.parse(readFileSync(RETIRED_JOB, 'utf8'));
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'retired-job' }, history, RETIRED_JOB_ID),
+      (err: unknown) =>
+        err instanceof DeterminismViolationError &&
+        /patch marker .* job-local-database-steps/.test(err.message),
     );
   });
 });

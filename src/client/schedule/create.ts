@@ -44,7 +44,7 @@ export function scheduleOptions(options: CreateOptions, config: Config, requestI
   const names = analysisNamesOf(request).join(', ');
   const input: DispatchInput = {
     kind: 'stored',
-    dispatch_id: '',
+    dispatchId: '',
     request_id: requestId,
     settings: settingsOf(request),
     analysis_names: analysisNamesOf(request),

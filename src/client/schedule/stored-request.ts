@@ -1,6 +1,5 @@
 import type { DispatchRequest } from '../../types';
-import type { DispatchInput } from '../../workflows/messages';
-import { decodeDispatchInput, type LegacyDispatchInput } from '../../workflows/dispatch-rules';
+import { decodeDispatchInput, type DispatchInputOfAnyVersion } from '../../workflows/legacy-input';
 import { createRequestStore, type RequestStore } from '../../storage/request-store';
 import type { Session } from '../common';
 
@@ -16,7 +15,7 @@ export async function scheduledRequest(
   args: readonly unknown[] | undefined,
   requests: RequestStore,
 ): Promise<DispatchRequest | undefined> {
-  const raw = args?.[0] as DispatchInput | LegacyDispatchInput | undefined;
+  const raw = args?.[0] as DispatchInputOfAnyVersion | undefined;
   const input = raw && decodeDispatchInput(raw);
   if (input?.kind === 'new') return input.request;
   if (input?.kind === 'stored') return requests.load(input.request_id).catch(() => undefined);

@@ -75,7 +75,7 @@ const runOptions = (settings: Settings) =>
 export function newDispatch(dispatchId: string, settings: Settings = {}): DispatchStart {
   return {
     workflowId: dispatchWorkflowId(dispatchId),
-    input: { kind: 'new', dispatch_id: dispatchId, request: requestOf(settings), ...runOptions(settings) },
+    input: { kind: 'new', dispatchId, request: requestOf(settings), ...runOptions(settings) },
   };
 }
 
@@ -89,7 +89,7 @@ export function storedDispatch(
     workflowId: dispatchWorkflowId(dispatchId),
     input: {
       kind: 'stored',
-      dispatch_id: dispatchId,
+      dispatchId,
       request_id: requestId,
       settings: settingsOf(settings),
       analysis_names: ['Stubbed'],
@@ -103,7 +103,7 @@ export function storedDispatch(
  * the server makes the workflow id unique.
  */
 export function scheduledDispatch(workflowId: string, settings: Settings = {}): DispatchStart {
-  return { workflowId, input: { kind: 'new', dispatch_id: '', request: requestOf(settings) } };
+  return { workflowId, input: { kind: 'new', dispatchId: '', request: requestOf(settings) } };
 }
 
 /** A dispatch rerunning what `retryOf` left undone: it plans with the stubbed planRetry. */
@@ -112,7 +112,7 @@ export function retryDispatch(dispatchId: string, retryOf: string, settings: Set
     workflowId: dispatchWorkflowId(dispatchId),
     input: {
       kind: 'retry',
-      dispatch_id: dispatchId,
+      dispatchId,
       retry_of: retryOf,
       settings: settingsOf(settings),
       analysis_names: ['Stubbed'],
@@ -221,12 +221,8 @@ export const refused =
 /** The report a job sends when it ends, as if job `jobIndex` had succeeded `succeeded` tasks. */
 export const reportJobFinished = (handle: DispatchHandle, jobIndex: number, succeeded: number) =>
   handle.signal(jobFinishedSignal, {
-    jobIndex,
-    succeeded,
-    skipped: 0,
-    changedCode: 0,
-    failed: 0,
-    cancelled: 0,
+    job_index: jobIndex,
+    counts: { succeeded, skipped: 0, changed_code: 0, failed: 0, cancelled: 0 },
     failures: [],
-    dryRunOutputs: [],
+    dry_run_outputs: [],
   });
