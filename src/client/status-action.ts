@@ -3,7 +3,7 @@ import { webUiUrl } from '../temporal';
 import { uiUrlFromEnv } from '../ui-url';
 import { dispatchIdOf, dispatchWorkflowId } from '../workflow-ids';
 import type { Session } from './common';
-import { leanCurrentOutcome } from './lean-status';
+import { leanCurrentOutcome } from './status-read';
 import { announce, exitCodeOf, outcomeJson, reportOutcome, type Outcome, type OutcomeView } from './outcome';
 import { phaseLine, planLines } from './summary';
 import type * as Watch from './watch';

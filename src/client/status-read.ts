@@ -1,32 +1,26 @@
 import { PROGRESS_QUERY } from '../workflows/message-names';
 import type { DispatchProgress, DispatchResult } from '../workflows/messages';
-import { temporalUnreachable } from './common';
 import {
-  LeanWorkflowReader,
-  Unreachable,
   WorkflowMissing,
+  WorkflowReader,
   type CloseEvent,
   type FailureView,
-} from './lean-temporal';
+} from '../temporal-rpc/workflow-reader';
 import { noSuchDispatch, raisedOutcome, resultOutcome, type Outcome } from './outcome';
 
 /** Statuses of a workflow that ended; a paused one, or one of a newer server, is left to the SDK. */
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'TIMED_OUT']);
 
 /**
- * Where a dispatch stands, as `currentOutcome` (watch.ts) reads it through the SDK, from the lean
- * reads: a tenth of a second instead of four. Undefined when they cannot answer exactly as the SDK
- * would (a run continued elsewhere, an encoding it does not know, a server error, any surprise):
- * the caller then asks the SDK, which answers, or fails, as it always did. A server it cannot
- * connect to fails here, as the SDK would, without the SDK's start-up first.
+ * Where a dispatch stands, as `currentOutcome` (watch.ts) reads it through the SDK, from a few
+ * plain gRPC reads (temporal-rpc/): a tenth of a second instead of four. Undefined when they cannot
+ * answer exactly as the SDK would (a proxy to go through, a server it cannot connect to, a run
+ * continued elsewhere, an encoding it does not know, a server error, any surprise): the caller then
+ * asks the SDK, which answers, or fails, as it always did.
  */
 export async function leanCurrentOutcome(workflowId: string): Promise<Outcome | undefined> {
-  let reader: LeanWorkflowReader;
-  try {
-    reader = LeanWorkflowReader.open();
-  } catch {
-    return undefined;
-  }
+  const reader = openReader();
+  if (!reader) return undefined;
   // A query the dispatch cannot answer leaves the progress out, as with the SDK (`tryQuery`).
   const progress = () =>
     reader.query(workflowId, PROGRESS_QUERY).then(
@@ -41,11 +35,19 @@ export async function leanCurrentOutcome(workflowId: string): Promise<Outcome | 
     return { ...outcome, progress: outcome.progress ?? (await progress()), endedAt: description.closeTime };
   } catch (err) {
     if (err instanceof WorkflowMissing) throw noSuchDispatch(workflowId);
-    if (err instanceof Unreachable) throw temporalUnreachable(err);
     if (process.env.DEBUG) console.error(`status: read through the SDK: ${(err as Error).message}`);
     return undefined;
   } finally {
     reader.close();
+  }
+}
+
+/** Settings it cannot use (an address that is not host:port, a bad profile) leave it to the SDK. */
+function openReader(): WorkflowReader | undefined {
+  try {
+    return WorkflowReader.open();
+  } catch {
+    return undefined;
   }
 }
 
