@@ -2,15 +2,14 @@ import { temporalSettings } from '../temporal';
 import { GrpcChannel, GrpcError, Unsupported, type ChannelLimits } from './channel';
 import { decodeMessage, encodeMessage } from './messages';
 
-export { Unreachable, Unsupported } from './channel';
-
 /**
  * A few reads of one workflow over plain gRPC, for commands a user types often (`status`): the
  * same calls the SDK's client makes, with the same connection settings (TEMPORAL_* variables and
  * temporal.toml profiles: address, TLS, API key, gRPC metadata), without loading the SDK.
  *
- * It answers only what it can answer exactly as the SDK would; anything else it reports as
- * `Unsupported` (or `Unreachable`, when it could not connect), and the caller asks the SDK instead.
+ * It answers only what it can answer exactly as the SDK would. Anything else fails (`Unsupported`
+ * for an answer it does not read, `Unreachable` for a connection it could not make, a `GrpcError`
+ * for a server error), and the caller asks the SDK instead.
  */
 
 /** The workflow does not exist on the server. */
