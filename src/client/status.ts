@@ -7,7 +7,7 @@ import type { Session } from './common';
 import type * as Reads from './follow/reads';
 import { announce, outcomeJson, phaseLine, planLines, reportOutcome } from './follow/summary';
 import type * as Watch from './follow/watch';
-import { leanCurrentOutcome } from './lean-status';
+import { leanCurrentOutcome } from './follow/status-read';
 
 // The SDK's client is loaded only to watch, or when the lean reads cannot answer.
 const loadReads = () => require('./follow/reads') as typeof Reads;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { leanCurrentOutcome } from '../../src/client/lean-status';
+import { leanCurrentOutcome } from '../../src/client/follow/status-read';
 import type { Outcome } from '../../src/dispatch-outcome';
 import { dispatchHandle, readCurrentOutcome } from '../../src/client/follow/reads';
 import { dispatchWorkflowId } from '../../src/workflow-ids';

@@ -1,26 +1,16 @@
-import type * as Http2 from 'node:http2';
 import { temporalSettings } from '../temporal';
-import { decodeMessage, encodeMessage } from './lean-codec';
-import { WORKFLOW_SERVICE } from './lean-schema';
+import { GrpcChannel, GrpcError, Unsupported, type ChannelLimits } from './channel';
+import { decodeMessage, encodeMessage } from './messages';
 
 /**
  * A few reads of one workflow over plain gRPC, for commands a user types often (`status`): the
  * same calls the SDK's client makes, with the same connection settings (TEMPORAL_* variables and
  * temporal.toml profiles: address, TLS, API key, gRPC metadata), without loading the SDK.
  *
- * It answers only what it can answer exactly as the SDK would; anything else it reports as
- * `Unsupported`, and the caller asks the SDK instead.
+ * It answers only what it can answer exactly as the SDK would. Anything else fails (`Unsupported`
+ * for an answer it does not read, `Unreachable` for a connection it could not make, a `GrpcError`
+ * for a server error), and the caller asks the SDK instead.
  */
-
-/** This read cannot answer as the SDK would (an unusual ending, encoding or server error). */
-export class Unsupported extends Error {
-  override name = 'Unsupported';
-}
-
-/** No connection to the server could be made: asking the SDK would fail the same way, later. */
-export class Unreachable extends Error {
-  override name = 'Unreachable';
-}
 
 /** The workflow does not exist on the server. */
 export class WorkflowMissing extends Error {
@@ -103,9 +93,14 @@ function failureView(failure: FailureMessage): FailureView {
 }
 
 const DEFAULT_PORT = 7233;
-/** As the SDK's connect timeout: a call that hears nothing for this long gives up. */
-const CALL_TIMEOUT_MS = 10_000;
-const http2Constants = () => (require('node:http2') as typeof Http2).constants;
+const LIMITS: ChannelLimits = {
+  // Short, because a connection that fails goes to the SDK, which tries again for its own 10 s.
+  connectMs: 3_000,
+  // As the SDK's connect timeout: reads that take longer go to the SDK.
+  totalMs: 10_000,
+  // Far above what `status` reads; a bigger answer goes to the SDK, which takes up to 128 MiB.
+  maxResponseBytes: 4 * 2 ** 20,
+};
 /** gRPC status codes. */
 const NOT_FOUND = 5;
 
@@ -131,116 +126,15 @@ function millis(timestamp: Timestamp | undefined): number | undefined {
   return Number(timestamp.seconds ?? 0) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
 }
 
-/** gRPC's frame: a compression flag, the length, the message. */
-function frame(message: Uint8Array): Buffer {
-  const framed = Buffer.alloc(5 + message.length);
-  framed.writeUInt32BE(message.length, 1);
-  framed.set(message, 5);
-  return framed;
-}
-
-/** The one message of a unary call's response frames. */
-function unframe(body: Buffer): Buffer {
-  if (body.length < 5) throw new Unsupported('a response without a message');
-  if (body[0] !== 0) throw new Unsupported('a compressed response');
-  return body.subarray(5, 5 + body.readUInt32BE(1));
-}
-
-/** A failed call: gRPC's status code and message, as the server sent them. */
-export class GrpcError extends Error {
-  override name = 'GrpcError';
-  constructor(
-    readonly code: number,
-    details: string,
-  ) {
-    super(`${code} ${details}`);
-  }
-}
-
 /**
- * Unary gRPC calls over Node's own HTTP/2 client: a request is one framed message with the
- * service's path, the answer one framed message and a status in the trailers.
+ * The proxy variables the SDK's transport (grpc-js) reads. It also reads `no_grpc_proxy` and
+ * `no_proxy` to exempt some hosts; rather than repeat those rules, any proxy variable sends the
+ * reads to the SDK, which then connects exactly as it always does.
  */
-class GrpcChannel {
-  private constructor(
-    private readonly session: Http2.ClientHttp2Session,
-    private readonly headers: Http2.OutgoingHttpHeaders,
-  ) {}
+const PROXY_VARIABLES = ['grpc_proxy', 'https_proxy', 'http_proxy'];
 
-  static open(
-    target: string,
-    headers: Record<string, string>,
-    tls?: { ca?: Buffer; key?: Buffer; cert?: Buffer; servername?: string },
-  ): GrpcChannel {
-    const http2 = require('node:http2') as typeof Http2;
-    const session = tls
-      ? http2.connect(`https://${target}`, {
-          ...(tls.ca ? { ca: tls.ca } : {}),
-          ...(tls.key && tls.cert ? { key: tls.key, cert: tls.cert } : {}),
-          ...(tls.servername ? { servername: tls.servername } : {}),
-        })
-      : http2.connect(`http://${target}`);
-    const authority = tls?.servername ? { ':authority': tls.servername } : {};
-    const channel = new GrpcChannel(session, { ...headers, ...authority });
-    session.once('connect', () => (channel.connected = true));
-    // Errors reach the calls in flight; a session error with none in flight has nobody to tell.
-    session.on('error', () => undefined);
-    return channel;
-  }
-
-  /** Whether the connection (and its TLS handshake) was made. */
-  private connected = false;
-
-  close(): void {
-    this.session.close();
-  }
-
-  unary(path: string, message: Uint8Array): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      const stream = this.session.request({
-        ...this.headers,
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-      });
-      const chunks: Buffer[] = [];
-      let status: { code: number; message: string } | undefined;
-      const readStatus = (headers: Http2.IncomingHttpHeaders) => {
-        const code = headers['grpc-status'];
-        if (code === undefined) return;
-        const text = headers['grpc-message'];
-        status = {
-          code: Number(code),
-          message: decodeURIComponent(Array.isArray(text) ? text.join(',') : (text ?? '')),
-        };
-      };
-      stream.on('response', (headers) => {
-        const http = headers[':status'];
-        if (http !== 200) reject(new Unsupported(`HTTP status ${http} from the server`));
-        readStatus(headers);
-      });
-      stream.on('trailers', readStatus);
-      // A server that never answers (packets dropped) must not hold a terminal forever.
-      stream.setTimeout(CALL_TIMEOUT_MS, () => {
-        stream.close(http2Constants().NGHTTP2_CANCEL);
-        const silence = `no answer within ${CALL_TIMEOUT_MS / 1000} s`;
-        reject(this.connected ? new Unsupported(silence) : new Unreachable(silence));
-      });
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', (err) => reject(this.connected ? err : new Unreachable(err.message)));
-      stream.on('end', () => {
-        if (!status) return reject(new Unsupported('a response without a gRPC status'));
-        if (status.code !== 0) return reject(new GrpcError(status.code, status.message));
-        try {
-          resolve(unframe(Buffer.concat(chunks)));
-        } catch (err) {
-          reject(err);
-        }
-      });
-      stream.end(frame(message));
-    });
-  }
+export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return PROXY_VARIABLES.some((name) => Boolean(env[name]));
 }
 
 interface HistoryEvent {
@@ -271,14 +165,18 @@ export function readCloseEvent(event: HistoryEvent): CloseEvent {
   throw new Unsupported('the workflow went on in another run');
 }
 
-export class LeanWorkflowReader {
+export class WorkflowReader {
   private constructor(
     private readonly channel: GrpcChannel,
     readonly namespace: string,
   ) {}
 
-  /** A reader with the connection settings the SDK's client would use; no round trip yet. */
-  static open(): LeanWorkflowReader {
+  /**
+   * A reader with the connection settings the SDK's client would use; no round trip yet.
+   * Undefined when a proxy is configured: the SDK's transport honours it, this one does not.
+   */
+  static open(): WorkflowReader | undefined {
+    if (proxyConfigured()) return undefined;
     const { connectionOptions, namespace } = temporalSettings();
     const { address, apiKey, tls, metadata } = connectionOptions;
     const headers: Record<string, string> = { ...metadata, 'temporal-namespace': namespace };
@@ -298,8 +196,9 @@ export class LeanWorkflowReader {
             servername: settings.serverNameOverride,
           }
         : undefined,
+      LIMITS,
     );
-    return new LeanWorkflowReader(channel, namespace);
+    return new WorkflowReader(channel, namespace);
   }
 
   close(): void {
@@ -356,7 +255,7 @@ export class LeanWorkflowReader {
     let bytes: Buffer;
     try {
       bytes = await this.channel.unary(
-        `/${WORKFLOW_SERVICE}/${method}`,
+        `/${service}.WorkflowService/${method}`,
         encodeMessage(`${service}.${method}Request`, request),
       );
     } catch (err) {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import {
   CancelledFailure,
@@ -9,62 +12,54 @@ import {
   TerminatedFailure,
 } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import fullRoot from '@temporalio/proto/protos/root';
 import Long from 'long';
-import { Enum, Root, Type, type INamespace, type ReflectionObject } from 'protobufjs';
-import { LEAN_SCHEMA } from '../../src/client/lean-schema';
+import { Root, type INamespace } from 'protobufjs';
+import { SUBSET_FILE, workflowServiceSubset } from '../../scripts/workflow-service-subset';
 import { failureClose } from '../../src/client/follow/reads';
-import { decodeMessage, encodeMessage } from '../../src/client/lean-codec';
-import { decodePayload, grpcTarget, readCloseEvent, Unsupported } from '../../src/client/lean-temporal';
-import { closedOutcome } from '../../src/client/lean-status';
-import { closedOutcome as outcomeOfClose, resultOutcome, type Outcome } from '../../src/dispatch-outcome';
+import { closedOutcome, resultOutcome, type Outcome } from '../../src/dispatch-outcome';
+import { leanCurrentOutcome } from '../../src/client/follow/status-read';
+import {
+  decodeGrpcMessage,
+  GrpcChannel,
+  GrpcError,
+  Unreachable,
+  Unsupported,
+  type ChannelLimits,
+} from '../../src/temporal-rpc/channel';
+import { decodeMessage, encodeMessage } from '../../src/temporal-rpc/messages';
+import {
+  decodePayload,
+  grpcTarget,
+  proxyConfigured,
+  readCloseEvent,
+} from '../../src/temporal-rpc/workflow-reader';
 import type { DispatchResult } from '../../src/workflows/messages';
 
 /** What the SDK path makes of a dispatch whose result threw `err`. */
-const failureOutcome = (err: WorkflowFailedError) => outcomeOfClose(failureClose(err));
-
-const lean = Root.fromJSON(LEAN_SCHEMA as unknown as INamespace);
-const full = fullRoot as unknown as Root;
-
-function* definitions(object: ReflectionObject): Generator<Type | Enum> {
-  if (object instanceof Type || object instanceof Enum) yield object;
-  const nested = (object as { nestedArray?: ReflectionObject[] }).nestedArray ?? [];
-  for (const child of nested) yield* definitions(child);
-}
+const failureOutcome = (err: WorkflowFailedError) => closedOutcome(failureClose(err));
 
 const json = (value: unknown) => ({
   metadata: { encoding: Buffer.from('json/plain') },
   data: Buffer.from(JSON.stringify(value)),
 });
 
-describe('lean reads of a workflow', () => {
-  test("every message, field and enum value of the lean schema is the API's own", () => {
-    lean.resolveAll();
-    full.resolveAll();
-    let fields = 0;
-    for (const definition of definitions(lean)) {
-      const name = definition.fullName.slice(1);
-      if (definition instanceof Enum) {
-        const api = full.lookupEnum(name);
-        for (const [value, number] of Object.entries(definition.values))
-          assert.equal(api.values[value], number, `${name}.${value}`);
-        continue;
-      }
-      const api = full.lookupType(name);
-      for (const field of definition.fieldsArray) {
-        const real = api.fields[field.name];
-        assert.ok(real, `${name}.${field.name} is not in the API`);
-        assert.equal(field.id, real.id, `${name}.${field.name} number`);
-        assert.equal(field.repeated, real.repeated, `${name}.${field.name} repeated`);
-        assert.equal(field.map, real.map, `${name}.${field.name} map`);
-        const type = (f: typeof field) => (f.resolvedType ? f.resolvedType.fullName : f.type);
-        assert.equal(type(field), type(real), `${name}.${field.name} type`);
-        fields++;
-      }
-    }
-    assert.ok(fields > 40, `${fields} fields checked`);
+describe('workflow-service.json', () => {
+  test('is what scripts/workflow-service-subset.ts makes of the installed @temporalio/proto', () => {
+    const committed = JSON.parse(readFileSync(SUBSET_FILE, 'utf8')) as INamespace;
+    assert.deepEqual(
+      committed,
+      workflowServiceSubset(),
+      'the API changed: run npx tsx scripts/workflow-service-subset.ts',
+    );
   });
 
+  test('names no type it does not define', () => {
+    const subset = Root.fromJSON(JSON.parse(readFileSync(SUBSET_FILE, 'utf8')) as INamespace);
+    assert.doesNotThrow(() => subset.resolveAll());
+  });
+});
+
+describe('messages and the reads of a workflow', () => {
   test('close events encoded with the API decode to the outcomes the SDK makes of them', () => {
     const { HistoryEvent } = temporal.api.history.v1;
     const progress = { phase: 'failed', counts: { failed: 3 } };
@@ -269,5 +264,184 @@ describe('lean reads of a workflow', () => {
         decodePayload({ metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from('x') }),
       Unsupported,
     );
+  });
+});
+
+describe('channel', () => {
+  /** A gRPC server in name only: answers every call as `answer` says. */
+  let server: http2.Http2Server;
+  let answer: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  let target: string;
+  const limits: ChannelLimits = { connectMs: 2000, totalMs: 2000, maxResponseBytes: 1024 };
+  const call = async (overrides: Partial<ChannelLimits> = {}, address = target) => {
+    const channel = GrpcChannel.open(address, { 'temporal-namespace': 'ns' }, undefined, {
+      ...limits,
+      ...overrides,
+    });
+    try {
+      return await channel.unary('/temporal.api.workflowservice.v1.WorkflowService/X', Buffer.from('q'));
+    } finally {
+      channel.close();
+    }
+  };
+  const framed = (message: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(message.length, 1);
+    return Buffer.concat([head, message]);
+  };
+
+  before(async () => {
+    server = http2.createServer();
+    server.on('stream', (stream, headers) => answer(stream, headers));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+
+  test('decodeGrpcMessage reads percent-encoding, and a bare % as it is', () => {
+    assert.equal(decodeGrpcMessage('plain'), 'plain');
+    assert.equal(decodeGrpcMessage('done %E2%9C%93 %25'), 'done \u2713 %');
+    assert.equal(decodeGrpcMessage('100% full'), '100% full');
+    assert.equal(decodeGrpcMessage('%'), '%');
+    assert.equal(decodeGrpcMessage('%zz%4'), '%zz%4');
+  });
+
+  test('a message and status 0: the message; the request goes out framed, with its headers', async () => {
+    let seen: { headers: http2.IncomingHttpHeaders; body: Buffer } | undefined;
+    answer = (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        seen = { headers, body: Buffer.concat(chunks) };
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(framed(Buffer.from('answer')));
+      });
+    };
+    assert.equal((await call()).toString(), 'answer');
+    assert.equal(seen?.headers['temporal-namespace'], 'ns');
+    assert.equal(seen?.headers['content-type'], 'application/grpc');
+    assert.deepEqual([...(seen?.body ?? [])], [0, 0, 0, 0, 1, 'q'.charCodeAt(0)]);
+  });
+
+  test('an error status, its message percent-encoded or not, is a GrpcError with the message', async () => {
+    for (const [sent, read] of [
+      ['disk 100% full', 'disk 100% full'],
+      ['bad %ZZ and %', 'bad %ZZ and %'],
+      ['caf%C3%A9', 'caf\u00e9'],
+    ]) {
+      // Trailers-only, as servers send a failure before any message.
+      answer = (stream) =>
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '13', 'grpc-message': sent },
+          { endStream: true },
+        );
+      await assert.rejects(
+        call(),
+        (err: unknown) => err instanceof GrpcError && err.message === `13 ${read}`,
+      );
+    }
+  });
+
+  test('a response past the size bound, a silent server, a non-gRPC answer: Unsupported', async () => {
+    answer = (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.end(framed(Buffer.alloc(4096)));
+    };
+    await assert.rejects(call(), /more than 1024 bytes/);
+    answer = () => undefined;
+    const began = Date.now();
+    await assert.rejects(call({ totalMs: 300 }), Unsupported);
+    assert.ok(Date.now() - began < 2000);
+    answer = (stream) => stream.respond({ ':status': 404 }, { endStream: true });
+    await assert.rejects(call(), /HTTP status 404/);
+    answer = (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      stream.end(framed(Buffer.from('no status')));
+    };
+    await assert.rejects(call(), /without a gRPC status/);
+  });
+
+  test('no server to connect to, or a TLS handshake that fails: Unreachable', async () => {
+    const closed = http2.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(call({}, `127.0.0.1:${port}`), Unreachable);
+    // A plaintext server met with TLS: the handshake fails.
+    const channel = GrpcChannel.open(target, {}, {}, limits);
+    await assert.rejects(channel.unary('/x/Y', Buffer.alloc(0)), Unreachable);
+    channel.close();
+  });
+});
+
+describe('status-read', () => {
+  let server: http2.Http2Server;
+  let reply: { status: string; message: string };
+  const saved = { ...process.env };
+
+  before(async () => {
+    server = http2.createServer();
+    server.on('stream', (stream) =>
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': reply.status,
+          'grpc-message': reply.message,
+        },
+        { endStream: true },
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.TEMPORAL_CONFIG_FILE = '/nonexistent/temporal.toml';
+    for (const name of ['grpc_proxy', 'https_proxy', 'http_proxy']) delete process.env[name];
+  });
+  after(() => {
+    process.env = saved;
+    server.close();
+  });
+
+  test('a server error, a % in its message or not, leaves the read to the SDK', async () => {
+    for (const message of ['internal 100% broken', 'x%', 'ok']) {
+      reply = { status: '13', message };
+      assert.equal(await leanCurrentOutcome('dispatch-x'), undefined);
+    }
+  });
+
+  test('a workflow the server does not know is no dispatch, whatever the message says', async () => {
+    reply = { status: '5', message: 'workflow not found for ID: 50% off' };
+    await assert.rejects(leanCurrentOutcome('dispatch-20990101-000000-0000'), /no dispatch/);
+  });
+
+  test("an address where nothing listens is reported at once, with the system's words", async () => {
+    const closed = http2.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const address = process.env.TEMPORAL_ADDRESS;
+    process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    try {
+      await assert.rejects(
+        leanCurrentOutcome('dispatch-x'),
+        new RegExp(`cannot reach the Temporal server at 127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`),
+      );
+    } finally {
+      process.env.TEMPORAL_ADDRESS = address;
+    }
+  });
+
+  test('with a proxy to go through, the read is left to the SDK, which honours it', async () => {
+    assert.equal(proxyConfigured({}), false);
+    for (const name of ['grpc_proxy', 'https_proxy', 'http_proxy'])
+      assert.equal(proxyConfigured({ [name]: 'http://proxy:3128' }), true, name);
+    reply = { status: '5', message: 'not found' };
+    process.env.https_proxy = 'http://127.0.0.1:9';
+    try {
+      assert.equal(await leanCurrentOutcome('dispatch-x'), undefined);
+    } finally {
+      delete process.env.https_proxy;
+    }
   });
 });
