@@ -51,6 +51,8 @@ SEARCH_ATTRIBUTES=(DispatchId=Keyword AnalysisName=Keyword RetryOf=Keyword)
 
 ROOT=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DEV=$ROOT/.dev
+# A .dev/ that is a link to another checkout's shares its servers: name them by the real path.
+[[ -L $DEV ]] && DEV=$(cd -P "$DEV" && pwd)
 BIN=$DEV/bin
 RUN=$DEV/run
 LOGS=$DEV/logs
