@@ -79,13 +79,25 @@ function place(namespace: INamespace, fullName: string, definition: Definition):
   at.nested[parts.at(-1)!] = definition;
 }
 
-/** Sorts keys, so that the file changes only when the API does. */
+/**
+ * Sorts keys, so that the file changes only when the API does; but an enum's values stay in the
+ * order of their numbers: protobufjs takes the first one as the field's default, which proto3 says
+ * is 0, and a value equal to the default is left out of a decoded message.
+ */
 function sorted<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   return Object.fromEntries(
     Object.keys(value)
       .sort()
-      .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+      .map((key) => {
+        const child = (value as Record<string, unknown>)[key];
+        if (key === 'values' && typeof child === 'object' && child !== null)
+          return [
+            key,
+            Object.fromEntries(Object.entries(child).sort(([, a], [, b]) => Number(a) - Number(b))),
+          ];
+        return [key, sorted(child)];
+      }),
   ) as T;
 }
 

@@ -156,6 +156,30 @@ describe('messages and the reads of a workflow', () => {
     );
   });
 
+  test('every execution status and history filter reads and writes as the API has it, 0 the default', () => {
+    const { enums, workflowservice } = temporal.api;
+    for (const [name, number] of Object.entries(enums.v1.WorkflowExecutionStatus)) {
+      if (typeof number !== 'number' || number === 0) continue;
+      const bytes = workflowservice.v1.DescribeWorkflowExecutionResponse.encode({
+        workflowExecutionInfo: { status: number },
+      }).finish();
+      const decoded = decodeMessage<{ workflowExecutionInfo?: { status?: string } }>(
+        'temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse',
+        bytes,
+      );
+      assert.equal(decoded.workflowExecutionInfo?.status, name);
+    }
+    for (const [name, number] of Object.entries(enums.v1.HistoryEventFilterType)) {
+      if (typeof number !== 'number' || number === 0) continue;
+      const request = workflowservice.v1.GetWorkflowExecutionHistoryRequest.decode(
+        encodeMessage('temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest', {
+          historyEventFilterType: name,
+        }),
+      );
+      assert.equal(request.historyEventFilterType, number, name);
+    }
+  });
+
   test('requests encode as the API decodes them; responses decode past the fields left out', () => {
     const { workflowservice } = temporal.api;
     const history = workflowservice.v1.GetWorkflowExecutionHistoryRequest.decode(
