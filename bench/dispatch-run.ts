@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../src/config';
-import { buildDispatchRequest } from '../src/planning/options';
+import { buildDispatchRequest } from '../src/request/options';
 import { dispatch } from '../src/workflows/dispatch';
 import { progressQuery, type DispatchResult } from '../src/workflows/messages';
 import { DispatchIdKey } from '../src/workflows/search-attributes';

@@ -5,7 +5,7 @@ import type { Db } from 'mongodb';
 import { provenanceLookups } from '../src/analysis/provenance-lookups';
 import { loadRegistry } from '../src/analysis/registry';
 import type { Config } from '../src/config';
-import { buildDispatchRequest } from '../src/planning/options';
+import { buildDispatchRequest } from '../src/request/options';
 import { planDispatch } from '../src/planning/plan-dispatch';
 import { createPlanStore } from '../src/storage/plan-store';
 import { FIXTURE_ANALYSES, ROOT } from '../test/helpers/stack';

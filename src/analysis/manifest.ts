@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { downloadInputs, temporalDuration } from '../planning/spec';
+import { downloadInputs, temporalDuration } from '../request/spec';
 import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';

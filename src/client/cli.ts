@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { DispatchFlags } from '../planning/options';
+import type { DispatchFlags } from '../request/options';
 import type * as Cancel from './cancel';
 import { parsePositiveInt, reportError, runCommand } from './common';
 import type * as Control from './control';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_PARALLEL_WORKERS } from '../planning/flag-values';
+import { DEFAULT_PARALLEL_WORKERS } from '../request/flag-values';
 
 /**
  * Flags shared by `dispatch`, `plan` and `schedule create`, named as in the original dispatcher.

@@ -1,5 +1,5 @@
-import type { DispatchFlags } from '../planning/options';
-import { buildDispatchRequest } from '../planning/options';
+import type { DispatchFlags } from '../request/options';
+import { buildDispatchRequest } from '../request/options';
 import { createRequestStore } from '../storage/request-store';
 import { analysisNamesOf, settingsOf } from '../workflows/dispatch-rules';
 import type { Session } from './common';

@@ -3,7 +3,7 @@ import { createPlanStore } from '../storage/plan-store';
 import { resolve } from 'node:path';
 import { resolveAnalysesDir } from '../analysis/registry';
 import { codeDescriber } from '../analysis/software';
-import { writeOutputDir } from '../planning/output-dir';
+import { writeOutputDir } from './output-dir';
 import { webUiUrl } from '../temporal';
 import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
-import { buildDispatchRequest, type DispatchFlags } from '../planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../request/options';
 import {
   explainLines,
   explainPlanned,

@@ -7,19 +7,14 @@
 import { ErrorType, nonRetryable } from '../errors';
 import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
 import { settingsOf } from './dispatch-rules';
-import type { DispatchInput, DispatchState, DryRunOutput, JobReport, TaskFailure } from './messages';
-
-/** A job's report before it took the dispatch's shape. */
-export interface EarlierJobReport {
-  jobIndex: number;
-  succeeded: number;
-  skipped: number;
-  changedCode: number;
-  failed: number;
-  cancelled: number;
-  failures: TaskFailure[];
-  dryRunOutputs: DryRunOutput[];
-}
+import type {
+  DispatchInput,
+  DispatchState,
+  DryRunOutput,
+  EarlierJobReport,
+  JobReport,
+  TaskFailure,
+} from './messages';
 
 export function decodeJobReport(raw: JobReport | EarlierJobReport): JobReport {
   if ('counts' in raw) return raw;

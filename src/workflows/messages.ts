@@ -1,7 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { PROGRESS_QUERY } from './message-names';
 import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
-import type { EarlierJobReport } from './legacy-input';
 
 /** A job's input; those of earlier versions also carry the dispatch id as `planId`, unread. */
 export interface JobInput {
@@ -140,6 +139,18 @@ export interface DispatchProgress {
 
 export interface DispatchResult extends DispatchProgress {
   dry_run_outputs: DryRunOutput[];
+}
+
+/** A job's report before it took the dispatch's shape (legacy-input.ts reads it). */
+export interface EarlierJobReport {
+  jobIndex: number;
+  succeeded: number;
+  skipped: number;
+  changedCode: number;
+  failed: number;
+  cancelled: number;
+  failures: TaskFailure[];
+  dryRunOutputs: DryRunOutput[];
 }
 
 /** Jobs of earlier versions, still running or in a history, report in their own shape. */

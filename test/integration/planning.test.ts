@@ -20,7 +20,7 @@ import { loadConfig } from '../../src/config';
 import { seedDemo } from '../../src/demo/catalogue';
 import { InputError } from '../../src/errors';
 import { discoverFiles } from '../../src/planning/discover';
-import { buildDispatchRequest } from '../../src/planning/options';
+import { buildDispatchRequest } from '../../src/request/options';
 import { planDispatch, type PlanDeps } from '../../src/planning/plan-dispatch';
 import { mapWithConcurrency } from '../../src/concurrency';
 import { createPlanStore, PLAN_COLLECTION } from '../../src/storage/plan-store';

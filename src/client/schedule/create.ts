@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../../config';
 import { InputError } from '../../errors';
-import { buildDispatchRequest, type DispatchFlags } from '../../planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../../request/options';
 import { webUiUrl } from '../../temporal';
 import type { DispatchRequest } from '../../types';
 import { dispatch } from '../../workflows/dispatch';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { analysisCode } from '../../src/aind/metadata';
-import { writeOutputDir } from '../../src/planning/output-dir';
+import { writeOutputDir } from '../../src/client/output-dir';
 import type { Task } from '../../src/types';
 
 const task = (n: number): Task => ({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
-import { parseQuery } from '../../src/planning/query';
+import { parseQuery } from '../../src/request/query';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-query-'));
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
 import { expandTasks } from '../../src/planning/expand';
-import { checkParameterKeys } from '../../src/planning/parameter-keys';
-import { loadParameters, loadSpecs } from '../../src/planning/spec';
+import { checkParameterKeys } from '../../src/request/parameter-keys';
+import { loadParameters, loadSpecs } from '../../src/request/spec';
 
 const dir = mkdtempSync(join(tmpdir(), 'parameter-keys-'));
 const file = (name: string, text: string) => {

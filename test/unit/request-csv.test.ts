@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
-import { readAssetIdsCsv } from '../../src/planning/csv';
+import { readAssetIdsCsv } from '../../src/request/csv';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-csv-'));
 

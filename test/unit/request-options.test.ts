@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { addDispatchOptions } from '../../src/client/dispatch-flags';
 import { loadConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
-import { buildDispatchRequest, type DispatchFlags } from '../../src/planning/options';
+import { buildDispatchRequest, type DispatchFlags } from '../../src/request/options';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-options-'));
 const specPath = join(dir, 'spec.json');

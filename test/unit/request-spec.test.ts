@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
-import { loadParameters, loadSpecs } from '../../src/planning/spec';
+import { loadParameters, loadSpecs } from '../../src/request/spec';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-spec-'));
 let files = 0;
