@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { CommanderError } from 'commander';
 import type { MongoClient } from 'mongodb';
 import type * as ConfigModule from '../config';
 import type { Config } from '../config';
@@ -56,6 +57,8 @@ export async function runCommand(body: (session: Session) => Promise<number | vo
 }
 
 export function reportError(err: unknown): number {
+  // Commander has printed its message (and the command's help); only `--help` itself is a success.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.input;
   if (err instanceof ExitError) {
     if (err.message) console.error(`error: ${err.message}`);
     return err.code;
