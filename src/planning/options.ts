@@ -181,7 +181,7 @@ function tolerance(
     result.tolerated_failure_percent = value;
   }
   if (count !== undefined) {
-    if (!/^\d+$/.test(count))
+    if (!/^\d+$/.test(count) || !Number.isSafeInteger(Number(count)))
       throw new InputError(`--tolerated_failure_count must be a whole number of 0 or more, got "${count}"`);
     result.tolerated_failure_count = Number(count);
   }

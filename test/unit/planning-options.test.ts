@@ -169,6 +169,10 @@ describe('buildDispatchRequest', () => {
     assert.deepEqual(build('--use_data_assets', '--asset_csv', csvPath).asset_ids, ['a', 'b']);
     assert.deepEqual(build('--use_data_asset_csv', '--asset_csv', csvPath).asset_ids, ['a', 'b']);
     rejects(['--query', '{}', '--force', 'yes'], '--force must be 0 or 1, got "yes"');
+    rejects(
+      ['--query', '{}', '--tolerated_failure_count', '9007199254740993'],
+      '--tolerated_failure_count must be a whole number',
+    );
   });
 
   test('exactly one way of selecting assets', () => {
