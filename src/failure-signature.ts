@@ -12,7 +12,9 @@ const SIGNATURE_LENGTH = 200;
 const RULES: Array<[RegExp, string]> = [
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
   [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, '<time>'],
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>()[\]{},;]+/gi, '<url>'],
+  // A scheme starts where a run of scheme characters starts: tried from inside the run as well,
+  // `a.a.a...` without `://` would be scanned to its end once per letter, quadratic in its length.
+  [/(?<![\w+.-])[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>()[\]{},;]+/gi, '<url>'],
   // An absolute or relative path of at least one separator; a trailing colon or dot is punctuation.
   [/(?<![\w.<>])(?:~|\.{1,2})?(?:\/[^\s'"`<>()[\]{},;:]+)+\/?(?<![.])/g, '<path>'],
   [/\b0x[0-9a-f]+\b/gi, '<hex>'],

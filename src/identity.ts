@@ -22,8 +22,16 @@ function sortKeys(value: unknown): unknown {
 /**
  * A task's identity: what was computed, on what, with what, and where it goes. Code provenance
  * is deliberately absent: the analysis version stands for the code.
+ *
+ * The `--group_by` values join it only when given, and planning gives them only to a group
+ * whose input an earlier group of the same plan also reads (an asset unwound into two groups):
+ * such a task was planned as a duplicate before and has no record, while every other task,
+ * grouped or not, keeps the hash it always had and so its record.
  */
-export function identityHash(task: Omit<Task, 'hash' | 'location' | 'group'>): string {
+export function identityHash(
+  task: Omit<Task, 'hash' | 'location' | 'group'>,
+  group?: Record<string, unknown>,
+): string {
   const identity = {
     analysis_name: task.analysis.analysis_name,
     analysis_version: task.analysis.analysis_version,
@@ -32,6 +40,14 @@ export function identityHash(task: Omit<Task, 'hash' | 'location' | 'group'>): s
     s3_location: task.input.s3_location,
     file_location: task.input.file_location,
     output_bucket: task.analysis.s3_output_bucket,
+    ...(group && Object.keys(group).length > 0 ? { group_metadata: group } : {}),
   };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+}
+
+/** The hashes a planned task may rightly carry: its identity's, and for a group, with its values. */
+export function taskIdentityHashes(task: Omit<Task, 'hash' | 'location'>): string[] {
+  const hash = identityHash(task);
+  const grouped = task.group ? identityHash(task, task.group) : hash;
+  return grouped === hash ? [hash] : [hash, grouped];
 }

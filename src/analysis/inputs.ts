@@ -3,9 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { mapWithConcurrency } from '../concurrency';
 import { ErrorType, nonRetryable } from '../errors';
-import { parseS3Url, type S3Address } from '../storage/s3-url';
+import { folderPrefix, parseS3Url, type S3Address } from '../storage/s3-url';
 
 /** An input names one object: a URL that is not `s3://bucket/key` is a mistake in the task. */
 function objectAddress(url: string): S3Address {
@@ -40,7 +41,8 @@ function safeSegment(segment: string): string {
 export function localInputPaths(urls: string[]): string[] {
   const segments = urls.map((url) => {
     const { bucket, key } = objectAddress(url);
-    return [bucket, ...key.split('/')].map(safeSegment);
+    // A folder input (`x.nwb.zarr/`) lands where the folder's name says, its slash aside.
+    return [bucket, ...key.replace(/\/+$/, '').split('/')].map(safeSegment);
   });
   const longest = Math.max(0, ...segments.map((parts) => parts.length));
   for (let depth = 1; depth <= longest; depth++) {
@@ -56,7 +58,14 @@ export interface LocalInput {
   path: string;
 }
 
-/** Streams each object to disk, so large inputs never sit in worker memory. */
+/** Objects of a folder input fetched at once: a zarr store is thousands of small chunks. */
+const FOLDER_CONCURRENCY = 8;
+
+/**
+ * Streams each input to disk, so large inputs never sit in worker memory. An input is an object,
+ * or a folder (a zarr store found by `--file_extension`, or a listed path ending in `/`): a URL
+ * without a trailing slash that names no object is fetched as the folder of that name, whole.
+ */
 export async function downloadInputs(
   s3: S3Client,
   urls: string[],
@@ -69,11 +78,67 @@ export async function downloadInputs(
   for (const [index, url] of unique.entries()) {
     const path = paths[index] as string;
     const target = join(inputDir, ...path.split('/'));
-    await mkdir(dirname(target), { recursive: true });
-    const body = await getBody(s3, url, signal);
-    if (body instanceof Readable) await pipeline(body, createWriteStream(target), { signal });
-    else await writeFile(target, await body.transformToByteArray());
+    const address = objectAddress(url);
+    if (address.key.endsWith('/')) await downloadFolder(s3, address, target, url, signal);
+    else {
+      try {
+        await downloadObject(s3, address, target, signal);
+      } catch (err) {
+        if ((err as Error).name !== 'NoSuchKey') throw err;
+        if ((await downloadFolder(s3, address, target, url, signal, false)) === 0) throw err;
+      }
+    }
     inputs.push({ s3_url: url, path });
   }
   return inputs;
+}
+
+async function downloadObject(s3: S3Client, address: S3Address, target: string, signal?: AbortSignal) {
+  const response = await s3.send(new GetObjectCommand({ Bucket: address.bucket, Key: address.key }), {
+    abortSignal: signal,
+  });
+  const body = response.Body;
+  if (!body) throw new Error(`Empty response body for s3://${address.bucket}/${address.key}`);
+  await mkdir(dirname(target), { recursive: true });
+  if (body instanceof Readable) await pipeline(body, createWriteStream(target), { signal });
+  else await writeFile(target, await body.transformToByteArray());
+}
+
+/**
+ * Every object under the folder into `target`, at its path inside the folder (each segment made
+ * safe, so no key climbs out); folder markers (keys ending in `/`) are folders only. Answers how
+ * many objects it fetched; an empty folder is an error when `required`.
+ */
+async function downloadFolder(
+  s3: S3Client,
+  address: S3Address,
+  target: string,
+  url: string,
+  signal?: AbortSignal,
+  required = true,
+): Promise<number> {
+  const prefix = folderPrefix(address.key);
+  let fetched = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: address.bucket, Prefix: prefix, ContinuationToken: token }),
+      { abortSignal: signal },
+    );
+    const keys = (page.Contents ?? []).flatMap((item) =>
+      item.Key && !item.Key.endsWith('/') ? [item.Key] : [],
+    );
+    await mapWithConcurrency(keys, FOLDER_CONCURRENCY, (key) =>
+      downloadObject(
+        s3,
+        { bucket: address.bucket, key },
+        join(target, ...key.slice(prefix.length).split('/').map(safeSegment)),
+        signal,
+      ),
+    );
+    fetched += keys.length;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  if (fetched === 0 && required) throw new Error(`No objects under the input folder ${url}`);
+  return fetched;
 }

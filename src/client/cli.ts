@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, type OutputConfiguration } from 'commander';
 import type { DispatchFlags } from '../request/options';
 import type * as Cancel from './cancel';
 import { parsePositiveInt, reportError, runCommand } from './common';
@@ -57,11 +57,19 @@ export function normaliseFlags(argv: string[]): string[] {
   });
 }
 
-export function buildProgram(): Command {
+/**
+ * The whole command line. Commander's own refusals (an unknown flag or command, a missing
+ * argument or required option) are thrown rather than exiting, so they take the path of every
+ * other bad input: reportError turns them into exit code 2. Subcommands inherit both settings, so
+ * they are made before the commands are declared.
+ */
+export function buildProgram(output?: Partial<OutputConfiguration>): Command {
   const program = new Command('analysis')
     .description('Run one analysis over many data assets, durably, on Temporal.')
+    .exitOverride()
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
+  if (output) program.configureOutput(output);
   declareDispatching(program);
   declareFollowing(program);
   declareControl(program);

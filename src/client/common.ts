@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { CommanderError } from 'commander';
 import type { MongoClient } from 'mongodb';
 import type * as ConfigModule from '../config';
 import type { Config } from '../config';
@@ -7,6 +8,7 @@ import { ConfigError, InputError } from '../errors';
 import type * as DatabaseModule from '../storage/database';
 import type * as TemporalModule from '../temporal';
 import { dispatchIdOf } from '../workflow-ids';
+import { printable } from './terminal-text';
 
 // Every command's definition loads this module, `--help` included: the configuration schema, the
 // database driver and the Temporal client are required only once a command body runs.
@@ -56,15 +58,22 @@ export async function runCommand(body: (session: Session) => Promise<number | vo
 }
 
 export function reportError(err: unknown): number {
+  // Commander has printed its message (and the command's help); only `--help` itself is a success.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.input;
+  // Messages quote what they refuse (a name, a file's text, a server's answer) as it was.
   if (err instanceof ExitError) {
-    if (err.message) console.error(`error: ${err.message}`);
+    if (err.message) console.error(`error: ${printable(err.message)}`);
     return err.code;
   }
   if (err instanceof InputError || err instanceof ConfigError) {
-    console.error(`error: ${err.message}`);
+    console.error(`error: ${printable(err.message)}`);
     return EXIT.input;
   }
-  console.error(err instanceof Error ? (process.env.DEBUG ? err.stack : `error: ${err.message}`) : err);
+  console.error(
+    err instanceof Error
+      ? printable((process.env.DEBUG ? err.stack : undefined) ?? `error: ${err.message}`)
+      : err,
+  );
   return EXIT.failed;
 }
 

@@ -1,5 +1,15 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_PARALLEL_WORKERS } from '../request/flag-values';
+
+/**
+ * A yes/no flag as users type it: alone (`--force`, which commander hands over as `true`) it
+ * means 1, and `--force 0` or `--force=1` work as well. Planning checks the value, as every other
+ * flag's.
+ */
+export function binaryOption(flag: string, description: string, fallback?: '0' | '1'): Option {
+  const option = new Option(`${flag} [0|1]`, `${description} (alone: 1)`);
+  return fallback === undefined ? option : option.default(fallback);
+}
 
 /**
  * Flags shared by `dispatch`, `plan` and `schedule create`, named as in the original dispatcher.
@@ -10,11 +20,15 @@ export function addDispatchOptions(cmd: Command): Command {
   return cmd
     .option('--query <json|file>', 'MongoDB filter selecting the assets, as JSON or a path to a JSON file')
     .option('--docdb_query <json|file>', "the same as --query (the upstream dispatcher's name)")
-    .option(
-      '--use_data_assets <0|1>',
-      'select the assets listed in --asset_csv instead of using --query (default 0)',
+    .addOption(
+      binaryOption(
+        '--use_data_assets',
+        'select the assets listed in --asset_csv instead of using --query (default 0)',
+      ),
     )
-    .option('--use_data_asset_csv <0|1>', "the same as --use_data_assets (the upstream dispatcher's name)")
+    .addOption(
+      binaryOption('--use_data_asset_csv', "the same as --use_data_assets (the upstream dispatcher's name)"),
+    )
     .option('--asset_csv <file>', 'CSV file with an "asset_id" column (with --use_data_assets 1)')
     .option(
       '--input_directory <dir>',
@@ -25,7 +39,9 @@ export function addDispatchOptions(cmd: Command): Command {
       '--file_extension <ext>',
       'find the files under each asset whose key ends with this (e.g. .nwb); empty: the asset itself is the input',
     )
-    .option('--split_files <0|1>', '1: one task per file; 0: one task per asset with all its files', '1')
+    .addOption(
+      binaryOption('--split_files', '1: one task per file; 0: one task per asset with all its files', '1'),
+    )
     .option(
       '--group_by <fields>',
       'comma-separated (dotted) asset fields; assets sharing their values form one task with all their files',
@@ -42,10 +58,12 @@ export function addDispatchOptions(cmd: Command): Command {
       '--unwind_list_fields <fields>',
       'comma-separated list fields (or fields holding --group_by fields) each of whose values is its own group membership; a single value counts as a list of one',
     )
-    .option(
-      '--drop_null_groups <0|1>',
-      '1: leave out (and count) assets that have no value for a --group_by or --filter_by field; 0: group them under null',
-      '1',
+    .addOption(
+      binaryOption(
+        '--drop_null_groups',
+        '1: leave out (and count) assets that have no value for a --group_by or --filter_by field; 0: group them under null',
+        '1',
+      ),
     )
     .requiredOption('--analysis_spec <file>', 'JSON list of analysis specifications to run on every task')
     .option('--analysis_parameters <file>', 'JSON file with fixed_parameters and distributed_parameters')
@@ -59,12 +77,14 @@ export function addDispatchOptions(cmd: Command): Command {
       'jobs running at the same time, at most',
       String(DEFAULT_PARALLEL_WORKERS),
     )
-    .option('--dry_run <0|1>', '1: run the analyses but upload and record nothing', '0')
-    .option('--force', 'also rerun tasks that already have a record, replacing it')
-    .option(
-      '--rerun_changed_inputs <0|1>',
-      '1: also rerun the done tasks an input of which changed since their record (ETag, size, or a folder listing), replacing it; 0 (default): report them',
-      '0',
+    .addOption(binaryOption('--dry_run', '1: run the analyses but upload and record nothing', '0'))
+    .addOption(binaryOption('--force', '1: also rerun tasks that already have a record, replacing it'))
+    .addOption(
+      binaryOption(
+        '--rerun_changed_inputs',
+        '1: also rerun the done tasks an input of which changed since their record (ETag, size, or a folder listing), replacing it; 0 (default): report them',
+        '0',
+      ),
     )
     .option(
       '--tolerated_failure_percent <p>',

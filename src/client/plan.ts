@@ -17,6 +17,7 @@ import { createS3 } from '../storage/s3';
 import { unservedPoolWarnings } from '../pool-pollers';
 import { groupMetadata } from '../aind/dispatch-model';
 import type { Session } from './common';
+import { printable } from './terminal-text';
 import { planLines } from './follow/summary';
 
 /** `plan`: plans the dispatch these flags describe against the database and S3, storing nothing. */
@@ -57,7 +58,9 @@ export async function planPreview(
     if (flags.json) console.log(JSON.stringify(planJson(result, explanations), null, 2));
     else {
       for (const line of planLines(result.summary)) console.log(line);
-      if (explanations) for (const line of explainLines(explanations, labelsOf(result))) console.log(line);
+      // The reasons quote asset names and parameter values as the data holds them.
+      if (explanations)
+        for (const line of explainLines(explanations, labelsOf(result))) console.log(printable(line));
     }
   } finally {
     s3.destroy();

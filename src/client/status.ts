@@ -8,6 +8,7 @@ import type * as Reads from './follow/reads';
 import { announce, outcomeJson, phaseLine, planLines, reportOutcome } from './follow/summary';
 import type * as Watch from './follow/watch';
 import { leanCurrentOutcome } from './follow/status-read';
+import { printable } from './terminal-text';
 
 // The SDK's client is loaded only to watch, or when the lean reads cannot answer.
 const loadReads = () => require('./follow/reads') as typeof Reads;
@@ -31,7 +32,7 @@ export function failureGroupsLine(failed: number, grouped: FailureGroups): strin
   if (grouped.other_groups > 0)
     causes.push(`${grouped.other_failures} x ${grouped.other_groups} other causes`);
   const kept = grouped.sampled < failed ? `, the first ${grouped.sampled} by cause` : '';
-  return `${failed} failed${kept}: ${causes.join(', ')}`;
+  return printable(`${failed} failed${kept}: ${causes.join(', ')}`);
 }
 
 /** `status`: where a dispatch stands, or how it ended, with its failures grouped by cause. */

@@ -1,4 +1,4 @@
-import { identityHash } from '../identity';
+import { canonicalJson, identityHash } from '../identity';
 import { InputError } from '../errors';
 import { s3Url } from '../storage/s3-url';
 import type { AnalysisSpec, DispatchRequest, Task, TaskInput } from '../types';
@@ -50,9 +50,12 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
     sets: parameterSets(spec, request),
   }));
   const seen = new Set<string>();
+  /** The group of the first task of each identity, as canonical JSON. */
+  const firstGroup = new Map<string, string>();
   let duplicates = 0;
   const tasks: Task[] = [];
   for (const unit of units) {
+    const groupKey = canonicalJson(unit.group ?? null);
     for (const spec of specs) {
       for (const set of spec.sets) {
         const identity = {
@@ -61,7 +64,12 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
           input: unit.input,
           libraries: spec.libraries,
         };
-        const hash = identityHash(identity);
+        let hash = identityHash(identity);
+        // Another group reading the same input (an asset unwound into two groups) is a task of
+        // its own, told apart by its values; the first keeps the plain identity it always had.
+        const first = firstGroup.get(hash);
+        if (first === undefined) firstGroup.set(hash, groupKey);
+        else if (first !== groupKey && unit.group) hash = identityHash(identity, unit.group);
         // Identical specs or parameter entries would plan one task twice, and run it twice.
         if (seen.has(hash)) {
           duplicates += 1;
@@ -80,7 +88,7 @@ export function expandTasks({ assets, files, request, libraries }: ExpandInput):
     }
   }
   if (duplicates)
-    warnings.push(`${duplicates} duplicate tasks (same analysis, parameters and input) planned once`);
+    warnings.push(`${duplicates} duplicate tasks (same analysis, parameters, input and group) planned once`);
 
   return { tasks, assets_without_files: sorted.length - withFiles.length, warnings };
 }

@@ -21,9 +21,14 @@ export function text(options: DispatchFlags, name: string): string | undefined {
  * A flag that also goes by the current upstream dispatcher's name: either spelling, and both only
  * when they say the same thing.
  */
-export function aliased(options: DispatchFlags, name: string, alias: string): string | undefined {
-  const value = text(options, name);
-  const other = text(options, alias);
+export function aliased(
+  options: DispatchFlags,
+  name: string,
+  alias: string,
+  read: (options: DispatchFlags, name: string) => string | undefined = text,
+): string | undefined {
+  const value = read(options, name);
+  const other = read(options, alias);
   if (value !== undefined && other !== undefined && value !== other) {
     throw new InputError(`--${name} and --${alias} are one flag under two names: give it once`);
   }
@@ -37,8 +42,15 @@ export function binaryValue(value: string | undefined, flag: string, fallback: b
   throw new InputError(`${flag} must be 0 or 1, got "${value}"`);
 }
 
+/** A 0|1 flag's value as text; given alone on the command line it arrives as `true`, meaning 1. */
+export function binaryText(options: DispatchFlags, name: string): string | undefined {
+  const value = options[name];
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  return text(options, name);
+}
+
 export function binary(options: DispatchFlags, name: string, fallback: boolean): boolean {
-  return binaryValue(text(options, name), `--${name}`, fallback);
+  return binaryValue(binaryText(options, name), `--${name}`, fallback);
 }
 
 export function positiveInteger(value: string, flag: string): number {

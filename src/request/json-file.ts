@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors';
+import { jsonTextProblem } from './json-limits';
 import { describeJsonError } from './json-position';
 
 /** Parsed contents of a user's JSON file; every failure names the flag and the file. */
@@ -13,9 +14,13 @@ export function readJsonFile(path: string, flag: string): unknown {
       code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
     throw new InputError(`${flag} ${path} ${reason}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${flag} ${path} is not valid JSON: ${describeJsonError(text, err)}`);
   }
+  const problem = jsonTextProblem(text);
+  if (problem) throw new InputError(`${flag} ${path}: ${problem}`);
+  return value;
 }

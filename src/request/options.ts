@@ -7,6 +7,7 @@ import {
   aliased,
   atMost,
   binary,
+  binaryText,
   binaryValue,
   DEFAULT_PARALLEL_WORKERS,
   fieldList,
@@ -81,7 +82,7 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     distributed_parameters: parameters?.distributed_parameters ?? [],
     ...numbers,
     dry_run: dryRun,
-    force: options.force === true || options.force === 'true',
+    force: binary(options, 'force', false),
     ...(rerunChangedInputs ? { rerun_changed_inputs: true } : {}),
     ...tolerance(options),
     experimenters: config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()],
@@ -127,7 +128,7 @@ type AssetSource = { kind: 'csv'; path: string } | { kind: 'query'; text: string
  */
 function assetSource(options: DispatchFlags, inputDir: InputDirectory): AssetSource {
   const useCsv = binaryValue(
-    aliased(options, 'use_data_assets', 'use_data_asset_csv'),
+    aliased(options, 'use_data_assets', 'use_data_asset_csv', binaryText),
     '--use_data_assets',
     false,
   );
@@ -180,7 +181,7 @@ function tolerance(
     result.tolerated_failure_percent = value;
   }
   if (count !== undefined) {
-    if (!/^\d+$/.test(count))
+    if (!/^\d+$/.test(count) || !Number.isSafeInteger(Number(count)))
       throw new InputError(`--tolerated_failure_count must be a whole number of 0 or more, got "${count}"`);
     result.tolerated_failure_count = Number(count);
   }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BSON } from 'mongodb';
 import { InputError } from '../errors';
+import { jsonTextProblem } from './json-limits';
 import { describeJsonError } from './json-position';
 
 /**
@@ -39,22 +40,32 @@ export function parseQuery(textOrPath: string): Record<string, unknown> {
 function readJson(textOrPath: string): { value: unknown; source: string } {
   let inlineError: string;
   try {
-    return { value: JSON.parse(textOrPath), source: 'filter' };
+    return checked(JSON.parse(textOrPath), textOrPath, 'filter');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     inlineError = describeJsonError(textOrPath, err);
   }
   if (existsSync(textOrPath) && statSync(textOrPath).isFile()) {
     const source = `file ${textOrPath}`;
     const text = readFileSync(textOrPath, 'utf8');
+    let value: unknown;
     try {
-      return { value: JSON.parse(text), source };
+      value = JSON.parse(text);
     } catch (err) {
       throw new InputError(`--query ${source} is not valid JSON: ${describeJsonError(text, err)}`);
     }
+    return checked(value, text, source);
   }
   throw new InputError(
     `--query is neither valid JSON nor an existing file: ${inlineError} (value: ${truncate(textOrPath)})`,
   );
+}
+
+/** A parsed filter whose text holds no integer that parsing rounded and nests no deeper than the walks below take. */
+function checked(value: unknown, text: string, source: string): { value: unknown; source: string } {
+  const problem = jsonTextProblem(text);
+  if (problem) throw new InputError(`--query ${source}: ${problem}`);
+  return { value, source };
 }
 
 function findForbidden(value: unknown, path: string): { operator: string; path: string } | undefined {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { BSON } from 'mongodb';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { listKeys } from '../helpers/stack';
@@ -16,8 +18,9 @@ const CLOSED = '127.0.0.1:1';
 const PROMPT_MS = 20_000;
 
 /**
- * Bad inputs that test/integration/bad-inputs.test.ts does not cover: each gives a
- * clear message and a non-zero exit, and writes nothing to the database or the bucket.
+ * Bad inputs that test/integration/bad-inputs.test.ts does not cover: each gives a clear message
+ * and exit 2, changes no collection and writes nothing to the bucket; those the CLI refuses start
+ * no workflow, those planning refuses start no job.
  */
 describe('bad input, more', () => {
   let setup: FaultSetup;
@@ -41,6 +44,30 @@ describe('bad input, more', () => {
   });
   after(async () => setup?.close());
 
+  /** Every document of every collection of the test's databases, by collection; empty ones left out. */
+  async function databaseContents(): Promise<Record<string, string[]>> {
+    const contents: Record<string, string[]> = {};
+    for (const name of [setup.stack.config.ASSETS_DATABASE, setup.stack.config.DOCDB_DATABASE]) {
+      const db = setup.stack.mongo.db(name);
+      for (const { name: collection } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+        const docs = await db.collection(collection).find().toArray();
+        if (docs.length)
+          contents[`${name}.${collection}`] = docs.map((doc) => BSON.EJSON.stringify(doc)).sort();
+      }
+    }
+    return contents;
+  }
+
+  /** The workflows on the test's own task queue (dispatches and their jobs), as visibility lists them. */
+  async function workflowsOnQueue(): Promise<Array<[string, string, string]>> {
+    const found: Array<[string, string, string]> = [];
+    for await (const workflow of setup.stack.client.workflow.list({
+      query: `TaskQueue = "${setup.env.TEMPORAL_TASK_QUEUE}"`,
+    }))
+      found.push([workflow.workflowId, workflow.type, workflow.status.name]);
+    return found.sort();
+  }
+
   async function assertNothingWritten(): Promise<void> {
     const db = setup.stack.mongo.db(setup.stack.config.DOCDB_DATABASE);
     assert.equal(await db.collection(setup.stack.config.DOCDB_COLLECTION).countDocuments(), 0, 'records');
@@ -54,7 +81,7 @@ describe('bad input, more', () => {
     writeFileSync(path, text);
     return path;
   };
-  const cases: Array<{ name: string; args: () => string[]; message: RegExp }> = [
+  const cases: Array<{ name: string; args: () => string[]; message: RegExp; inPlanning?: true }> = [
     {
       name: '$accumulator deep in the query',
       args: () => [
@@ -94,6 +121,7 @@ describe('bad input, more', () => {
     },
     {
       name: 'a CSV whose ids match nothing',
+      inPlanning: true,
       args: () => [
         '--use_data_assets',
         '1',
@@ -130,19 +158,46 @@ describe('bad input, more', () => {
     },
     {
       name: 'assets whose location is not an s3:// URL',
+      inPlanning: true,
       args: () => ['--query', '{"name": {"$regex": "^local_"}}', '--analysis_spec', spec],
       message: /s3:\/\//,
     },
   ];
 
-  for (const { name, args, message } of cases) {
-    test(`${name}: clear message, non-zero exit, nothing written`, async () => {
-      const result = await runCli(['dispatch', ...args()], setup.env);
-      assert.notEqual(result.code, 0, `expected failure, got: ${result.stdout}`);
-      assert.match(result.stderr + result.stdout, message);
+  // The CLI's refusals first, so that the test after them can see that none started a workflow.
+  const refusedInPlanning: string[] = [];
+  const ordered = [...cases.filter((one) => !one.inPlanning), ...cases.filter((one) => one.inPlanning)];
+  for (const one of ordered) {
+    test(`${one.name}: clear message, exit 2, no collection changed, nothing written`, async () => {
+      const databaseBefore = await databaseContents();
+      const result = await runCli(['dispatch', ...one.args()], setup.env);
+      assert.equal(result.code, 2, `expected exit 2, got ${result.code}: ${result.stdout}${result.stderr}`);
+      assert.match(result.stderr + result.stdout, one.message);
+      assert.deepEqual(await databaseContents(), databaseBefore, 'no collection changed, requests included');
       await assertNothingWritten();
+      const started = /^dispatch (\S+)$/m.exec(result.stdout)?.[1];
+      if (!one.inPlanning) assert.equal(started, undefined, 'refused before a dispatch started');
+      else {
+        assert.ok(started, `a dispatch whose planning refused it: ${result.stdout}`);
+        refusedInPlanning.push(`dispatch-${started}`);
+      }
     });
+    if (one === ordered.filter((each) => !each.inPlanning).at(-1)) {
+      test('the command lines the CLI refused started no workflow', async () => {
+        // Visibility lists a started workflow within moments; give it ample time to.
+        await delay(3000);
+        assert.deepEqual(await workflowsOnQueue(), []);
+      });
+    }
   }
+
+  test('the dispatches refused in planning failed there and started no job', async () => {
+    await delay(3000);
+    assert.deepEqual(
+      await workflowsOnQueue(),
+      refusedInPlanning.map((id) => [id, 'dispatch', 'FAILED']).sort(),
+    );
+  });
 
   test('plan names an asset it skips for its location, and plans the others', async () => {
     const result = await runCli(

@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { BSON } from 'mongodb';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
+
+/** Where a bad input is refused: by the CLI before anything starts, or by the dispatch's planning. */
+type RefusedBy = 'cli' | 'planning';
 
 describe('bad input', () => {
   let stack: TestStack;
@@ -26,8 +31,46 @@ describe('bad input', () => {
   });
   after(async () => stack?.close());
 
+  /** Every document of every collection of the test's databases, by collection; empty ones left out. */
+  async function databaseContents(): Promise<Record<string, string[]>> {
+    const contents: Record<string, string[]> = {};
+    for (const name of [stack.config.ASSETS_DATABASE, stack.config.DOCDB_DATABASE]) {
+      const db = stack.mongo.db(name);
+      for (const { name: collection } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+        const docs = await db.collection(collection).find().toArray();
+        if (docs.length)
+          contents[`${name}.${collection}`] = docs.map((doc) => BSON.EJSON.stringify(doc)).sort();
+      }
+    }
+    return contents;
+  }
+
+  /** The workflows on the test's own task queue (dispatches and their jobs), as visibility lists them. */
+  async function workflowsOnQueue(): Promise<Array<{ id: string; type: string; status: string }>> {
+    const found = [];
+    for await (const workflow of stack.client.workflow.list({
+      query: `TaskQueue = "${stack.env.TEMPORAL_TASK_QUEUE}"`,
+    }))
+      found.push({ id: workflow.workflowId, type: workflow.type, status: workflow.status.name });
+    return found;
+  }
+
+  /** The dispatches that planning refused: their workflows are the only ones the catalogue starts. */
+  const refusedInPlanning: string[] = [];
+
   const query = '{"name": {"$regex": "^asset_"}}';
-  const cases: Array<{ name: string; args: () => string[]; message: RegExp }> = [
+  const parameters = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  // `args` follow `dispatch` unless `command` gives the whole command line.
+  const cases: Array<{
+    name: string;
+    args?: () => string[];
+    command?: () => string[];
+    message: RegExp;
+    refusedBy?: RefusedBy;
+  }> = [
     {
       name: 'broken JSON query',
       args: () => ['--query', '{"name": ', '--analysis_spec', spec],
@@ -76,7 +119,7 @@ describe('bad input', () => {
     {
       name: 'unknown flag',
       args: () => ['--query', query, '--analysis_spec', spec, '--paralel', '3'],
-      message: /unknown option/,
+      message: /error: unknown option '--paralel'/,
     },
     {
       name: 'spec without a version',
@@ -99,11 +142,13 @@ describe('bad input', () => {
       message: /list|array/i,
     },
     {
+      refusedBy: 'planning',
       name: 'query matching nothing',
       args: () => ['--query', '{"name": "nobody"}', '--analysis_spec', spec],
       message: /matched no assets|no assets/i,
     },
     {
+      refusedBy: 'planning',
       name: 'unknown TypeScript analysis',
       args: () => [
         '--query',
@@ -114,6 +159,7 @@ describe('bad input', () => {
       message: /Nope/,
     },
     {
+      refusedBy: 'planning',
       name: 'invalid parameters for the schema',
       args: () => [
         '--query',
@@ -128,6 +174,7 @@ describe('bad input', () => {
       message: /ms/,
     },
     {
+      refusedBy: 'planning',
       name: 'output bucket that does not exist',
       args: () => [
         '--query',
@@ -142,6 +189,7 @@ describe('bad input', () => {
       message: /no-such-bucket-here/,
     },
     {
+      refusedBy: 'planning',
       name: 'file extension matching nothing',
       args: () => ['--query', query, '--analysis_spec', spec, '--file_extension', '.zarr'],
       message: /\.zarr/,
@@ -208,18 +256,155 @@ describe('bad input', () => {
       },
       message: /distributed_parameters/,
     },
+    {
+      name: 'an integer past 2^53 in distributed_parameters',
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        spec,
+        '--analysis_parameters',
+        parameters('seed.json', '{"distributed_parameters": [{"seed": 1}, {"seed": 9007199254740993}]}'),
+      ],
+      message: /distributed_parameters\[1\]\.seed: 9007199254740993 is an integer beyond/,
+    },
+    {
+      name: 'an integer past 2^53 in the query',
+      args: () => ['--query', '{"seed": -9007199254740993}', '--analysis_spec', spec],
+      message: /--query filter: seed: -9007199254740993 is an integer beyond/,
+    },
+    {
+      name: 'an integer past 2^53 in the parameters of a spec',
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        parameters(
+          'bigspec.json',
+          '[{"analysis_name": "Noop", "analysis_version": "1", "analysis_parameters": {"n": 12345678901234567890}}]',
+        ),
+      ],
+      message: /\[0\]\.analysis_parameters\.n: 12345678901234567890/,
+    },
+    {
+      name: 'a query nested deeper than 64 levels',
+      args: () => ['--query', `${'{"$and": ['.repeat(70)}{}${']}'.repeat(70)}`, '--analysis_spec', spec],
+      message: /--query filter: .*nests deeper than 64 levels/,
+    },
+    {
+      name: 'parameters nested deeper than 64 levels',
+      args: () => [
+        '--query',
+        query,
+        '--analysis_spec',
+        spec,
+        '--analysis_parameters',
+        parameters('deep.json', `{"fixed_parameters": ${'{"a": '.repeat(80)}1${'}'.repeat(80)}}`),
+      ],
+      message: /fixed_parameters\.a\.a.*nests deeper than 64 levels/,
+    },
+    {
+      name: '--force with a value other than 0 or 1',
+      args: () => ['--query', query, '--analysis_spec', spec, '--force', 'yes'],
+      message: /--force must be 0 or 1, got "yes"/,
+    },
+    {
+      name: 'a flag without its value',
+      args: () => ['--query', query, '--analysis_spec', spec, '--tasks_per_job'],
+      message: /error: option '--tasks_per_job <n>' argument missing/,
+    },
+    {
+      name: 'a missing required option',
+      args: () => ['--query', query],
+      message: /error: required option '--analysis_spec <file>' not specified/,
+    },
+    {
+      name: 'an unknown command',
+      command: () => ['dispatchh', '--query', query, '--analysis_spec', spec],
+      message: /error: unknown command 'dispatchh'/,
+    },
+    {
+      name: 'schedule create with a malformed flag',
+      command: () => [
+        'schedule',
+        'create',
+        'bad-flags',
+        '--every',
+        '1h',
+        '--query',
+        query,
+        '--analysis_spec',
+        spec,
+        '--dry_run',
+        '2',
+      ],
+      message: /--dry_run must be 0 or 1, got "2"/,
+    },
+    {
+      name: 'plan with an integer past 2^53 in the query',
+      command: () => ['plan', '--query', '{"n": {"$gt": 9007199254740993}}', '--analysis_spec', spec],
+      message: /n\.\$gt: 9007199254740993/,
+    },
   ];
 
-  for (const { name, args, message } of cases) {
-    test(`${name}: clear message, non-zero exit, nothing written`, async () => {
-      const result = await runCli(['dispatch', ...args()], stack.env);
-      assert.notEqual(result.code, 0, `expected failure, got: ${result.stdout}`);
+  // Refused by the CLI first: no workflow is started by any of them, which the test after them checks.
+  const ordered = [
+    ...cases.filter((one) => one.refusedBy !== 'planning'),
+    ...cases.filter((one) => one.refusedBy === 'planning'),
+  ];
+  const lastOfCli = ordered.filter((one) => one.refusedBy !== 'planning').at(-1);
+  for (const one of ordered) {
+    const { name, args, command, message, refusedBy = 'cli' } = one;
+    test(`${name}: clear message, exit 2, no collection changed, nothing written`, async () => {
+      const databaseBefore = await databaseContents();
+      const result = await runCli(command?.() ?? ['dispatch', ...args!()], stack.env);
+      assert.equal(result.code, 2, `expected exit 2, got ${result.code}: ${result.stdout}${result.stderr}`);
       assert.match(result.stderr, message);
-      const db = stack.mongo.db(stack.config.DOCDB_DATABASE);
-      assert.equal(await db.collection(stack.config.DOCDB_COLLECTION).countDocuments(), 0);
-      assert.equal(await db.collection('dispatch_plans').countDocuments(), 0);
-      assert.equal(await db.collection('dispatch_requests').countDocuments(), 0, 'the request is not kept');
+      assert.deepEqual(await databaseContents(), databaseBefore, 'no collection changed, requests included');
       assert.deepEqual(await listKeys(stack.s3, stack.bucket), objectsBefore);
+      const started = /^dispatch (\S+)$/m.exec(result.stdout)?.[1];
+      if (refusedBy === 'cli') assert.equal(started, undefined, 'refused before a dispatch started');
+      else {
+        assert.ok(started, `a dispatch whose planning refused it: ${result.stdout}`);
+        refusedInPlanning.push(`dispatch-${started}`);
+      }
     });
+    if (one === lastOfCli) {
+      test('the command lines the CLI refused started no workflow', async () => {
+        // Visibility lists a started workflow within moments; give it ample time to.
+        await delay(3000);
+        assert.deepEqual(await workflowsOnQueue(), []);
+      });
+    }
   }
+
+  test('the dispatches refused in planning failed there and started no job', async () => {
+    await delay(3000);
+    const workflows = await workflowsOnQueue();
+    assert.deepEqual(
+      workflows.map((workflow) => [workflow.id, workflow.type, workflow.status]).sort(),
+      refusedInPlanning.map((id) => [id, 'dispatch', 'FAILED']).sort(),
+    );
+  });
+
+  test('0|1 flags as users type them: alone, and followed by a value', async () => {
+    const databaseBefore = await databaseContents();
+    const result = await runCli(
+      [
+        'plan',
+        '--query',
+        query,
+        '--analysis_spec',
+        spec,
+        '--rerun_changed_inputs',
+        '--dry_run',
+        '0',
+        '--force',
+      ],
+      stack.env,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /2 tasks from 2 assets/);
+    assert.deepEqual(await databaseContents(), databaseBefore, 'plan stores nothing');
+  });
 });

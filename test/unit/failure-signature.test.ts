@@ -85,4 +85,21 @@ describe('failure signatures', () => {
     assert.equal(grouped.other_failures, 1);
     assert.deepEqual(grouped.groups[0]?.example_assets, []);
   });
+
+  // Quadratic, 200 KB of these took tens of seconds; linear, milliseconds. The bound is far from both.
+  test('errorSignature is linear in the message length, whatever the message', () => {
+    for (const unit of ['a.', 'a-', 'a+', 'ab1-', '/.', ' /.', '1.', 'x://', 'abcdef0', '~.']) {
+      const message = unit.repeat(Math.ceil(200_000 / unit.length));
+      const started = Date.now();
+      errorSignature(message);
+      const ms = Date.now() - started;
+      assert.ok(ms < 2000, `${JSON.stringify(unit)} x ${message.length / unit.length}: ${ms} ms`);
+    }
+  });
+
+  test('a URL is found where its scheme starts', () => {
+    assert.equal(errorSignature('GET https://host/a/b failed'), 'GET <url> failed');
+    assert.equal(errorSignature('see (s3://bucket/key.json)'), 'see (<url>)');
+    assert.equal(errorSignature('proxy git+ssh://host/repo.git'), 'proxy <url>');
+  });
 });

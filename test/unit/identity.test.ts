@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson } from '../../src/identity';
+import { canonicalJson, identityHash, taskIdentityHashes } from '../../src/identity';
 import { expandTasks } from '../../src/planning/expand';
 
 describe('identity', () => {
@@ -49,5 +49,48 @@ describe('identity', () => {
         '3c7b4c55bb5d96690b292843e81b51c36a76193b2bc63c6b946ceea99871ec05',
       ],
     );
+  });
+
+  test('an asset unwound into two groups gives two tasks; every task that could have a record keeps its hash', () => {
+    const spec = {
+      analysis_name: 'Unit Yield',
+      analysis_version: 'v1',
+      analysis_libraries: [],
+      analysis_parameters: {},
+      s3_output_bucket: 'out/p',
+    };
+    const { tasks, warnings } = expandTasks({
+      assets: [
+        { id: 'a1', name: 'a1', location: 's3://data/a1', doc: { subject: [{ id: 's1' }, { id: 's2' }] } },
+        { id: 'a2', name: 'a2', location: 's3://data/a2', doc: { subject: [{ id: 's1' }] } },
+        { id: 'a3', name: 'a3', location: 's3://data/a3', doc: { subject: [{ id: 's3' }, { id: 's4' }] } },
+      ],
+      request: {
+        split_files: true,
+        group_by: ['subject.id'],
+        unwind_list_fields: ['subject'],
+        drop_null_groups: true,
+        // The same spec twice: true duplicates are still planned once.
+        specs: [spec, spec],
+        fixed_parameters: {},
+        distributed_parameters: [],
+      } as never,
+      libraries: [{}, {}],
+    });
+    assert.deepEqual(
+      tasks.map((task) => [task.group?.['subject.id'], task.input.docdb_record_id.join('+'), task.hash]),
+      [
+        // Computed by the version before groups could join the identity (0e5d123): unchanged.
+        ['s1', 'a1+a2', '487e998820a9f0a9eba373105f11c4a7c03eb4a499cf3c2a69486b317f0a81e5'],
+        ['s2', 'a1', '266cbfc0906ba8e1897ce992c09d58daf2f0fdd0dd0a42e89beba2724af636f2'],
+        ['s3', 'a3', '05be1ec4e7af5dfd1692602b8fd4cff3b9407ec81fe7599bcaf7ac46f53a4344'],
+        // That version planned s4 as a duplicate of s3, one task, one record for both groups.
+        ['s4', 'a3', identityHash(tasks[3]!, { 'subject.id': 's4' })],
+      ],
+    );
+    assert.notEqual(tasks[3]!.hash, tasks[2]!.hash);
+    assert.match(warnings.join('\n'), /4 duplicate tasks/);
+    for (const task of tasks) assert.ok(taskIdentityHashes(task).includes(task.hash), task.hash);
+    assert.equal(identityHash(tasks[0]!, {}), tasks[0]!.hash, 'no values, no change');
   });
 });

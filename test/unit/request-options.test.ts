@@ -132,9 +132,47 @@ describe('buildDispatchRequest', () => {
   });
 
   test('0/1 flags accept only 0 or 1', () => {
-    for (const flag of ['--split_files', '--dry_run', '--use_data_assets', '--rerun_changed_inputs']) {
+    for (const flag of [
+      '--split_files',
+      '--dry_run',
+      '--use_data_assets',
+      '--rerun_changed_inputs',
+      '--force',
+    ]) {
       rejects(['--query', '{}', flag, 'yes'], flag, 'must be 0 or 1');
     }
+  });
+
+  test('0/1 flags also stand alone, meaning 1, wherever they are on the line', () => {
+    const request = build('--query', '{}', '--rerun_changed_inputs', '--dry_run', '0');
+    assert.equal(request.rerun_changed_inputs, true);
+    assert.equal(request.dry_run, false);
+    for (const flag of [
+      '--force',
+      '--dry_run',
+      '--rerun_changed_inputs',
+      '--split_files',
+      '--drop_null_groups',
+    ]) {
+      const name = flag.slice(2) as
+        'force' | 'dry_run' | 'rerun_changed_inputs' | 'split_files' | 'drop_null_groups';
+      const value = (...args: string[]) => build('--query', '{}', ...args)[name] === true;
+      assert.equal(value(flag), true, `${flag} alone`);
+      assert.equal(value(flag, '1'), true, `${flag} 1`);
+      assert.equal(value(`${flag}=1`), true, `${flag}=1`);
+      assert.equal(value(flag, '0'), false, `${flag} 0`);
+      assert.equal(value(`${flag}=0`), false, `${flag}=0`);
+      assert.equal(value(flag, '--tasks_per_job', '2'), true, `${flag} before another flag`);
+    }
+    assert.equal(build('--query', '{}').force, false);
+    assert.equal(build('--query', '{}').split_files, true);
+    assert.deepEqual(build('--use_data_assets', '--asset_csv', csvPath).asset_ids, ['a', 'b']);
+    assert.deepEqual(build('--use_data_asset_csv', '--asset_csv', csvPath).asset_ids, ['a', 'b']);
+    rejects(['--query', '{}', '--force', 'yes'], '--force must be 0 or 1, got "yes"');
+    rejects(
+      ['--query', '{}', '--tolerated_failure_count', '9007199254740993'],
+      '--tolerated_failure_count must be a whole number',
+    );
   });
 
   test('exactly one way of selecting assets', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { printable } from '../../src/client/terminal-text';
 import {
   assetsSummary,
   csvField,
@@ -88,6 +89,36 @@ describe('results-format', () => {
     assert.equal(csvField('say "hi"'), '"say ""hi"""');
     assert.equal(csvField('two\nlines'), '"two\nlines"');
     assert.equal(csvField(undefined), '');
+  });
+
+  test('csvField writes text a spreadsheet would run with a leading quote; numbers stay numbers', () => {
+    assert.equal(csvField('=HYPERLINK("http://x","y")'), '"\'=HYPERLINK(""http://x"",""y"")"');
+    for (const text of ['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1'])
+      assert.ok(csvField(text).replace(/^"/, '').startsWith("'"), JSON.stringify(text));
+    assert.equal(csvField(-1.5), '-1.5');
+    assert.equal(csvField('a=b'), 'a=b');
+    const named = {
+      ...record,
+      analysis_name: '=cmd|" /C calc"!A0',
+      input: { ...record.input, asset_name: ['@x'] },
+    };
+    const [row] = parse(`${csvHeader()}\n${csvRecord(named as typeof record)}\n`, { columns: true }) as Array<
+      Record<string, string>
+    >;
+    assert.equal(row!.analysis_name, '\'=cmd|" /C calc"!A0');
+    assert.equal(row!.asset_name, "'@x");
+  });
+
+  test('resultsTable shows names with escape codes as their codes', () => {
+    const named = {
+      ...record,
+      analysis_name: 'red\u001b[31m\rX\u202e',
+      input: { ...record.input, asset_name: ['a\u0007'] },
+    };
+    const table = resultsTable([named as typeof record]);
+    assert.equal(printable(table), table, 'nothing left to escape');
+    assert.match(table, /red\\x1b\[31m\\x0dX\\u202e/);
+    assert.match(table, /a\\x07/);
   });
 
   test('csvRecord round-trips through a CSV parser', () => {

@@ -9,6 +9,7 @@ import {
   type OutcomeView,
 } from '../../dispatch-outcome';
 import { textTable } from '../table';
+import { printable } from '../terminal-text';
 
 export function planLines(plan: PlanSummary): string[] {
   const lines = [
@@ -25,7 +26,7 @@ export function planLines(plan: PlanSummary): string[] {
     );
   if (plan.tasks_changed_inputs)
     lines.push(`${plan.tasks_changed_inputs} done tasks have an input that changed since their record`);
-  for (const warning of plan.warnings) lines.push(`warning: ${warning}`);
+  for (const warning of plan.warnings) lines.push(`warning: ${printable(warning)}`);
   return lines;
 }
 
@@ -48,7 +49,9 @@ export function phaseLine(progress: DispatchProgress): string {
 /** The status line, the counts with time and rate, and the first failures with their errors. */
 export function summaryText(outcome: Outcome, dispatchId: string, now = Date.now()): string {
   const progress = outcome.progress;
-  const out = [`dispatch ${dispatchId} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`];
+  const out = [
+    `dispatch ${dispatchId} ${outcome.status}${outcome.error ? `: ${printable(outcome.error)}` : ''}`,
+  ];
   if (progress) {
     const c = progress.counts;
     const table = textTable({

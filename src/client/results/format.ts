@@ -71,9 +71,20 @@ const CSV_COLUMNS = [
   'peak_memory_mib',
 ] as const;
 
-/** RFC 4180 quoting: a field with a comma, quote or line break is quoted, its quotes doubled. */
+/**
+ * A spreadsheet runs a cell that starts with one of these as a formula (`=HYPERLINK(...)` in an
+ * asset name, `@SUM(...)`, `+cmd|...`), and a tab or carriage return can hide such a start.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 quoting: a field with a comma, quote or line break is quoted, its quotes doubled. Text
+ * a spreadsheet would run is written with a leading `'`, the usual mark of "text, not a formula";
+ * numbers stay numbers (a negative one is no formula).
+ */
 export function csvField(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
+  let text = value === undefined || value === null ? '' : String(value);
+  if (typeof value !== 'number' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

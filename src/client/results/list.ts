@@ -7,6 +7,7 @@ import { dispatchIdOf } from '../../workflow-ids';
 import { ExitError, parsePositiveInt, type Session } from '../common';
 import { downloadRecord, type Downloaded } from './download';
 import { csvHeader, csvRecord, resultsTable } from './format';
+import { printable } from '../terminal-text';
 import { cursorOfPage, fetchPage, findByHash, recordFilter, type RecordPage } from './query';
 
 export interface ResultsFlags {
@@ -90,9 +91,9 @@ async function download(
     for (const record of records) {
       const result = await downloadRecord(s3, record, dir);
       done.push(result);
-      if (!json) console.log(`${record._id.slice(0, 12)}  ${result.files} files -> ${result.dir}`);
+      if (!json) console.log(printable(`${record._id.slice(0, 12)}  ${result.files} files -> ${result.dir}`));
       for (const key of result.refused)
-        console.error(`warning: refused ${key}: it would be written outside ${result.dir}`);
+        console.error(printable(`warning: refused ${key}: it would be written outside ${result.dir}`));
     }
   } finally {
     s3.destroy();

@@ -8,6 +8,7 @@ import type { DispatchRequest } from '../../types';
 import { dispatchIdOf } from '../../workflow-ids';
 import { specText } from './spec';
 import { textTable } from '../table';
+import { printable } from '../terminal-text';
 
 export interface ScheduledRun {
   dispatch_id: string;
@@ -102,6 +103,7 @@ export function describeText(view: ReturnType<typeof describeView>): string {
   const assets = request?.asset_ids
     ? `${request.asset_ids.length} asset ids (CSV)`
     : `query ${JSON.stringify(request?.query ?? {})}`;
+  // The note and the stored request are anyone's text; the table makes its own cells printable.
   const lines = [
     `schedule   ${view.schedule_id}${view.paused ? '  PAUSED' : ''}${view.note ? `  (${view.note})` : ''}`,
     `spec       ${view.spec}; overlapping runs: ${view.overlap}`,
@@ -110,7 +112,7 @@ export function describeText(view: ReturnType<typeof describeView>): string {
     `next runs  ${view.paused ? '- (paused)' : view.next_runs.slice(0, 3).join(', ') || '-'}`,
     `actions    ${view.actions_taken} taken, ${view.skipped_overlap} skipped (overlap), ${view.missed_catchup_window} missed`,
     `running    ${view.running.join(', ') || '-'}`,
-  ];
+  ].map(printable);
   if (view.recent_runs.length > 0) {
     const table = textTable({ head: ['dispatch', 'started', 'status'] });
     for (const run of [...view.recent_runs].reverse())
