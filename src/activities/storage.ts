@@ -69,43 +69,85 @@ export async function uploadTaskResults(
       `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
     );
   }
-  const stale = await objects.list(bucket, prefix);
-  await objects.remove(
-    bucket,
-    stale.map(({ key }) => key),
-  );
   const root = await resultsRoot(input.run.workDir, resultsDir);
+  await removeUnder(objects, bucket, prefix);
+  let bytes: number;
+  try {
+    bytes = await putFiles(s3, { bucket, prefix, root, files: input.run.files }, step);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: prefix + METADATA_FILE,
+        Body: metadata,
+        ContentType: 'application/x-ndjson',
+      }),
+    );
+  } catch (err) {
+    // A rerun stopped half-way (cancelled, refused) takes its partial copy away from beside the
+    // record it did not replace; a run that cannot, leaves it to the next run of the task.
+    if (current) await removeUnder(objects, bucket, prefix).catch(() => undefined);
+    throw err;
+  }
+  await rm(input.run.workDir, { recursive: true, force: true });
+  return { objects: input.run.files.length + 1, bytes };
+}
+
+/**
+ * Uploads the result files, each from the file opened for it; returns their bytes. A failure
+ * stops the others and is rethrown once none is in flight, so that what it leaves can be removed.
+ */
+async function putFiles(
+  s3: S3Client,
+  target: { bucket: string; prefix: string; root: string; files: string[] },
+  step: { signal: AbortSignal; heartbeat(details: unknown): void },
+): Promise<number> {
+  const stop = abortOn(step.signal);
+  const started: Promise<void>[] = [];
   let bytes = 0;
   let done = 0;
-  await mapWithConcurrency(input.run.files, FILES_IN_PARALLEL, async (file) => {
-    const handle = await openResult(root, file);
+  const putOne = async (file: string) => {
+    const handle = await openResult(target.root, file);
     try {
       // Read before adding: `bytes += await ...` would add to a total read before the await.
       const { size } = await handle.stat();
       bytes += size;
       const upload = new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: prefix + file, Body: handle.createReadStream({ autoClose: false }) },
+        params: {
+          Bucket: target.bucket,
+          Key: target.prefix + file,
+          Body: handle.createReadStream({ autoClose: false }),
+        },
         partSize: PART_SIZE,
         queueSize: 4,
-        abortController: abortOn(step.signal),
+        abortController: abortOn(stop.signal),
       });
       await upload.done();
     } finally {
       await handle.close();
     }
-    step.heartbeat({ uploaded: ++done, of: input.run.files.length });
-  });
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: prefix + METADATA_FILE,
-      Body: metadata,
-      ContentType: 'application/x-ndjson',
-    }),
+    step.heartbeat({ uploaded: ++done, of: target.files.length });
+  };
+  try {
+    await mapWithConcurrency(target.files, FILES_IN_PARALLEL, (file) => {
+      const put = putOne(file);
+      started.push(put);
+      return put;
+    });
+  } catch (err) {
+    stop.abort();
+    await Promise.allSettled(started);
+    throw err;
+  }
+  return bytes;
+}
+
+async function removeUnder(objects: ObjectStore, bucket: string, prefix: string): Promise<void> {
+  const listed = await objects.list(bucket, prefix);
+  await objects.remove(
+    bucket,
+    listed.map(({ key }) => key),
   );
-  await rm(input.run.workDir, { recursive: true, force: true });
-  return { objects: input.run.files.length + 1, bytes };
 }
 
 /** The results folder, refused when it is no longer a folder of the run's own (a link put there). */

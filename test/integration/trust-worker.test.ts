@@ -270,7 +270,7 @@ describe('what a worker trusts', () => {
     assert.deepEqual(await listKeys(stack.s3, stack.bucket, `${good.hash}/`), keysBefore);
   });
 
-  test('a rerun that stops after its upload leaves the earlier record and its objects; its commit step switches later', async () => {
+  test('a rerun stopped half-way or before its record leaves the earlier record and its objects; its commit step switches later', async () => {
     const activities = activitiesWith();
     const task = taskOf('interrupted');
     await env.run(activities.runTask, {
@@ -281,6 +281,28 @@ describe('what a worker trusts', () => {
     });
     const earlier = await checkWhole(task.hash);
     const earlierKeys = await listKeys(stack.s3, stack.bucket, `${task.hash}/`);
+
+    // A rerun whose upload stops half-way (here a file gone from under it) takes its partial
+    // copy away again.
+    const workDir = join(scratch, 'half-way');
+    mkdirSync(join(workDir, 'results'), { recursive: true });
+    writeFileSync(join(workDir, 'results', 'a.txt'), 'a\n');
+    const halfWay: RunResult = {
+      workerQueue: 'this-worker',
+      workDir,
+      outputs: {},
+      files: ['a.txt', 'gone.txt'],
+      code: {},
+      worker_host: 'h',
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: '2026-01-01T00:00:01.000Z',
+    };
+    await assert.rejects(
+      env.run(activities.uploadResults, { task, run: halfWay, dispatchId: 'd9' }),
+      /ENOENT/,
+    );
+    assert.deepEqual(await checkWhole(task.hash), earlier);
+    assert.deepEqual(await listKeys(stack.s3, stack.bucket, `${task.hash}/`), earlierKeys);
 
     // The rerun uploads, then its worker loses the database before the record is written.
     const away = async () => {
@@ -502,6 +524,7 @@ describe('what a worker trusts', () => {
     await dispatch('--force');
     const replaced = await checkWhole(first._id);
     assert.notEqual(replaced.dispatch_id, first.dispatch_id);
+    assert.notEqual(replaced.location, first.location, 'the rerun wrote beside the earlier objects');
     const { prefix } = folderOf(replaced.location);
     assert.deepEqual(await listKeys(stack.s3, stack.bucket, `${first._id}/`), [
       `${prefix}${METADATA_FILE}`,
