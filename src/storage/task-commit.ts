@@ -60,8 +60,9 @@ export function runLocation({ task, run, dispatchId }: RecordInput): string {
   return `${folderPrefix(task.location)}run-${id}`;
 }
 
-function sameFolder(a: string, b: string): boolean {
-  return folderPrefix(a) === folderPrefix(b);
+/** Records of earlier formats may lack a `location`: such a one is no run's folder. */
+function sameFolder(a: string | undefined, b: string | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && folderPrefix(a) === folderPrefix(b);
 }
 
 /**
