@@ -57,9 +57,10 @@ export async function uploadTaskResults(
   const metadata = recordFile(input, location);
   const resultsDir = join(input.run.workDir, 'results');
   if (committed || !(await exists(resultsDir))) {
-    // Only an attempt that uploaded everything removes the folder; its completion may have been
-    // lost on the way to the server (a server restart), and this is its retry. The copy of the
-    // record, uploaded last, tells whether that attempt finished.
+    // A record of this dispatch is there: its objects stay as they are. Otherwise, only an
+    // attempt that uploaded everything removes the folder; its completion may have been lost on
+    // the way to the server (a server restart), and this is its retry. The copy of the record,
+    // uploaded last, tells whether that attempt finished.
     if (committed || (await objects.readText(bucket, prefix + METADATA_FILE)) === metadata) {
       await rm(input.run.workDir, { recursive: true, force: true });
       return await countUploaded(objects, bucket, prefix);
@@ -107,23 +108,23 @@ async function putFiles(
   let done = 0;
   const putOne = async (file: string) => {
     const handle = await openResult(target.root, file);
+    // The handle outlives its stream, so that it is closed here, once, whatever the upload did.
+    const body = handle.createReadStream({ autoClose: false });
     try {
       // Read before adding: `bytes += await ...` would add to a total read before the await.
       const { size } = await handle.stat();
       bytes += size;
       const upload = new Upload({
         client: s3,
-        params: {
-          Bucket: target.bucket,
-          Key: target.prefix + file,
-          Body: handle.createReadStream({ autoClose: false }),
-        },
+        params: { Bucket: target.bucket, Key: target.prefix + file, Body: body },
         partSize: PART_SIZE,
         queueSize: 4,
         abortController: abortOn(stop.signal),
       });
       await upload.done();
     } finally {
+      body.destroy();
+      // Waits for a read still in flight (an aborted upload) before closing.
       await handle.close();
     }
     step.heartbeat({ uploaded: ++done, of: target.files.length });
