@@ -12,6 +12,13 @@ export enum ErrorType {
   SpecCommandRefused = 'SpecCommandRefused',
   AnalysisFailed = 'AnalysisFailed',
   UnsafeResults = 'UnsafeResults',
+  /**
+   * A task whose stored hash or location is not the one its own fields give: a worker refuses it
+   * before it uploads, removes or writes anything.
+   */
+  TaskIdentityMismatch = 'TaskIdentityMismatch',
+  /** The worker's work folder is not its own (a symlink, another user's, writable by others). */
+  UnsafeWorkRoot = 'UnsafeWorkRoot',
   /** A run's files are gone from its worker before they were uploaded: the task runs again. */
   ResultsLost = 'ResultsLost',
   /** More tasks failed than the dispatch tolerates: it stopped starting jobs. */

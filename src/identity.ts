@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ErrorType, nonRetryable } from './errors';
+import { BUCKET_PATH, folderPrefix, s3Url } from './storage/s3-url';
 import type { Task } from './types';
 
 /** JSON with object keys sorted at every depth, so key order never changes a hash. */
@@ -50,4 +52,31 @@ export function taskIdentityHashes(task: Omit<Task, 'hash' | 'location'>): strin
   const hash = identityHash(task);
   const grouped = task.group ? identityHash(task, task.group) : hash;
   return grouped === hash ? [hash] : [hash, grouped];
+}
+
+/**
+ * Refuses a task whose hash or location is not what its own fields give: a worker writes to and
+ * removes from the location of a task, and a plan is read from a database that every user of the
+ * CLI can write, so the task is checked against itself before anything is written or removed.
+ */
+export function checkTaskIdentity(task: Task): void {
+  const bucket = task.analysis?.s3_output_bucket;
+  if (typeof bucket !== 'string' || !BUCKET_PATH.test(bucket))
+    throw nonRetryable(
+      ErrorType.TaskIdentityMismatch,
+      `task ${String(task.hash)}: s3_output_bucket ${JSON.stringify(bucket)} is not a bucket name with an optional prefix; refused`,
+    );
+  const hashes = taskIdentityHashes(task);
+  const hash = hashes.find((candidate) => candidate === task.hash);
+  if (hash === undefined)
+    throw nonRetryable(
+      ErrorType.TaskIdentityMismatch,
+      `task ${String(task.hash)}: its fields give the identity ${hashes.join(' or ')}; refused, nothing written or removed`,
+    );
+  const location = s3Url(bucket, hash);
+  if (typeof task.location !== 'string' || folderPrefix(task.location) !== folderPrefix(location))
+    throw nonRetryable(
+      ErrorType.TaskIdentityMismatch,
+      `task ${hash}: its location ${JSON.stringify(task.location)} is not ${location}; refused, nothing written or removed`,
+    );
 }

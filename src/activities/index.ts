@@ -4,6 +4,7 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../storage/plan-store';
 import type { Stores } from '../storage/database';
 import { idLookups } from '../storage/id-lookups';
+import { s3ObjectStore } from '../storage/object-store';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities, workflowTaskLocks } from './records';
@@ -25,7 +26,9 @@ export interface ActivityDeps {
 
 /** Every activity of the system, built once per worker over its clients. */
 export function createActivities(deps: ActivityDeps) {
-  const lookups = provenanceLookups(deps.registryDir, deps.commandRoot);
+  const lookups = provenanceLookups(deps.registryDir, deps.commandRoot, {
+    specCommands: deps.allowSpecCommands,
+  });
   // One store for planning and jobs: jobs started in order share the plan pages it caches.
   const plans = createPlanStore(deps.stores.analysisDb);
   const taskLocks = workflowTaskLocks(deps.stores.locks, deps.temporal);
@@ -35,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     codeCommit: (task) => lookups.codeCommit(task.analysis),
     plans,
     findByIds: idLookups(deps.stores.analysisDb),
+    objects: s3ObjectStore(deps.s3),
   });
   return {
     ...createPlanActivities({
@@ -47,7 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...records,
     ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
-    ...createStorageActivities({ s3: deps.s3 }),
+    ...createStorageActivities({ s3: deps.s3, records: deps.stores.records }),
   };
 }
 

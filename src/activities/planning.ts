@@ -1,7 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisRegistry } from '../analysis/definition';
-import { asActivityFailure } from '../errors';
+import { asActivityFailure, InputError } from '../errors';
+import { fieldPath } from '../request/flag-values';
+import { checkParameterKeys } from '../request/parameter-keys';
+import { checkQuery } from '../request/query';
+import { checkSpecs } from '../request/spec';
 import { planDispatch } from '../planning/plan-dispatch';
 import { planRetry } from '../planning/plan-retry';
 import { unservedPoolWarnings } from '../pool-pollers';
@@ -40,7 +44,8 @@ export const createPlanActivities = (deps: PlanningDeps) => {
       const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
       const dispatchId = input.planId;
       try {
-        const request = 'request' in input ? input.request : await requests.load(input.requestId);
+        const request =
+          'request' in input ? input.request : checkStoredRequest(await requests.load(input.requestId));
         const { summary } = await planDispatch(
           {
             assets: deps.stores.assets,
@@ -95,3 +100,47 @@ export const createPlanActivities = (deps: PlanningDeps) => {
     },
   };
 };
+
+/**
+ * A request read back from the database, checked as the CLI checked it before saving it: anyone
+ * who can write the database could have edited it since (a `$where` in its query, a field path
+ * that is an operator, a spec the CLI would refuse). A refusal fails the planning for good.
+ */
+export function checkStoredRequest(request: DispatchRequest): DispatchRequest {
+  const source = 'the stored request';
+  if (request === null || typeof request !== 'object' || Array.isArray(request))
+    throw new InputError(`${source} is not a JSON object`);
+  if ((request.query === undefined) === (request.asset_ids === undefined))
+    throw new InputError(`${source} must select its assets by a query or by a list of ids, one of the two`);
+  if (request.query !== undefined) checkQuery(request.query, `${source}'s query`);
+  if (request.asset_ids !== undefined && !isList(request.asset_ids, (id) => typeof id === 'string'))
+    throw new InputError(`${source}'s asset_ids must be a list of strings`);
+  const paths: Array<[string, unknown]> = [
+    ['asset_id_field', request.asset_id_field === undefined ? [] : [request.asset_id_field]],
+    ['group_by', request.group_by ?? []],
+    ['filter_by', request.filter_by ?? []],
+    ['unwind_list_fields', request.unwind_list_fields ?? []],
+    ['filter_latest', request.filter_latest === undefined ? [] : [request.filter_latest]],
+  ];
+  for (const [name, values] of paths) {
+    if (!isList(values, (value) => typeof value === 'string'))
+      throw new InputError(`${source}'s ${name} must hold field paths`);
+    for (const value of values as string[]) fieldPath(value, `${source}'s ${name}`);
+  }
+  const specs = checkSpecs(request.specs, `${source}'s specs`);
+  if (!isPlainObject(request.fixed_parameters) || !isList(request.distributed_parameters, isPlainObject))
+    throw new InputError(`${source}'s fixed_parameters and distributed_parameters must be JSON objects`);
+  checkParameterKeys(specs, request);
+  for (const name of ['tasks_per_job', 'num_parallel_workers'] as const)
+    if (request[name] !== undefined && (!Number.isSafeInteger(request[name]) || request[name] < 1))
+      throw new InputError(`${source}'s ${name} must be a positive integer`);
+  return request;
+}
+
+function isList(value: unknown, item: (value: unknown) => boolean): value is unknown[] {
+  return Array.isArray(value) && value.every(item);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -5,6 +5,8 @@ import type { PlanStore } from '../storage/plan-store';
 import { inputsChanged } from '../input-digest';
 import { recordedStatus } from '../task-record';
 import type { FindByIds } from '../storage/id-lookups';
+import { checkTaskIdentity } from '../identity';
+import type { ObjectStore } from '../storage/object-store';
 import { createTaskCommits, type CommitInput, type Committed } from '../storage/task-commit';
 import { createTaskLocks, type TaskLock, type TaskLocks } from '../storage/task-locks';
 import type { StoredRecord, Task } from '../types';
@@ -20,6 +22,8 @@ export interface RecordDeps {
   plans: PlanStore;
   /** Reads records by their ids in the way the database answers best. */
   findByIds: FindByIds;
+  /** The results' objects, which a commit checks and, once replaced, removes. */
+  objects: ObjectStore;
 }
 
 /** Task locks whose owners are workflows: a lock of a workflow that has closed is stale. */
@@ -38,13 +42,23 @@ export function workflowTaskLocks(locks: Collection<TaskLock>, temporal: () => C
   });
 }
 
-export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, findByIds }: RecordDeps) => {
-  const commits = createTaskCommits({ records, locks: taskLocks });
+export const createRecordActivities = ({
+  records,
+  taskLocks,
+  codeCommit,
+  plans,
+  findByIds,
+  objects,
+}: RecordDeps) => {
+  const commits = createTaskCommits({ records, objects, locks: taskLocks });
 
   /**
-   * Decides, for each task of a job, whether it runs: one read for all the job's records,
-   * then one insert of the locks of the tasks to run, so overlapping dispatches never run a
-   * task twice at once.
+   * Decides, for each task of a job, whether it runs: one insert of the locks of all its tasks,
+   * then one read of their records, so overlapping dispatches never run a task twice at once. The
+   * locks come first: a record is written before its lock is given back, so a record read after
+   * the lock is taken is the last one, and a task committed by another dispatch since its plan
+   * was made is seen done, never run again over committed files. Locks of tasks that turn out
+   * done are given back at once.
    */
   async function claimTasks(input: {
     tasks: Task[];
@@ -53,6 +67,7 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
     dryRun: boolean;
   }): Promise<ClaimStatus[]> {
     const hashes = input.tasks.map((task) => task.hash);
+    const locked = await taskLocks.claimAll(input.dryRun ? [] : hashes, input.owner);
     const existing = new Map<string, { commit?: string; digest?: string }>();
     const found = await findByIds(records, hashes, { _id: 1, 'code.commit': 1, input_digest: 1 });
     for (const doc of found)
@@ -66,8 +81,10 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
       const record = existing.get(task.hash);
       return input.force || !record || (task.replace_record === true && inputsChanged(record.digest, task));
     };
-    const toLock = input.dryRun ? [] : input.tasks.filter(runs).map((task) => task.hash);
-    const locked = await taskLocks.claimAll(toLock, input.owner);
+    const unneeded = input.tasks
+      .filter((task) => locked.has(task.hash) && !runs(task))
+      .map((task) => task.hash);
+    if (unneeded.length > 0) await taskLocks.releaseAll(unneeded, input.owner);
     const statuses: ClaimStatus[] = [];
     for (const task of input.tasks) {
       const record = existing.get(task.hash);
@@ -109,8 +126,9 @@ export const createRecordActivities = ({ records, taskLocks, codeCommit, plans, 
     },
 
     /** The job's commit step, for tasks whose run step did not write the record itself. */
-    commitTask(input: CommitInput): Promise<Committed> {
-      return commits.commit(input);
+    async commitTask(input: CommitInput): Promise<Committed> {
+      checkTaskIdentity(input.task);
+      return await commits.commit(input);
     },
 
     async releaseTasks(input: { hashes: string[]; owner: string }): Promise<void> {

@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
@@ -11,6 +12,11 @@ import { fingerprintAtRun } from '../planning/fingerprint';
 import { analysisCode } from '../aind/metadata';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
+import { ensureWorkRoot } from '../analysis/work-root';
+import { specCommandRefusal } from '../analysis/spec-command';
+import { ErrorType, nonRetryable } from '../errors';
+import { checkTaskIdentity } from '../identity';
+import { s3ObjectStore } from '../storage/object-store';
 import { createTaskCommits } from '../storage/task-commit';
 import type { TaskLocks } from '../storage/task-locks';
 import { uploadTaskResults } from './storage';
@@ -31,7 +37,11 @@ export interface RunDeps {
 }
 
 export const createRunActivities = (deps: RunDeps) => {
-  const commits = createTaskCommits({ records: deps.records, locks: deps.taskLocks });
+  const commits = createTaskCommits({
+    records: deps.records,
+    objects: s3ObjectStore(deps.s3),
+    locks: deps.taskLocks,
+  });
   return {
     /**
      * Runs one task's analysis into a fresh local folder and says which worker holds the results,
@@ -51,6 +61,11 @@ export const createRunActivities = (deps: RunDeps) => {
     }): Promise<RunResult> {
       const context = Context.current();
       const { task } = input;
+      // Before anything runs for the task, git and `--version` included: the task is what its
+      // fields say, and a command of its spec is one this worker runs.
+      checkTaskIdentity(task);
+      if (task.analysis.command?.length && !deps.allowSpecCommands)
+        throw nonRetryable(ErrorType.SpecCommandRefused, specCommandRefusal(task.analysis.analysis_name));
       const commit = input.commit && {
         hash: task.hash,
         dispatchId: input.dispatchId,
@@ -58,7 +73,7 @@ export const createRunActivities = (deps: RunDeps) => {
       };
       if (commit && (await commits.beforeRun({ ...commit, attempt: context.info.attempt })) === 'committed')
         return committedEarlier(deps.workerQueue);
-      await mkdir(deps.workRoot, { recursive: true });
+      await ensureWorkRoot(deps.workRoot);
       const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
       const startedAt = new Date().toISOString();
       const log = (message: string, fields?: Record<string, unknown>) =>
@@ -90,6 +105,7 @@ export const createRunActivities = (deps: RunDeps) => {
           provenance: code,
           codeDir,
           moduleFile: deps.registry.file?.(task.analysis.analysis_name),
+          askVersion: !task.analysis.command?.length,
         });
         const fingerprints = await inputFingerprints(deps.s3, task, log);
         const started = Date.now();
@@ -126,6 +142,7 @@ export const createRunActivities = (deps: RunDeps) => {
         try {
           const uploaded = await uploadTaskResults(
             deps.s3,
+            deps.records,
             { task, run, dispatchId: input.dispatchId },
             {
               signal: context.cancellationSignal,
@@ -134,7 +151,9 @@ export const createRunActivities = (deps: RunDeps) => {
           );
           return await commitFromRun({ ...run, uploaded });
         } catch (err) {
-          if (context.cancellationSignal.aborted) throw err;
+          // A refusal (a record the database would not take, an unsafe result) is the same in
+          // the upload step: the task fails now, with nothing uploaded.
+          if (context.cancellationSignal.aborted || isNonRetryable(err)) throw err;
           log('uploading from the run step failed; the upload step takes over', {
             error: (err as Error).message,
           });
@@ -147,6 +166,10 @@ export const createRunActivities = (deps: RunDeps) => {
     },
   };
 };
+
+function isNonRetryable(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.nonRetryable === true;
+}
 
 /**
  * What a run step reports when an earlier attempt of it ran the task to its record: nothing ran

@@ -1,15 +1,25 @@
-import { createReadStream } from 'node:fs';
-import { access, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, open, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { Collection } from 'mongodb';
 import { ErrorType, nonRetryable } from '../errors';
 import { mapWithConcurrency } from '../concurrency';
+import { checkTaskIdentity } from '../identity';
+import { isInside } from '../path-containment';
 import { METADATA_FILE } from '../task-record';
-import { listObjects, type ListedObject } from '../storage/s3';
-import { folderPrefix, parseS3Url } from '../storage/s3-url';
-import { recordFile, type RecordInput } from '../storage/task-commit';
+import type { StoredRecord } from '../types';
+import { s3ObjectStore, type ObjectStore } from '../storage/object-store';
+import {
+  checkStorable,
+  folderOf,
+  placement,
+  recordFile,
+  taskRecord,
+  type RecordInput,
+} from '../storage/task-commit';
 
 const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
@@ -21,88 +31,188 @@ export interface Uploaded {
 }
 
 /**
- * Uploads a task's results to `s3://<bucket>/<hash>/` from the run's folder on this worker, and
- * removes the folder once everything is up. Objects left under the prefix by an earlier,
- * interrupted attempt are removed first: without a record they are not results, and a rerun may
- * write a different set of files.
+ * Uploads a task's results from the run's folder on this worker to where its record will say
+ * (placement: the task's folder for a first run, a folder beside the record's objects for a
+ * rerun), and removes the local folder once everything is up. The task is checked against itself
+ * first (checkTaskIdentity), and the record against what the database takes, so that nothing is
+ * uploaded for a task or a record that will be refused. Objects left in that folder by an
+ * earlier, interrupted attempt are removed first: no record names them.
  */
 export async function uploadTaskResults(
   s3: S3Client,
+  records: Pick<Collection<StoredRecord>, 'findOne'>,
   input: RecordInput,
   step: { signal: AbortSignal; heartbeat(details: unknown): void },
 ): Promise<Uploaded> {
-  const address = parseS3Url(input.task.location);
-  if (!address) throw new Error(`task location ${input.task.location} is not an s3:// URL`);
-  const { bucket } = address;
-  const prefix = folderPrefix(address.key);
+  checkTaskIdentity(input.task);
+  const objects = s3ObjectStore(s3);
+  const current = await records.findOne(
+    { _id: input.task.hash },
+    { projection: { _id: 1, location: 1, dispatch_id: 1 } },
+  );
+  const { location, committed } = placement(input, current);
+  const { bucket, prefix } = folderOf(location);
+  const record = taskRecord(input, location);
+  checkStorable(record);
+  const metadata = recordFile(input, location);
   const resultsDir = join(input.run.workDir, 'results');
-  const metadata = recordFile(input);
-  if (!(await exists(resultsDir))) {
-    // Only an attempt that uploaded everything removes the folder; its completion may have been
-    // lost on the way to the server (a server restart), and this is its retry. The copy of the
-    // record, uploaded last, tells whether that attempt finished.
-    if ((await readText(s3, bucket, prefix + METADATA_FILE)) === metadata) {
-      const objects = await objectsUnder(s3, bucket, prefix);
-      // Bytes of the results, as the first attempt counted them: the record's copy left out.
-      const results = objects.filter((object) => object.key !== prefix + METADATA_FILE);
-      return { objects: objects.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
+  if (committed || !(await exists(resultsDir))) {
+    // A record of this dispatch is there: its objects stay as they are. Otherwise, only an
+    // attempt that uploaded everything removes the folder; its completion may have been lost on
+    // the way to the server (a server restart), and this is its retry. The copy of the record,
+    // uploaded last, tells whether that attempt finished.
+    if (committed || (await objects.readText(bucket, prefix + METADATA_FILE)) === metadata) {
+      await rm(input.run.workDir, { recursive: true, force: true });
+      return await countUploaded(objects, bucket, prefix);
     }
     throw nonRetryable(
       ErrorType.ResultsLost,
       `the results of this run are no longer on this worker (${input.run.workDir}); the task runs again`,
     );
   }
-  const stale = await objectsUnder(s3, bucket, prefix);
-  await mapWithConcurrency(stale, FILES_IN_PARALLEL, async (object) => {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
-  });
-  let bytes = 0;
-  let done = 0;
-  await mapWithConcurrency(input.run.files, FILES_IN_PARALLEL, async (file) => {
-    const path = join(resultsDir, file);
-    // Read before adding: `bytes += await ...` would add to a total read before the await.
-    const { size } = await stat(path);
-    bytes += size;
-    const upload = new Upload({
-      client: s3,
-      params: { Bucket: bucket, Key: prefix + file, Body: createReadStream(path) },
-      partSize: PART_SIZE,
-      queueSize: 4,
-      abortController: abortOn(step.signal),
-    });
-    await upload.done();
-    step.heartbeat({ uploaded: ++done, of: input.run.files.length });
-  });
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: prefix + METADATA_FILE,
-      Body: metadata,
-      ContentType: 'application/x-ndjson',
-    }),
-  );
+  const root = await resultsRoot(input.run.workDir, resultsDir);
+  await removeUnder(objects, bucket, prefix);
+  let bytes: number;
+  try {
+    bytes = await putFiles(s3, { bucket, prefix, root, files: input.run.files }, step);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: prefix + METADATA_FILE,
+        Body: metadata,
+        ContentType: 'application/x-ndjson',
+      }),
+    );
+  } catch (err) {
+    // A rerun stopped half-way (cancelled, refused) takes its partial copy away from beside the
+    // record it did not replace; a run that cannot, leaves it to the next run of the task.
+    if (current) await removeUnder(objects, bucket, prefix).catch(() => undefined);
+    throw err;
+  }
   await rm(input.run.workDir, { recursive: true, force: true });
   return { objects: input.run.files.length + 1, bytes };
 }
 
-async function objectsUnder(s3: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
-  const objects: ListedObject[] = [];
-  for await (const object of listObjects(s3, bucket, prefix)) objects.push(object);
-  return objects;
+/**
+ * Uploads the result files, each from the file opened for it; returns their bytes. A failure
+ * stops the others and is rethrown once none is in flight, so that what it leaves can be removed.
+ */
+async function putFiles(
+  s3: S3Client,
+  target: { bucket: string; prefix: string; root: string; files: string[] },
+  step: { signal: AbortSignal; heartbeat(details: unknown): void },
+): Promise<number> {
+  const stop = abortOn(step.signal);
+  const started: Promise<void>[] = [];
+  let bytes = 0;
+  let done = 0;
+  const putOne = async (file: string) => {
+    const handle = await openResult(target.root, file);
+    // The handle outlives its stream, so that it is closed here, once, whatever the upload did.
+    const body = handle.createReadStream({ autoClose: false });
+    try {
+      // Read before adding: `bytes += await ...` would add to a total read before the await.
+      const { size } = await handle.stat();
+      bytes += size;
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: target.bucket, Key: target.prefix + file, Body: body },
+        partSize: PART_SIZE,
+        queueSize: 4,
+        abortController: abortOn(stop.signal),
+      });
+      await upload.done();
+    } finally {
+      body.destroy();
+      // Waits for a read still in flight (an aborted upload) before closing.
+      await handle.close();
+    }
+    step.heartbeat({ uploaded: ++done, of: target.files.length });
+  };
+  try {
+    await mapWithConcurrency(target.files, FILES_IN_PARALLEL, (file) => {
+      const put = putOne(file);
+      started.push(put);
+      return put;
+    });
+  } catch (err) {
+    stop.abort();
+    await Promise.allSettled(started);
+    throw err;
+  }
+  return bytes;
 }
 
-/** An object's text, or undefined when there is no such object. */
-async function readText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+async function removeUnder(objects: ObjectStore, bucket: string, prefix: string): Promise<void> {
+  const listed = await objects.list(bucket, prefix);
+  await objects.remove(
+    bucket,
+    listed.map(({ key }) => key),
+  );
+}
+
+/** The results folder, refused when it is no longer a folder of the run's own (a link put there). */
+async function resultsRoot(workDir: string, resultsDir: string): Promise<string> {
+  const [folder, root, work] = await Promise.all([
+    lstat(resultsDir),
+    realpath(resultsDir),
+    realpath(workDir),
+  ]);
+  if (!folder.isDirectory() || !isInside(work, root))
+    throw nonRetryable(
+      ErrorType.UnsafeResults,
+      `the results folder ${resultsDir} is not a folder of the run's own`,
+    );
+  return root;
+}
+
+/**
+ * Opens a result file for its upload without following a symlink, and checks what was opened:
+ * a regular file inside the results folder. The listing checked the files when the analysis
+ * ended; a process it left behind may have swapped one for a link since, and only the open file
+ * itself is past such a swap. A result listed as a link inside the folder is opened at its target.
+ */
+async function openResult(root: string, file: string): Promise<FileHandle> {
+  const listed = join(root, file);
+  const target = await realpath(listed).catch(() => listed);
+  const refuse = (why: string) =>
+    nonRetryable(ErrorType.UnsafeResults, `Result ${file} ${why}; nothing of it is uploaded`);
+  if (!isInside(root, target)) throw refuse('now leaves the results folder');
+  let handle: FileHandle;
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await object.Body?.transformToString();
+    handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as Error).name === 'NoSuchKey') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('became a symlink');
+    throw err;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw refuse('is not a regular file');
+    // Where the descriptor really is, past every folder on the way (Linux; elsewhere the realpath
+    // above stands).
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    if (opened !== undefined && !isInside(root, opened))
+      throw refuse('was opened outside the results folder');
+    return handle;
+  } catch (err) {
+    await handle.close();
     throw err;
   }
 }
 
-export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
+/** What an upload that finished wrote: its objects, and the bytes of the results (the record's copy left out). */
+async function countUploaded(objects: ObjectStore, bucket: string, prefix: string): Promise<Uploaded> {
+  const listed = await objects.list(bucket, prefix);
+  const results = listed.filter((object) => object.key !== prefix + METADATA_FILE);
+  return { objects: listed.length, bytes: results.reduce((sum, object) => sum + object.size, 0) };
+}
+
+export const createStorageActivities = ({
+  s3,
+  records,
+}: {
+  s3: S3Client;
+  records: Pick<Collection<StoredRecord>, 'findOne'>;
+}) => {
   return {
     /**
      * Uploads a task's results (uploadTaskResults). Runs on the worker that ran the task (its own
@@ -111,7 +221,7 @@ export const createStorageActivities = ({ s3 }: { s3: S3Client }) => {
      */
     uploadResults(input: RecordInput): Promise<Uploaded> {
       const context = Context.current();
-      return uploadTaskResults(s3, input, {
+      return uploadTaskResults(s3, records, input, {
         signal: context.cancellationSignal,
         heartbeat: (details) => context.heartbeat(details),
       });

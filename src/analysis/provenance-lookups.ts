@@ -1,5 +1,7 @@
-import { codeDirOf, codeProvenance, libraryVersions } from './provenance';
+import { InputError } from '../errors';
 import type { AnalysisSpec } from '../types';
+import { codeDirOf, codeProvenance, libraryVersions } from './provenance';
+import { specCommandRefusal } from './spec-command';
 
 /** How the planner and the duplicate check learn the code and libraries a task would run with. */
 export interface ProvenanceLookups {
@@ -7,9 +9,23 @@ export interface ProvenanceLookups {
   codeCommit: (spec: AnalysisSpec) => Promise<string | undefined>;
 }
 
-export function provenanceLookups(registryDir: string, commandRoot: string): ProvenanceLookups {
+/**
+ * The lookups over this checkout. Without `specCommands` (a worker that refuses a dispatch spec's
+ * command) nothing is run for a spec that names one: git would look at a folder the spec chose,
+ * and an interpreter the spec names would run.
+ */
+export function provenanceLookups(
+  registryDir: string,
+  commandRoot: string,
+  { specCommands = true }: { specCommands?: boolean } = {},
+): ProvenanceLookups {
+  const refused = (spec: AnalysisSpec) => !specCommands && (spec.command?.length ?? 0) > 0;
   return {
-    libraries: (spec) => libraryVersions(spec, commandRoot),
-    codeCommit: async (spec) => (await codeProvenance(codeDirOf(spec, registryDir, commandRoot))).commit,
+    libraries: (spec) =>
+      refused(spec)
+        ? Promise.reject(new InputError(specCommandRefusal(spec.analysis_name)))
+        : libraryVersions(spec, commandRoot),
+    codeCommit: async (spec) =>
+      refused(spec) ? undefined : (await codeProvenance(codeDirOf(spec, registryDir, commandRoot))).commit,
   };
 }

@@ -15,9 +15,30 @@ const run = promisify(execFile);
 const PROVENANCE_TTL_MS = 10_000;
 const provenanceCache = new Map<string, { at: number; value: Promise<CodeProvenance> }>();
 
+/**
+ * What git reads code provenance with: no hooks and no file-system monitor (either runs a program
+ * that the repository's own config names), no system or user config, and an environment holding
+ * only the search path, so that looking at a checkout never runs what the checkout asks for.
+ */
+const GIT_OPTIONS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
+export function gitEnv(parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return {
+    ...(parent.PATH ? { PATH: parent.PATH } : {}),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+  };
+}
+
 async function git(dir: string, args: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await run('git', args, { cwd: dir, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('git', [...GIT_OPTIONS, ...args], {
+      cwd: dir,
+      env: gitEnv(),
+      timeout: 30_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return stdout.trim();
   } catch {
     return undefined;

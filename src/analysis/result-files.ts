@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorType, nonRetryable } from '../errors';
 import { isInside } from '../path-containment';
@@ -11,6 +11,9 @@ import { isInside } from '../path-containment';
  * listed, and a link to an ancestor would loop).
  */
 export async function listResultFiles(resultsDir: string): Promise<string[]> {
+  // The analysis may have replaced its results folder with a link to anywhere.
+  if (!(await lstat(resultsDir)).isDirectory())
+    throw nonRetryable(ErrorType.UnsafeResults, 'The results folder is no longer a folder (a symlink?)');
   const root = await realpath(resultsDir);
   const files: string[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {

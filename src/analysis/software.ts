@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { analysisCode, type MachineFacts, type SoftwareFacts } from '../aind/metadata';
 import type { AindCode, AnalysisSpec, CodeProvenance, Task } from '../types';
+import { commandEnv } from './command-env';
 import { codeDirOf, codeProvenance } from './provenance';
 
 const run = promisify(execFile);
@@ -49,7 +50,7 @@ function versionOf(program: string): Promise<string | undefined> {
   if (!VERSIONED.test(basename(program))) return Promise.resolve(undefined);
   let version = versions.get(program);
   if (!version) {
-    version = run(program, ['--version'], { timeout: 10_000 })
+    version = run(program, ['--version'], { env: commandEnv([]), timeout: 10_000 })
       .then(({ stdout, stderr }) => (stdout || stderr).trim().split('\n')[0] || undefined)
       .catch(() => undefined);
     versions.set(program, version);
@@ -64,6 +65,11 @@ export async function softwareFacts(options: {
   codeDir: string;
   /** The module of a TypeScript analysis. */
   moduleFile?: string;
+  /**
+   * Whether the program may be asked its `--version`: a worker asks only programs its own manifests
+   * name, never one a dispatch spec names (false there), since asking runs it.
+   */
+  askVersion?: boolean;
 }): Promise<SoftwareFacts> {
   const { spec, provenance, codeDir } = options;
   const url = codeUrl(provenance, codeDir);
@@ -76,7 +82,7 @@ export async function softwareFacts(options: {
       language_version: `Node.js ${process.version}`,
     };
   }
-  const version = await versionOf(spec.command[0] ?? '');
+  const version = options.askVersion === false ? undefined : await versionOf(spec.command[0] ?? '');
   return {
     url,
     run_script: spec.command.join(' '),

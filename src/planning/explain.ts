@@ -77,11 +77,13 @@ export function recordedIdentity(record: StoredRecord): RecordedIdentity {
   };
 }
 
-/** `bucket[/prefix]` of a record's `s3://bucket[/prefix]/<hash>` location. */
+/** `bucket[/prefix]` of a record's `s3://bucket[/prefix]/<hash>` location (or of a folder inside it). */
 export function outputBucketOf(location: string | undefined, hash: string): string | undefined {
   if (!location?.startsWith('s3://')) return undefined;
   const path = location.slice('s3://'.length).replace(/\/+$/, '');
-  return path.endsWith(`/${hash}`) ? path.slice(0, -hash.length - 1) : path.slice(0, path.lastIndexOf('/'));
+  // A rerun's objects sit in a folder of their own inside the task's.
+  const task = `${path}/`.lastIndexOf(`/${hash}/`);
+  return task >= 0 ? path.slice(0, task) : path.slice(0, path.lastIndexOf('/'));
 }
 
 /** Field by field, what differs between a record's identity and a task's. */

@@ -17,21 +17,27 @@ const FILTER_BYTES_MAX = 15 * 1024 * 1024;
 /** A `--query` value: a JSON filter, or the path of a file holding one. */
 export function parseQuery(textOrPath: string): Record<string, unknown> {
   const { value, source } = readJson(textOrPath);
+  return checkQuery(value, `--query ${source}`);
+}
+
+/**
+ * A filter as the database will receive it, checked: from `--query`, and again on the worker for
+ * a request read back from the database, which anyone who can write there could have edited.
+ */
+export function checkQuery(value: unknown, source: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError(
-      `--query ${source} must be a JSON object (a MongoDB filter), got ${describe(value)}`,
-    );
+    throw new InputError(`${source} must be a JSON object (a MongoDB filter), got ${describe(value)}`);
   }
   const found = findForbidden(value, '');
   if (found) {
     throw new InputError(
-      `--query ${source} uses ${found.operator} at ${found.path}: server-side JavaScript operators ($where, $function, $accumulator) are not allowed`,
+      `${source} uses ${found.operator} at ${found.path}: server-side JavaScript operators ($where, $function, $accumulator) are not allowed`,
     );
   }
   const bytes = BSON.calculateObjectSize(value as Record<string, unknown>);
   if (bytes > FILTER_BYTES_MAX) {
     throw new InputError(
-      `--query ${source} is ${(bytes / 2 ** 20).toFixed(1)} MiB as BSON, more than the ${FILTER_BYTES_MAX / 2 ** 20} MiB of a filter the database takes in one command: select a long list of ids with --use_data_assets 1 --asset_csv FILE`,
+      `${source} is ${(bytes / 2 ** 20).toFixed(1)} MiB as BSON, more than the ${FILTER_BYTES_MAX / 2 ** 20} MiB of a filter the database takes in one command: select a long list of ids with --use_data_assets 1 --asset_csv FILE`,
     );
   }
   return value as Record<string, unknown>;

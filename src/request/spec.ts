@@ -63,6 +63,23 @@ const specList = z
   .min(1, 'must list at least one analysis specification');
 
 /**
+ * Specifications as a request stored in the database holds them (read back by a worker), checked
+ * as an `--analysis_spec` file is; every entry must name its output bucket by then.
+ */
+export function checkSpecs(raw: unknown, source: string): ResolvedSpec[] {
+  const result = specList.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => describeSpecIssue(issue, raw));
+    throw new InputError(`${source}: ${problems.join('; ')}`);
+  }
+  return result.data.map((spec, index) => {
+    if (!spec.s3_output_bucket)
+      throw new InputError(`${source}: entry ${index} (${spec.analysis_name}): s3_output_bucket is not set`);
+    return { ...spec, s3_output_bucket: spec.s3_output_bucket };
+  });
+}
+
+/**
  * Specifications from an `--analysis_spec` file; `defaultBucket` (ANALYSIS_BUCKET) fills in a
  * missing `s3_output_bucket`.
  */

@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { buildRecord } from '../aind/metadata';
 import { ErrorType, nonRetryable } from '../errors';
-import type { RunResult } from '../task-record';
+import { METADATA_FILE, type RunResult } from '../task-record';
 import type { AnalysisRecord, StoredRecord, Task } from '../types';
 import { isDuplicateKey, isRejectedDocument } from './mongo-errors';
+import type { ObjectStore } from './object-store';
+import { unstorableKey } from './record-keys';
+import { folderPrefix, parseS3Url } from './s3-url';
 import type { TaskLocks } from './task-locks';
 
 /** One dispatch's run of one task: what its record is made of. */
@@ -21,23 +25,87 @@ export interface CommitInput extends RecordInput {
 
 export type Committed = 'written' | 'existed';
 
+/** What the commit reads of a task's current record. */
+export type CurrentRecord = Pick<StoredRecord, '_id' | 'location' | 'dispatch_id'>;
+
+/**
+ * Where a run's objects go, and so the `location` its record names. A first run writes to the
+ * task's own folder, `s3://<bucket>/<hash>/`. A run over a record that is there (a forced rerun, a
+ * changed input) writes beside it, to a folder of its own inside the task's, so that until its
+ * record replaces the earlier one in a single write, the earlier record and every object it names
+ * stay as they were. `committed` says that the record there is this run's own: an earlier attempt
+ * wrote it. Upload and commit read the record and decide with this one rule, so they agree.
+ */
+export function placement(
+  input: RecordInput,
+  current: CurrentRecord | null | undefined,
+): { location: string; committed: boolean } {
+  if (!current) return { location: input.task.location, committed: false };
+  const beside = runLocation(input);
+  const ours =
+    current.dispatch_id === input.dispatchId &&
+    [beside, input.task.location].some((location) => sameFolder(location, current.location));
+  return ours ? { location: current.location, committed: true } : { location: beside, committed: false };
+}
+
+/**
+ * The folder of one run inside its task's, named after what tells runs apart (dispatch, start,
+ * worker and local folder), so that every attempt of its upload and commit finds the same one.
+ */
+export function runLocation({ task, run, dispatchId }: RecordInput): string {
+  const id = createHash('sha256')
+    .update([dispatchId, run.started_at, run.worker_host, run.workDir].join('\0'))
+    .digest('hex')
+    .slice(0, 16);
+  return `${folderPrefix(task.location)}run-${id}`;
+}
+
+/** Records of earlier formats may lack a `location`: such a one is no run's folder. */
+function sameFolder(a: string | undefined, b: string | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && folderPrefix(a) === folderPrefix(b);
+}
+
 /**
  * The record of a task's run, the one the database keeps and the one uploaded beside the results
  * (recordFile): both come from here, so a retried upload can tell its own copy by comparing it.
+ * `location` is where the run's objects are (placement); the task's own folder by default.
  */
-export function taskRecord({ task, run, dispatchId }: RecordInput): AnalysisRecord {
-  return buildRecord(task, run, dispatchId);
+export function taskRecord({ task, run, dispatchId }: RecordInput, location = task.location): AnalysisRecord {
+  return { ...buildRecord(task, run, dispatchId), location };
 }
 
 /** The record as the file uploaded beside the results holds it: one JSON line. */
-export function recordFile(input: RecordInput): string {
-  return JSON.stringify(taskRecord(input)) + '\n';
+export function recordFile(input: RecordInput, location?: string): string {
+  return JSON.stringify(taskRecord(input, location)) + '\n';
+}
+
+/**
+ * Refuses, before anything is uploaded or written, a record the database would refuse: a key
+ * with a dot or starting with `$` (an analysis's output names). Not retried: the same run would
+ * give the same record.
+ */
+export function checkStorable(record: AnalysisRecord): void {
+  const bad = unstorableKey(record);
+  if (bad)
+    throw nonRetryable(
+      ErrorType.InvalidOutputs,
+      `the record cannot be stored: the key ${JSON.stringify(bad.key)} at ${bad.path} holds a "." or starts with "$"; rename it in the analysis's outputs`,
+    );
+}
+
+/** Bucket and key prefix of a folder URL. */
+export function folderOf(location: string): { bucket: string; prefix: string } {
+  const address = parseS3Url(location);
+  if (!address?.key) throw new Error(`${location} is not an s3:// folder`);
+  return { bucket: address.bucket, prefix: folderPrefix(address.key) };
 }
 
 export interface TaskCommits {
   /**
    * The commit point of a task: its record, then its lock given back. Written once; `force`, or a
-   * task planned to replace its record (its inputs changed), replaces it.
+   * task planned to replace its record (its inputs changed), replaces it, in one write, and only
+   * then removes the objects of the record it replaced. The record is written only when the copy
+   * uploaded last by its run is where the record says, so a record never names missing objects.
    */
   commit(input: CommitInput): Promise<Committed>;
   /**
@@ -57,33 +125,90 @@ export interface TaskCommits {
   }): Promise<'run' | 'committed'>;
 }
 
-/** The commits of tasks' records over their collection and the task locks their jobs hold. */
+/** The commits of tasks' records over their collection, their objects and the task locks. */
 export function createTaskCommits({
   records,
+  objects,
   locks,
 }: {
   records: Collection<StoredRecord>;
+  objects: ObjectStore;
   locks: Pick<TaskLocks, 'claim' | 'release'>;
 }): TaskCommits {
+  /** Every object of the task's folder but those under `keep`: what a replaced record named. */
+  async function removeAllBut(task: Task, keep: string): Promise<void> {
+    const { bucket, prefix } = folderOf(task.location);
+    const kept = folderOf(keep).prefix;
+    const listed = await objects.list(bucket, prefix);
+    await objects.remove(
+      bucket,
+      listed.map(({ key }) => key).filter((key) => !key.startsWith(kept)),
+    );
+  }
+
+  /** A run's own folder beside a record it did not replace. */
+  async function removeRun(input: RecordInput): Promise<void> {
+    const { bucket, prefix } = folderOf(runLocation(input));
+    const listed = await objects.list(bucket, prefix);
+    await objects.remove(
+      bucket,
+      listed.map(({ key }) => key),
+    );
+  }
+
+  async function write(input: CommitInput): Promise<Committed> {
+    const current = await records.findOne(
+      { _id: input.task.hash },
+      { projection: { _id: 1, location: 1, dispatch_id: 1 } },
+    );
+    const { location, committed } = placement(input, current);
+    if (committed) {
+      // Its switch landed; the removal of what it replaced may not have.
+      if (!sameFolder(location, input.task.location)) await removeAllBut(input.task, location);
+      return 'existed';
+    }
+    const replaces = input.force || input.task.replace_record === true;
+    if (current && !replaces) {
+      // A record that came first stays, with its objects; this run's copy beside it goes.
+      await removeRun(input);
+      return 'existed';
+    }
+    const record = taskRecord(input, location);
+    checkStorable(record);
+    const { bucket, prefix } = folderOf(location);
+    if ((await objects.readText(bucket, prefix + METADATA_FILE)) !== JSON.stringify(record) + '\n')
+      throw nonRetryable(
+        ErrorType.ResultsLost,
+        `the results of this run are not whole at ${location}; the task runs again`,
+      );
+    try {
+      if (!current) {
+        await records.insertOne(record);
+        return 'written';
+      }
+      const switched = await records.replaceOne(
+        { _id: record._id, location: current.location, dispatch_id: current.dispatch_id },
+        record,
+      );
+      if (switched.matchedCount !== 1)
+        throw new Error(`the record of ${record._id} changed while this run replaced it; trying again`);
+    } catch (err) {
+      if (isRejectedDocument(err))
+        throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);
+      if (!isDuplicateKey(err)) throw err;
+      // Another run's record came first, between the read and the write: a run that was to
+      // replace a record tries again and writes beside it; one that was not keeps it.
+      if (replaces) throw new Error(`a record of ${record._id} was written meanwhile; trying again`);
+      return 'existed';
+    }
+    if (!sameFolder(location, input.task.location)) await removeAllBut(input.task, location);
+    return 'written';
+  }
+
   return {
     async commit(input) {
-      const record = taskRecord(input);
-      let outcome: Committed = 'written';
-      if (input.force || input.task.replace_record) {
-        await records.replaceOne({ _id: record._id }, record, { upsert: true });
-      } else {
-        try {
-          await records.insertOne(record);
-        } catch (err) {
-          if (isRejectedDocument(err)) {
-            throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);
-          }
-          // A retried commit whose first attempt landed: the record is already there.
-          if (!isDuplicateKey(err)) throw err;
-          outcome = 'existed';
-        }
-      }
-      await locks.release(record._id, input.owner);
+      const outcome = await write(input);
+      await locks.release(input.task.hash, input.owner);
       return outcome;
     },
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mapWithConcurrency } from '../../src/concurrency';
+import { folderOf } from '../../src/storage/task-commit';
 import { METADATA_FILE } from '../../src/task-record';
 import type { ChangedInput } from '../../src/input-digest';
 import type { AnalysisRecord, PlanSummary, Task, TaskStatus } from '../../src/types';
@@ -76,8 +77,9 @@ describe('changed inputs', () => {
     return new Map(all.map((record) => [pathOf(record), record]));
   }
   async function uploadedCopy(record: AnalysisRecord): Promise<AnalysisRecord> {
-    const key = `${record._id}/${METADATA_FILE}`;
-    const object = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
+    // Where the record says its objects are: a rerun's sit beside the earlier run's.
+    const { bucket, prefix } = folderOf(record.location);
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + METADATA_FILE }));
     return JSON.parse(await object.Body!.transformToString()) as AnalysisRecord;
   }
 

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Collection } from 'mongodb';
 import { createActivities } from '../../src/activities';
 import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
 import { stores } from '../../src/storage/database';
-import type { RunResult } from '../../src/task-record';
+import { folderOf } from '../../src/storage/task-commit';
+import { METADATA_FILE, type RunResult } from '../../src/task-record';
 import type { StoredRecord } from '../../src/types';
 import { makeTask } from '../fixtures/tasks';
 import { FIXTURE_ANALYSES, listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
@@ -43,15 +44,16 @@ describe('a run step that uploads and commits', () => {
     };
   }
 
-  const noopTask = (name: string) => {
-    const hash = name.padEnd(64, '0');
-    return makeTask(
-      { analysis_name: 'Noop', s3_output_bucket: stack.bucket },
-      { hash, location: `s3://${stack.bucket}/${hash}` },
-    );
-  };
+  const noopTask = (name: string) =>
+    makeTask({ analysis_name: 'Noop', s3_output_bucket: stack.bucket }, { parameters: { name } });
   const records = () =>
     stack.mongo.db(stack.config.DOCDB_DATABASE).collection<StoredRecord>(stack.config.DOCDB_COLLECTION);
+  /** The copy of a record uploaded with its results, where the record says they are. */
+  const uploadedCopy = async (record: StoredRecord): Promise<unknown> => {
+    const { bucket, prefix } = folderOf(record.location);
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + METADATA_FILE }));
+    return JSON.parse(await object.Body!.transformToString());
+  };
   const locks = () =>
     stack.mongo.db(stack.config.DOCDB_DATABASE).collection(`${stack.config.DOCDB_COLLECTION}_locks`);
 
@@ -110,6 +112,14 @@ describe('a run step that uploads and commits', () => {
     const other = (await retry.run(activities.runTask, { ...input, dispatchId: 'y' })) as RunResult;
     assert.equal(other.committed, 'existed');
     assert.notEqual(other.workDir, '', 'it ran');
+    // It ran beside the record that came first, which keeps its objects, its copy among them.
+    const kept = await records().findOne({ _id: task.hash });
+    assert.equal(kept?.dispatch_id, 'x');
+    assert.deepEqual(await uploadedCopy(kept!), kept);
+    assert.deepEqual(await listKeys(stack.s3, stack.bucket, `${task.hash}/`), [
+      `${task.hash}/metadata.nd.json`,
+      `${task.hash}/noop.txt`,
+    ]);
     const held = { task: noopTask('held'), dispatchId: 'x', upload: true };
     // The lock's owner: a real workflow that stays running (no worker polls its queue).
     const owner = await stack.client.workflow.start('nobodyRunsThis', {
@@ -134,7 +144,12 @@ describe('a run step that uploads and commits', () => {
     };
     const failing = createRunActivities({
       ...deps(await loadRegistry(FIXTURE_ANALYSES)),
-      records: { insertOne: away, replaceOne: away, findOne: away } as unknown as Collection<StoredRecord>,
+      // It reads (no record yet: the upload goes to the task's folder) but cannot write.
+      records: {
+        insertOne: away,
+        replaceOne: away,
+        findOne: async () => null,
+      } as unknown as Collection<StoredRecord>,
       taskLocks: { claim: async () => true, release: async () => {} },
     });
     const task = noopTask('uncommitted');

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createStorageActivities } from '../../src/activities/storage';
 import type { RunResult } from '../../src/task-record';
+import type { StoredRecord } from '../../src/types';
 import { makeTask } from '../fixtures/tasks';
 import { listKeys, testStack, type TestStack } from '../helpers/stack';
 
@@ -21,13 +22,15 @@ describe('upload of a run’s results', () => {
     stack = await testStack('upload');
   });
   after(() => stack.close());
+  const records = () =>
+    stack.mongo.db(stack.config.DOCDB_DATABASE).collection<StoredRecord>(stack.config.DOCDB_COLLECTION);
 
   function prepare(name: string): { task: ReturnType<typeof makeTask>; run: RunResult; prefix: string } {
-    const hash = name.padEnd(64, '0');
     const task = makeTask(
       { analysis_name: 'Upload', s3_output_bucket: stack.bucket },
-      { hash, location: `s3://${stack.bucket}/${hash}` },
+      { parameters: { name } },
     );
+    const hash = task.hash;
     const workDir = join(stack.config.ANALYSIS_WORK_DIR!, name);
     mkdirSync(join(workDir, 'results', 'figures'), { recursive: true });
     writeFileSync(join(workDir, 'results', 'outputs.json'), '{"rate": 2}\n');
@@ -46,7 +49,7 @@ describe('upload of a run’s results', () => {
   }
 
   test('a retry after a finished upload whose completion was lost keeps the objects and succeeds', async () => {
-    const { uploadResults } = createStorageActivities({ s3: stack.s3 });
+    const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
     const env = new MockActivityEnvironment();
     const { task, run, prefix } = prepare('retry');
     const input = { task, run, dispatchId: 'd1' };
@@ -64,7 +67,7 @@ describe('upload of a run’s results', () => {
   });
 
   test('a run whose files are gone, with no finished upload, fails for a rerun and touches nothing', async () => {
-    const { uploadResults } = createStorageActivities({ s3: stack.s3 });
+    const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
     const env = new MockActivityEnvironment();
     const { task, run, prefix } = prepare('lost');
     await env.run(uploadResults, { task, run, dispatchId: 'd1' });

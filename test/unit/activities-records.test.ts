@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Collection } from 'mongodb';
 import { createRecordActivities } from '../../src/activities/records';
 import { inputDigest } from '../../src/input-digest';
 import { findByIdsIn } from '../../src/storage/id-lookups';
+import type { ObjectStore } from '../../src/storage/object-store';
 import type { PlanStore } from '../../src/storage/plan-store';
+import { recordFile } from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
 import type { RunResult } from '../../src/task-record';
 import type { InputFingerprint, StoredRecord, Task } from '../../src/types';
+import { makeTask } from '../fixtures/tasks';
 
 const fingerprint = (etag: string): InputFingerprint[] => [{ url: 's3://d/a/x.csv', size: 1, etag }];
 
@@ -33,6 +37,9 @@ const run: RunResult = {
   finished_at: '2026-12-01T10:00:01.000Z',
 };
 
+/** A task whose hash and location are those its fields give. */
+const identified = makeTask({ analysis_name: 'Noop', s3_output_bucket: 'out' });
+
 /** Record activities over in-memory records (with these input digests) and locks. */
 function activities(recorded: Record<string, string | undefined>) {
   const writes: string[] = [];
@@ -45,6 +52,7 @@ function activities(recorded: Record<string, string | undefined>) {
           ...(input_digest ? { input_digest } : {}),
         })),
     }),
+    findOne: async () => null,
     async insertOne(record: StoredRecord) {
       writes.push(`insert ${record._id}`);
     },
@@ -54,11 +62,22 @@ function activities(recorded: Record<string, string | undefined>) {
   } as unknown as Collection<StoredRecord>;
   const taskLocks: TaskLocks = {
     claim: async () => true,
-    claimAll: async (hashes) => new Set(hashes),
+    async claimAll(hashes, owner) {
+      writes.push(`claim ${hashes.join(',')} ${owner}`);
+      return new Set(hashes);
+    },
     async release(hash, owner) {
       writes.push(`release ${hash} ${owner}`);
     },
-    async releaseAll() {},
+    async releaseAll(hashes, owner) {
+      writes.push(`release ${hashes.join(',')} ${owner}`);
+    },
+  };
+  const objects: ObjectStore = {
+    // The run's objects are whole: its copy of the record is there.
+    readText: async () => recordFile({ task: identified, run, dispatchId: 'd1' }),
+    list: async () => [],
+    remove: async () => {},
   };
   const made = createRecordActivities({
     records,
@@ -66,13 +85,14 @@ function activities(recorded: Record<string, string | undefined>) {
     codeCommit: async () => 'abc1234',
     plans: {} as PlanStore,
     findByIds: findByIdsIn,
+    objects,
   });
   return { ...made, writes };
 }
 
 describe('activities/records', () => {
   test('claimTasks runs a task planned to replace its record only while the record is of other inputs', async () => {
-    const { claimTasks } = activities({
+    const { claimTasks, writes } = activities({
       stale: inputDigest(fingerprint('old')),
       replaced: inputDigest(fingerprint('new')),
       done: inputDigest(fingerprint('old')),
@@ -91,18 +111,39 @@ describe('activities/records', () => {
       dryRun: false,
     });
     assert.deepEqual(statuses, ['run', 'done', 'done', 'done', 'run']);
+    // The locks first, for every task, then the read: a record is written before its lock is
+    // given back, so what is read then is the last word. The done tasks' locks go back at once.
+    assert.deepEqual(writes, [
+      'claim stale,replaced,done,older,fresh job-1',
+      'release replaced,done,older job-1',
+    ]);
   });
 
   test('commitTask writes the record through the task commits, giving back the lock it was handed', async () => {
     const { commitTask, writes } = activities({});
     const outcome = await commitTask({
-      task: task('b'),
+      task: identified,
       run,
       dispatchId: 'd1',
       owner: 'job-1',
       force: false,
     });
     assert.equal(outcome, 'written');
-    assert.deepEqual(writes, ['insert b', 'release b job-1']);
+    assert.deepEqual(writes, [`insert ${identified.hash}`, `release ${identified.hash} job-1`]);
+  });
+
+  test('commitTask refuses a task whose hash or location is not its own, writing nothing', async () => {
+    const { commitTask, writes } = activities({});
+    for (const wrong of [
+      { ...identified, hash: 'b'.repeat(64) },
+      { ...identified, location: 's3://out' },
+      { ...identified, location: `s3://elsewhere/${identified.hash}` },
+    ]) {
+      await assert.rejects(
+        commitTask({ task: wrong, run, dispatchId: 'd1', owner: 'job-1', force: true }),
+        (err) => err instanceof ApplicationFailure && err.type === 'TaskIdentityMismatch' && err.nonRetryable,
+      );
+    }
+    assert.deepEqual(writes, []);
   });
 });

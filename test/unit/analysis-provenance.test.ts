@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
@@ -9,11 +9,13 @@ import { projectRoot } from '../../src/analysis/paths';
 import {
   codeDirOf,
   codeProvenance,
+  gitEnv,
   isPythonProgram,
   libraryVersions,
   stripCredentials,
   workerHost,
 } from '../../src/analysis/provenance';
+import { provenanceLookups } from '../../src/analysis/provenance-lookups';
 import type { AnalysisSpec } from '../../src/types';
 
 const spec = (fields: Partial<AnalysisSpec>): AnalysisSpec => ({
@@ -61,6 +63,45 @@ void describe('analysis/provenance', () => {
     const plain = join(scratch, 'plain');
     await mkdir(plain);
     assert.deepEqual(await codeProvenance(plain), {});
+  });
+
+  void test('codeProvenance runs nothing a checkout names: no fsmonitor, no hooks, no environment', async () => {
+    const repo = join(scratch, 'hooked');
+    const marker = join(scratch, 'ran.txt');
+    await mkdir(repo);
+    git(repo, 'init', '-q');
+    await writeFile(join(repo, 'monitor.sh'), `#!/bin/sh\necho "$SECRET_TOKEN" >> ${marker}\n`, {
+      mode: 0o755,
+    });
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'first');
+    git(repo, 'config', 'core.fsmonitor', join(repo, 'monitor.sh'));
+    process.env.SECRET_TOKEN = 'worker-only';
+    try {
+      const found = await codeProvenance(repo, { fresh: true });
+      assert.equal(found.commit, git(repo, 'rev-parse', 'HEAD'));
+      assert.equal(existsSync(marker), false, 'the monitor did not run');
+    } finally {
+      delete process.env.SECRET_TOKEN;
+    }
+    assert.deepEqual(gitEnv({ PATH: '/bin', HOME: '/root', SECRET_TOKEN: 'x' }), {
+      PATH: '/bin',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_TERMINAL_PROMPT: '0',
+    });
+  });
+
+  void test('provenanceLookups of a worker that refuses spec commands run nothing for one', async () => {
+    const registry = join(scratch, 'registry');
+    await mkdir(registry);
+    git(registry, 'init', '-q');
+    git(registry, 'commit', '-q', '--allow-empty', '-m', 'first');
+    const refusing = provenanceLookups(registry, projectRoot(), { specCommands: false });
+    const command = spec({ command: ['python3', 'analyses/lick_rate.py'], analysis_libraries: ['pip'] });
+    assert.equal(await refusing.codeCommit(command), undefined);
+    await assert.rejects(refusing.libraries(command), /do not run a "command" given in a dispatch spec/);
+    assert.equal(await refusing.codeCommit(spec({})), git(registry, 'rev-parse', 'HEAD'));
   });
 
   void test('stripCredentials removes user info from URLs only', () => {

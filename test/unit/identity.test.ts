@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson, identityHash, taskIdentityHashes } from '../../src/identity';
+import { ApplicationFailure } from '@temporalio/common';
+import { canonicalJson, checkTaskIdentity, identityHash, taskIdentityHashes } from '../../src/identity';
 import { expandTasks } from '../../src/planning/expand';
+import { makeTask } from '../fixtures/tasks';
 
 describe('identity', () => {
   test('canonicalJson ignores key order and undefined values', () => {
@@ -92,5 +94,29 @@ describe('identity', () => {
     assert.match(warnings.join('\n'), /4 duplicate tasks/);
     for (const task of tasks) assert.ok(taskIdentityHashes(task).includes(task.hash), task.hash);
     assert.equal(identityHash(tasks[0]!, {}), tasks[0]!.hash, 'no values, no change');
+  });
+
+  test('checkTaskIdentity passes a planned task and refuses one whose hash, location or bucket was edited', () => {
+    const task = makeTask({ analysis_name: 'Noop', s3_output_bucket: 'out/2026' }, { parameters: { k: 1 } });
+    checkTaskIdentity(task);
+    checkTaskIdentity({ ...task, location: `${task.location}/` });
+    const refused = (edited: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => checkTaskIdentity(edited as typeof task),
+        (err) =>
+          err instanceof ApplicationFailure &&
+          err.type === 'TaskIdentityMismatch' &&
+          err.nonRetryable &&
+          pattern.test(err.message),
+      );
+    refused({ ...task, location: 's3://out' }, /its location "s3:\/\/out" is not s3:\/\/out\/2026\//);
+    refused({ ...task, location: 's3://out/2026' }, /is not s3:\/\/out\/2026\//);
+    refused({ ...task, parameters: { k: 2 } }, /its fields give the identity [0-9a-f]{64}/);
+    refused({ ...task, hash: 'a'.repeat(64) }, /its fields give the identity/);
+    refused(
+      { ...task, analysis: { ...task.analysis, s3_output_bucket: 'other' } },
+      /its fields give the identity/,
+    );
+    refused({ ...task, analysis: { ...task.analysis, s3_output_bucket: '' } }, /is not a bucket name/);
   });
 });

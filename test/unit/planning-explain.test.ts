@@ -119,6 +119,7 @@ describe('planning/explain', () => {
   test('outputBucketOf is the bucket path of a record location, prefix kept', () => {
     assert.equal(outputBucketOf('s3://results/lick/abc', 'abc'), 'results/lick');
     assert.equal(outputBucketOf('s3://results/abc/', 'abc'), 'results');
+    assert.equal(outputBucketOf('s3://results/lick/abc/run-0123456789abcdef', 'abc'), 'results/lick');
     assert.equal(outputBucketOf('s3://results/p/other', 'abc'), 'results/p');
     assert.equal(outputBucketOf(undefined, 'abc'), undefined);
     assert.equal(outputBucketOf('file:///x/abc', 'abc'), undefined);

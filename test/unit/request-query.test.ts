@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
-import { parseQuery } from '../../src/request/query';
+import { checkQuery, parseQuery } from '../../src/request/query';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-query-'));
 
@@ -76,5 +76,17 @@ describe('parseQuery', () => {
         .$in.length,
       100_000,
     );
+  });
+});
+
+describe('checkQuery', () => {
+  test('checkQuery refuses the same filters as --query, under the name it is given', () => {
+    assert.deepEqual(checkQuery({ name: 'a' }, 'the stored query'), { name: 'a' });
+    assert.throws(
+      () => checkQuery({ $or: [{ $where: 'true' }] }, 'the stored query'),
+      (err) =>
+        err instanceof InputError && /^the stored query uses \$where at \$or\[0\]\.\$where/.test(err.message),
+    );
+    assert.throws(() => checkQuery([], 'the stored query'), /the stored query must be a JSON object/);
   });
 });

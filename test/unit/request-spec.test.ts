@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/errors';
-import { loadParameters, loadSpecs } from '../../src/request/spec';
+import { checkSpecs, loadParameters, loadSpecs } from '../../src/request/spec';
 
 const dir = mkdtempSync(join(tmpdir(), 'planning-spec-'));
 let files = 0;
@@ -129,5 +129,18 @@ describe('loadParameters', () => {
   test('a missing file or invalid JSON names the file', () => {
     rejects(() => loadParameters(join(dir, 'absent.json')), '--analysis_parameters', 'absent.json');
     rejects(() => loadParameters(file('{')), '--analysis_parameters', 'not valid JSON');
+  });
+});
+
+describe('checkSpecs', () => {
+  test('checkSpecs checks specs read back from a stored request as a spec file is checked', () => {
+    const stored = [{ analysis_name: 'A', analysis_version: '1', s3_output_bucket: 'out' }];
+    assert.equal(checkSpecs(stored, 'the stored request')[0]?.s3_output_bucket, 'out');
+    rejects(() => checkSpecs([{ ...stored[0], extra: 1 }], 'x'), 'x: entry 0 (A)', 'extra');
+    rejects(
+      () => checkSpecs([{ analysis_name: 'A', analysis_version: '1' }], 'x'),
+      's3_output_bucket is not set',
+    );
+    rejects(() => checkSpecs({}, 'x'), 'x:');
   });
 });

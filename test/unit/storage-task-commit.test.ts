@@ -4,9 +4,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MongoServerError, type Collection } from 'mongodb';
 import { ErrorType } from '../../src/errors';
 import { DUPLICATE_KEY } from '../../src/storage/mongo-errors';
-import { createTaskCommits, recordFile, taskRecord } from '../../src/storage/task-commit';
+import type { ObjectStore } from '../../src/storage/object-store';
+import {
+  createTaskCommits,
+  folderOf,
+  placement,
+  recordFile,
+  runLocation,
+  taskRecord,
+  type RecordInput,
+} from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
-import type { RunResult } from '../../src/task-record';
+import { METADATA_FILE, type RunResult } from '../../src/task-record';
 import type { StoredRecord, Task } from '../../src/types';
 
 const task = (hash: string, extra: Partial<Task> = {}): Task =>
@@ -32,29 +41,61 @@ const run: RunResult = {
 };
 
 /**
- * Commits over records and locks held in Maps; `insertError` is what the next insert throws. Every
- * operation is logged in `calls`, in order.
+ * Commits over records, objects and locks held in Maps; `writeError` is what the next insert or
+ * replace throws. Every operation is logged in `calls`, in order.
  */
 function fakeStore(recorded: Record<string, string> = {}, held: Record<string, string> = {}) {
-  const records = new Map(Object.entries(recorded).map(([_id, dispatch_id]) => [_id, { _id, dispatch_id }]));
+  const records = new Map<string, { _id: string; dispatch_id: string; location: string }>(
+    Object.entries(recorded).map(([_id, dispatch_id]) => [
+      _id,
+      { _id, dispatch_id, location: `s3://out/${_id}` },
+    ]),
+  );
   const locks = new Map(Object.entries(held));
+  const stored = new Map<string, string>();
   const calls: string[] = [];
-  const state = { insertError: undefined as Error | undefined };
+  const state = { writeError: undefined as Error | undefined };
   const collection = {
     async insertOne(record: StoredRecord) {
       calls.push(`insert ${record._id}`);
-      if (state.insertError) throw state.insertError;
-      records.set(record._id, record);
+      if (state.writeError) throw state.writeError;
+      if (records.has(record._id))
+        throw new MongoServerError({ message: 'duplicate key', code: DUPLICATE_KEY });
+      records.set(record._id, record as never);
     },
-    async replaceOne(_filter: unknown, record: StoredRecord, options: { upsert?: boolean }) {
-      calls.push(`replace ${record._id}${options.upsert ? ' (upsert)' : ''}`);
-      records.set(record._id, record);
+    async replaceOne(filter: { _id: string; location: string }, record: StoredRecord) {
+      calls.push(`replace ${record._id}`);
+      if (state.writeError) throw state.writeError;
+      const current = records.get(filter._id);
+      if (current?.location !== filter.location) return { matchedCount: 0 };
+      records.set(record._id, record as never);
+      return { matchedCount: 1 };
     },
     async findOne(filter: { _id: string }) {
       calls.push(`find ${filter._id}`);
       return records.get(filter._id) ?? null;
     },
   } as unknown as Collection<StoredRecord>;
+  const objects: ObjectStore = {
+    async readText(bucket, key) {
+      return stored.get(`${bucket}/${key}`);
+    },
+    async list(bucket, prefix) {
+      return [...stored.keys()]
+        .filter((key) => key.startsWith(`${bucket}/${prefix}`))
+        .map((key) => ({ key: key.slice(bucket.length + 1), size: 1 }));
+    },
+    async remove(bucket, keys) {
+      if (keys.length) calls.push(`remove ${keys.length}`);
+      for (const key of keys) stored.delete(`${bucket}/${key}`);
+    },
+  };
+  /** What an upload leaves: the run's files and, last, the copy of its record. */
+  const upload = (input: RecordInput, location: string, files = ['x.txt']) => {
+    const { bucket, prefix } = folderOf(location);
+    for (const file of files) stored.set(`${bucket}/${prefix}${file}`, 'data');
+    stored.set(`${bucket}/${prefix}${METADATA_FILE}`, recordFile(input, location));
+  };
   const taskLocks: Pick<TaskLocks, 'claim' | 'release'> = {
     async claim(hash, owner) {
       calls.push(`claim ${hash} ${owner}`);
@@ -68,7 +109,15 @@ function fakeStore(recorded: Record<string, string> = {}, held: Record<string, s
       if (locks.get(hash) === owner) locks.delete(hash);
     },
   };
-  return { commits: createTaskCommits({ records: collection, locks: taskLocks }), calls, locks, state };
+  return {
+    commits: createTaskCommits({ records: collection, objects, locks: taskLocks }),
+    calls,
+    locks,
+    state,
+    records,
+    stored,
+    upload,
+  };
 }
 
 describe('storage/task-commit', () => {
@@ -76,41 +125,103 @@ describe('storage/task-commit', () => {
     const record = taskRecord({ task: task('a'), run, dispatchId: 'd1' });
     assert.equal(record._id, 'a');
     assert.equal(record.dispatch_id, 'd1');
+    assert.equal(record.location, 's3://out/a');
     assert.equal(recordFile({ task: task('a'), run, dispatchId: 'd1' }), JSON.stringify(record) + '\n');
+    assert.equal(
+      taskRecord({ task: task('a'), run, dispatchId: 'd1' }, 's3://out/a/run-1').location,
+      's3://out/a/run-1',
+    );
   });
 
-  test('commit inserts a record, or replaces it when forced or planned to, and gives back the lock', async () => {
-    const { commits, calls, locks } = fakeStore({}, { a: 'job-1', b: 'job-1', c: 'job-1' });
-    const common = { run, dispatchId: 'd1', owner: 'job-1', force: false };
-    assert.equal(await commits.commit({ ...common, task: task('a', { replace_record: true }) }), 'written');
-    assert.equal(await commits.commit({ ...common, task: task('b') }), 'written');
-    assert.equal(await commits.commit({ ...common, force: true, task: task('c') }), 'written');
-    assert.deepEqual(calls, [
-      'replace a (upsert)',
-      'release a job-1',
-      'insert b',
-      'release b job-1',
-      'replace c (upsert)',
-      'release c job-1',
-    ]);
+  test('placement: a first run writes to the task’s folder, a rerun beside the record, an earlier attempt finds its own', () => {
+    const input = { task: task('a'), run, dispatchId: 'd2' };
+    const beside = runLocation(input);
+    assert.match(beside, /^s3:\/\/out\/a\/run-[0-9a-f]{16}$/);
+    assert.equal(runLocation({ ...input, run: { ...run, started_at: 'later' } }) === beside, false);
+    assert.deepEqual(placement(input, null), { location: 's3://out/a', committed: false });
+    const earlier = { _id: 'a', dispatch_id: 'd1', location: 's3://out/a' };
+    assert.deepEqual(placement(input, earlier), { location: beside, committed: false });
+    assert.deepEqual(placement(input, { ...earlier, dispatch_id: 'd2', location: beside }), {
+      location: beside,
+      committed: true,
+    });
+    assert.deepEqual(placement(input, { ...earlier, dispatch_id: 'd2' }), {
+      location: 's3://out/a',
+      committed: true,
+    });
+  });
+
+  test('commit inserts a first record once its objects are whole, and gives back the lock', async () => {
+    const { commits, calls, locks, upload } = fakeStore({}, { b: 'job-1' });
+    const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };
+    upload(input, 's3://out/b');
+    assert.equal(await commits.commit(input), 'written');
+    assert.deepEqual(calls, ['find b', 'insert b', 'release b job-1']);
     assert.equal(locks.size, 0);
+    // Its retry, the write having landed, finds it.
+    assert.equal(await commits.commit(input), 'existed');
   });
 
-  test('commit of a record already there counts it as existing; one the database refuses is not retried', async () => {
-    const { commits, calls, state } = fakeStore();
-    const input = { task: task('a'), run, dispatchId: 'd1', owner: 'job-1', force: false };
-    state.insertError = new MongoServerError({ message: 'duplicate key', code: DUPLICATE_KEY });
-    assert.equal(await commits.commit(input), 'existed');
-    assert.deepEqual(calls, ['insert a', 'release a job-1']);
+  test('a rerun replaces the record in one write, and only then removes the objects it named', async () => {
+    const { commits, calls, records, stored, upload } = fakeStore({ a: 'd1', c: 'd1' });
+    stored.set('out/a/x.txt', 'old');
+    stored.set('out/a/metadata.nd.json', 'old record');
+    for (const [hash, extra] of [
+      ['a', { force: true }],
+      ['c', { task: task('c', { replace_record: true }) }],
+    ] as const) {
+      const input = { task: task(hash), run, dispatchId: 'd2', owner: 'job-1', force: false, ...extra };
+      upload(input, runLocation(input));
+      assert.equal(await commits.commit(input), 'written');
+      assert.equal(records.get(hash)?.location, runLocation(input));
+      assert.equal(records.get(hash)?.dispatch_id, 'd2');
+    }
+    assert.deepEqual(calls.slice(0, 4), ['find a', 'replace a', 'remove 2', 'release a job-1']);
+    const prefix = folderOf(runLocation({ task: task('a'), run, dispatchId: 'd2' })).prefix;
+    assert.deepEqual([...stored.keys()].filter((key) => key.startsWith('out/a/')).sort(), [
+      `out/${prefix}metadata.nd.json`,
+      `out/${prefix}x.txt`,
+    ]);
+  });
 
-    state.insertError = new MongoServerError({ message: 'document too large', code: 10334 });
+  test('a rerun whose objects are not whole, or whose record is refused, leaves the earlier record and objects', async () => {
+    const { commits, records, stored, upload, state } = fakeStore({ a: 'd1' }, { a: 'job-1' });
+    stored.set('out/a/x.txt', 'old');
+    const input = { task: task('a'), run, dispatchId: 'd2', owner: 'job-1', force: true };
+    await assert.rejects(
+      commits.commit(input),
+      (err) => err instanceof ApplicationFailure && err.type === ErrorType.ResultsLost,
+    );
+    upload(input, runLocation(input));
+    const refused = { ...input, run: { ...run, outputs: { 'a.b': 1 } } };
+    upload(refused, runLocation(refused));
+    await assert.rejects(commits.commit(refused), (err) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.type, ErrorType.InvalidOutputs);
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /"a\.b" at processing\.data_processes\[0\]\.output_parameters/);
+      return true;
+    });
+    upload(input, runLocation(input));
+    state.writeError = new MongoServerError({ message: 'document too large', code: 10334 });
     await assert.rejects(
       commits.commit(input),
       (err) => err instanceof ApplicationFailure && err.type === ErrorType.InvalidOutputs && err.nonRetryable,
     );
-    state.insertError = new Error('connection reset');
+    state.writeError = new Error('connection reset');
     await assert.rejects(commits.commit(input), /connection reset/);
-    assert.deepEqual(calls.slice(2), ['insert a', 'insert a'], 'a failed write keeps the lock');
+    assert.equal(records.get('a')?.dispatch_id, 'd1');
+    assert.equal(stored.get('out/a/x.txt'), 'old');
+  });
+
+  test('a run that does not replace keeps a record that came first, and removes its own copy beside it', async () => {
+    const { commits, records, stored, upload } = fakeStore({ a: 'd1' });
+    stored.set('out/a/x.txt', 'old');
+    const input = { task: task('a'), run, dispatchId: 'd2', owner: 'job-1', force: false };
+    upload(input, runLocation(input));
+    assert.equal(await commits.commit(input), 'existed');
+    assert.equal(records.get('a')?.dispatch_id, 'd1');
+    assert.deepEqual([...stored.keys()], ['out/a/x.txt']);
   });
 
   test('beforeRun lets a first attempt run without a look', async () => {
