@@ -1,4 +1,5 @@
-import { redactUri, type Config } from '../config';
+import type { Config } from '../config';
+import { redactUri } from '../redact';
 import { createLogger } from '../logger';
 import { temporalSettings } from '../temporal';
 import { createWorker } from '../workers/worker-process';
