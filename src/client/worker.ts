@@ -26,7 +26,7 @@ export async function runWorker(config: Config, flags: { pools?: string }): Prom
       temporal: connectionOptions.address ?? 'localhost:7233',
       namespace,
       database: redactUri(config.MONGODB_URI),
-      s3_endpoint: config.AWS_ENDPOINT_URL_S3 ?? 'AWS default',
+      s3_endpoint: config.AWS_ENDPOINT_URL_S3 ? redactUri(config.AWS_ENDPOINT_URL_S3) : 'AWS default',
     },
     'worker started',
   );
