@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorType, nonRetryable } from '../errors';
+import { redactRepositoryUrl } from '../redact';
 import type { AnalysisSpec, CodeProvenance } from '../types';
 import { commandEnv } from './command-env';
 import { projectRoot } from './paths';
@@ -45,9 +46,9 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
   }
 }
 
-/** Credentials in `https://user:token@host/...` must never reach a record. */
+/** Credentials in `https://user:token@host/...?access_token=...` must never reach a record. */
 export function stripCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+  return redactRepositoryUrl(url);
 }
 
 async function readProvenance(dir: string): Promise<CodeProvenance> {

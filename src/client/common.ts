@@ -5,6 +5,7 @@ import type * as ConfigModule from '../config';
 import type { Config } from '../config';
 import { EXIT } from '../dispatch-outcome';
 import { ConfigError, InputError } from '../errors';
+import { redactText, redactUri, secretsOf } from '../redact';
 import type * as DatabaseModule from '../storage/database';
 import type * as TemporalModule from '../temporal';
 import { dispatchIdOf } from '../workflow-ids';
@@ -60,18 +61,20 @@ export async function runCommand(body: (session: Session) => Promise<number | vo
 export function reportError(err: unknown): number {
   // Commander has printed its message (and the command's help); only `--help` itself is a success.
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.input;
-  // Messages quote what they refuse (a name, a file's text, a server's answer) as it was.
+  // Messages quote what they refuse (a name, a file's text, a server's answer) as it was, except
+  // for the credentials a driver or server may quote back: those never reach the terminal.
+  const shown = (text: string) => printable(redactText(text, secretsOf()));
   if (err instanceof ExitError) {
-    if (err.message) console.error(`error: ${printable(err.message)}`);
+    if (err.message) console.error(`error: ${shown(err.message)}`);
     return err.code;
   }
   if (err instanceof InputError || err instanceof ConfigError) {
-    console.error(`error: ${printable(err.message)}`);
+    console.error(`error: ${shown(err.message)}`);
     return EXIT.input;
   }
   console.error(
     err instanceof Error
-      ? printable((process.env.DEBUG ? err.stack : undefined) ?? `error: ${err.message}`)
+      ? shown((process.env.DEBUG ? err.stack : undefined) ?? `error: ${err.message}`)
       : err,
   );
   return EXIT.failed;
@@ -101,7 +104,6 @@ export function noSuchDispatch(workflowId: string): ExitError {
 
 async function connectDatabase(config: Config): Promise<MongoClient> {
   const { connectMongo } = require('../storage/database') as typeof DatabaseModule;
-  const { redactUri } = require('../config') as typeof ConfigModule;
   try {
     return await connectMongo(config);
   } catch (err) {

@@ -1,4 +1,5 @@
-import { redactUri, type Config } from '../config';
+import type { Config } from '../config';
+import { redactUri } from '../redact';
 import { createLogger } from '../logger';
 import { temporalSettings } from '../temporal';
 import { createWorker } from '../workers/worker-process';
@@ -25,7 +26,7 @@ export async function runWorker(config: Config, flags: { pools?: string }): Prom
       temporal: connectionOptions.address ?? 'localhost:7233',
       namespace,
       database: redactUri(config.MONGODB_URI),
-      s3_endpoint: config.AWS_ENDPOINT_URL_S3 ?? 'AWS default',
+      s3_endpoint: config.AWS_ENDPOINT_URL_S3 ? redactUri(config.AWS_ENDPOINT_URL_S3) : 'AWS default',
     },
     'worker started',
   );

@@ -7,7 +7,8 @@ import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
 import type { RegistryProblem } from '../analysis/definition';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
-import { redactUri, type Config } from '../config';
+import type { Config } from '../config';
+import { redactText, redactUri } from '../redact';
 import { connectMongo, stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
 import { InputError } from '../errors';
@@ -69,9 +70,10 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     mongo = await connectMongo(config);
   } catch (err) {
     await connection.close().catch(() => undefined);
-    // The driver's own message names only a host and port: say which server it is, without the password.
+    // Say which server it is, by its hosts alone; the driver's own words are scrubbed the same way.
     const where = redactUri(config.MONGODB_URI);
-    throw new Error(`cannot reach the database at ${where}: ${(err as Error).message}`, { cause: err });
+    const why = redactText((err as Error).message, [config.MONGODB_URI]);
+    throw new Error(`cannot reach the database at ${where}: ${why}`, { cause: err });
   }
   const s3 = createS3(config);
   const registryDir = setup.analysesDir ?? resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);

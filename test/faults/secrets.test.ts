@@ -13,25 +13,40 @@ import { exportHistory, runIds, searchableHistory } from './helpers/temporal-cli
 /**
  * Secrets never leave the worker's environment: not into workflow histories (inputs, results,
  * failures, signals), logs, CLI output, records or the objects written next to the results.
- * FerretDB's PLAIN mechanism accepts any user and password, so a real password travels in the URI.
+ * FerretDB's PLAIN mechanism accepts any user and password, so a real password travels in the URI,
+ * with credential options the driver accepts and keeps; the dev server ignores the Temporal API
+ * key that workers and the CLI send with every call (over plain gRPC, as TEMPORAL_TLS=false asks).
  */
 describe('secrets', () => {
   let setup: FaultSetup;
   const password = `pw${randomBytes(12).toString('hex')}`;
+  const keyFilePassword = `kp${randomBytes(12).toString('hex')}`;
+  const sessionToken = `st${randomBytes(12).toString('hex')}`;
+  const apiKey = `tk${randomBytes(16).toString('hex')}`;
   let s3Secret: string;
 
   before(async () => {
     s3Secret = process.env.AWS_SECRET_ACCESS_KEY ?? '';
     assert.ok(s3Secret.length >= 16, 'the stack has an S3 secret key');
     const plain = new URL(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017');
-    const uri = `mongodb://analyst:${password}@${plain.host}/?authMechanism=PLAIN`;
-    setup = await faultSetup('secrets', { MONGODB_URI: uri, ANALYSIS_CONTINUE_AS_NEW_AFTER: '2' });
+    const uri =
+      `mongodb://analyst:${password}@${plain.host}/?authMechanism=PLAIN` +
+      `&tlsCertificateKeyFilePassword=${keyFilePassword}&authMechanismProperties=AWS_SESSION_TOKEN:${sessionToken}`;
+    setup = await faultSetup('secrets', {
+      MONGODB_URI: uri,
+      TEMPORAL_API_KEY: apiKey,
+      TEMPORAL_TLS: 'false',
+      ANALYSIS_CONTINUE_AS_NEW_AFTER: '2',
+      // Everything the worker and the CLI would log, so that the logs searched say the most.
+      WORKER_LOG_LEVEL: 'debug',
+      LOG_LEVEL: 'debug',
+    });
     await seedAssets(setup.stack, { count: 2, namePrefix: 'secret' });
     await setup.workers.start();
   });
   after(async () => setup?.close());
 
-  test('the S3 secret key and the database password appear in no history, log, record or object', async (t) => {
+  test('the S3 secret key, the database password and options and the Temporal API key appear in no history, log, record or object', async (t) => {
     const spec = setup.writeJson('spec.json', [
       // Shows its whole environment everywhere it can, and fails when asked to (stderr -> failure).
       {
@@ -80,11 +95,15 @@ describe('secrets', () => {
     const results = await runCli(['results', '--json'], setup.env);
     assert.equal(results.code, 0, results.stderr);
 
+    // The CLI's logs are its stderr; the workers' are their files.
+    const workerLogs = setup.workers.logs();
+    assert.match(workerLogs, /"msg":"worker started"/, 'the worker logs were kept');
+    assert.match(workerLogs, /"level":20,/, 'the worker logs hold debug lines');
     const places: Array<[string, string]> = [
-      ['dispatch output', dispatch.stdout + dispatch.stderr],
-      ['status output', status.stdout + status.stderr],
-      ['results output', results.stdout + results.stderr],
-      ['worker logs', setup.workers.logs()],
+      ['dispatch output and log', dispatch.stdout + dispatch.stderr],
+      ['status output and log', status.stdout + status.stderr],
+      ['results output and log', results.stdout + results.stderr],
+      ['worker logs', workerLogs],
     ];
     const dispatchWorkflowId = `dispatch-${id}`;
     const runs = await runIds(dispatchWorkflowId);
@@ -118,15 +137,33 @@ describe('secrets', () => {
     assert.match(everything, /AnalysisFailed|exited with code 1/);
 
     let bytes = 0;
+    let payloads = 0;
     for (const [where, text] of places) {
-      const searchable = where.startsWith('history') ? searchableHistory(text) : text;
+      let searchable = text;
+      if (where.startsWith('history')) {
+        // A payload the search could not read could hide a secret: every one must be read.
+        const history = searchableHistory(text);
+        assert.deepEqual(history.unreadable, [], `payloads of ${where} that could not be decoded`);
+        assert.equal(history.decoded, history.payloads, where);
+        assert.ok(history.payloads > 0, `${where} has payloads`);
+        payloads += history.payloads;
+        searchable = history.text;
+      }
       bytes += searchable.length;
       for (const [name, secret] of [
         ['S3 secret key', s3Secret],
         ['database password', password],
+        ['tlsCertificateKeyFilePassword', keyFilePassword],
+        ['AWS_SESSION_TOKEN of authMechanismProperties', sessionToken],
+        ['Temporal API key', apiKey],
       ] as const)
         assert.ok(!searchable.includes(secret), `${name} found in ${where}`);
     }
-    reportFigures(t, { places_checked: places.length, bytes_searched: bytes, histories: runs.length + 6 });
+    reportFigures(t, {
+      places_checked: places.length,
+      bytes_searched: bytes,
+      histories: runs.length + 6,
+      payloads_decoded: payloads,
+    });
   });
 });

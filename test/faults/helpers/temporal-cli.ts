@@ -42,22 +42,81 @@ export async function exportHistory(workflowId: string, runId?: string): Promise
   ]);
 }
 
+/** Payload encodings whose data this check reads: anything else (an encrypted codec's) it cannot. */
+const READABLE = new Set(['json/plain', 'json/protobuf', 'binary/plain', 'binary/null']);
+
+export interface SearchableHistory {
+  /** The export itself plus every payload's metadata and data, decoded. */
+  text: string;
+  /** Payloads found in the export (objects with a `metadata` map or base64 `data`). */
+  payloads: number;
+  /** Payloads whose metadata and data were all decoded and read in full. */
+  decoded: number;
+  /** Where each payload that could not be read is, and why. */
+  unreadable: string[];
+}
+
+/** Base64 that is really base64: decoding it and encoding it again gives it back. */
+function fromBase64(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
+
 /**
- * An exported history as searchable text: the JSON itself plus every payload decoded (payload data
- * is base64 in the export, so a secret inside one would not show in a plain grep).
+ * An exported history as searchable text: payload data and metadata are base64 in the export, so
+ * a secret inside one would not show in a plain grep. Every payload is counted, and one the check
+ * cannot read in full (bad base64, an encoding it does not know, JSON that does not parse) is
+ * named, so that a search can prove it saw everything it searched.
  */
-export function searchableHistory(exported: string): string {
+export function searchableHistory(exported: string): SearchableHistory {
   const decoded: string[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) {
-        if ((key === 'data' || key === 'encoding') && typeof inner === 'string')
-          decoded.push(Buffer.from(inner, 'base64').toString('utf8'));
-        walk(inner);
+  const unreadable: string[] = [];
+  let payloads = 0;
+  const readPayload = (payload: Record<string, unknown>, where: string): void => {
+    payloads++;
+    const metadata = (payload.metadata ?? {}) as Record<string, unknown>;
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries(metadata)) {
+      const bytes = typeof value === 'string' ? fromBase64(value) : undefined;
+      if (!bytes) return void unreadable.push(`${where}: metadata ${key} is not base64`);
+      fields[key] = bytes.toString('utf8');
+    }
+    const encoding = fields.encoding ?? '';
+    if (!READABLE.has(encoding)) return void unreadable.push(`${where}: encoding "${encoding}"`);
+    let data = '';
+    if (payload.data !== undefined) {
+      const bytes = typeof payload.data === 'string' ? fromBase64(payload.data) : undefined;
+      if (!bytes) return void unreadable.push(`${where}: data is not base64`);
+      data = bytes.toString('utf8');
+      if (encoding.startsWith('json/')) {
+        try {
+          JSON.parse(data);
+        } catch {
+          return void unreadable.push(`${where}: ${encoding} data is not JSON`);
+        }
       }
     }
+    decoded.push(...Object.values(fields), data);
   };
-  walk(JSON.parse(exported));
-  return `${exported}\n${decoded.join('\n')}`;
+  const walk = (value: unknown, where: string): void => {
+    if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${where}[${i}]`));
+    else if (value && typeof value === 'object') {
+      const object = value as Record<string, unknown>;
+      const isPayload =
+        (object.metadata !== null &&
+          typeof object.metadata === 'object' &&
+          !Array.isArray(object.metadata)) ||
+        typeof object.data === 'string';
+      if (isPayload) readPayload(object, where);
+      for (const [key, inner] of Object.entries(object))
+        if (!(isPayload && (key === 'metadata' || key === 'data'))) walk(inner, `${where}.${key}`);
+    }
+  };
+  walk(JSON.parse(exported), '');
+  return {
+    text: `${exported}\n${decoded.join('\n')}`,
+    payloads,
+    decoded: payloads - unreadable.length,
+    unreadable,
+  };
 }
