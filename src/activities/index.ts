@@ -4,6 +4,7 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../storage/plan-store';
 import type { Stores } from '../storage/database';
 import { idLookups } from '../storage/id-lookups';
+import { createJobActivities } from './jobs';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities, workflowTaskLocks } from './records';
@@ -48,6 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...records,
     ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
     ...createStorageActivities({ s3: deps.s3 }),
+    ...createJobActivities({ temporal: deps.temporal }),
   };
 }
 
