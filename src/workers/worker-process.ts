@@ -16,6 +16,7 @@ import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
 import { roomToPlan, tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
+import { capFailureMessages } from './capped-failures';
 
 export interface WorkerHandle {
   /** Resolves when both workers have stopped. */
@@ -92,9 +93,12 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     temporal: () => client,
   });
 
+  // Every activity's failure is capped before it reaches the history.
+  const interceptors = { activity: [capFailureMessages] };
   const shared = await Worker.create({
     connection,
     namespace,
+    interceptors,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await bundling,
     activities: {
@@ -112,6 +116,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   const own = await Worker.create({
     connection,
     namespace,
+    interceptors,
     taskQueue: workerQueue,
     activities: { uploadResults: activities.uploadResults, discardResults: activities.discardResults },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_UPLOADS,
@@ -127,6 +132,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
       Worker.create({
         connection,
         namespace,
+        interceptors,
         taskQueue,
         activities: { runTask: activities.runTask },
         maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
