@@ -64,6 +64,9 @@ const { closedJobs } = proxyActivities<Activities>({
 
 const CONTINUE_AS_NEW_AFTER = 400;
 const CANCEL_GRACE = '10 minutes';
+/** While a cancelled dispatch waits for its jobs: how often it looks for lost ones, and how long. */
+const CANCEL_CHECK_EVERY = '30 seconds';
+const CANCEL_CHECKS = 20;
 /** Marks the dispatches that look for lost jobs: runs recorded before it scheduled no such step. */
 const LOST_JOBS_PATCH = 'dispatch-notices-lost-jobs';
 const CHECK_JOBS_EVERY = '5 minutes';
@@ -87,6 +90,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
   const state: DispatchState = input.kind === 'continued' ? input.state : startState(input, Date.now());
   const progress = () => progressView(dispatchId, state);
   const showProgress = handleMessages(dispatchId, state);
+  let watch: JobWatch | undefined;
 
   try {
     const current = isPlanned(state)
@@ -97,10 +101,11 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     let startsPending = 0;
     let startError: unknown;
     const starting = new Set<number>();
-    const watch = watchJobs(current, starting, input.check_jobs_every ?? CHECK_JOBS_EVERY, showProgress);
+    const jobWatch = watchJobs(current, starting, input.check_jobs_every ?? CHECK_JOBS_EVERY, showProgress);
+    watch = jobWatch;
     const toStart = () => jobsToStart(current, limit - startedThisRun);
     const allDone = () => !jobsLeft(current) && runningJobs(current) === 0;
-    const checkedEnough = () => watch.checks >= CHECKS_PER_RUN && !allDone();
+    const checkedEnough = () => jobWatch.checks >= CHECKS_PER_RUN && !allDone();
 
     // The loop never waits for the server to confirm the starts it asked for: what it starts
     // depends only on the reports it has seen, however the events happened to be batched into
@@ -136,9 +141,9 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     await condition(() => startsPending === 0);
     if (startError !== undefined) throw startError;
     // A lost job's slot is not carried into the next run.
-    if (!allDone()) await watch.check();
+    if (!allDone()) await jobWatch.check();
 
-    if (watch.enabled ? !allDone() : jobsLeft(current)) {
+    if (jobWatch.enabled ? !allDone() : jobsLeft(current)) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
         kind: 'continued',
@@ -166,7 +171,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
       throw err;
     }
     state.phase = 'cancelling';
-    await cancelRunningJobs(state);
+    await cancelRunningJobs(state, watch);
     state.phase = 'cancelled';
     throw err;
   }
@@ -321,7 +326,7 @@ function watchJobs(
  * (they must survive continue-as-new) keeps the server from passing a cancellation on: cancel every
  * job still running by its id, and wait for its report.
  */
-async function cancelRunningJobs(state: DispatchState): Promise<void> {
+async function cancelRunningJobs(state: DispatchState, watch: JobWatch | undefined): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     await Promise.all(
       Object.values(state.running).map((workflowId) =>
@@ -330,6 +335,14 @@ async function cancelRunningJobs(state: DispatchState): Promise<void> {
           .catch(() => undefined),
       ),
     );
-    await condition(() => runningJobs(state) === 0, CANCEL_GRACE);
+    if (!watch?.enabled) {
+      await condition(() => runningJobs(state) === 0, CANCEL_GRACE);
+      return;
+    }
+    // A job that closed without reporting (terminated) would hold the wait to its end.
+    for (let i = 0; i < CANCEL_CHECKS && runningJobs(state) > 0; i++) {
+      await watch.check();
+      await condition(() => runningJobs(state) === 0, CANCEL_CHECK_EVERY);
+    }
   });
 }

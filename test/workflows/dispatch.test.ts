@@ -330,6 +330,24 @@ describe('dispatch workflow', () => {
     assert.equal(result.runs, 3);
   });
 
+  test('a cancelled dispatch does not wait for a job that closed without reporting', limits, async () => {
+    const never = new Promise<void>(() => undefined);
+    const runs = analysisRuns({ during: (_task, log) => blockUntil(never, log) });
+    const planned = plannedJobs(fakeJobs(2));
+    const dispatch = newDispatch('cancelled-lost', { num_parallel_workers: 2, check_jobs_every: '1 hour' });
+    const handle = await start(dispatch, { ...planned.activities, ...runs.activities });
+    await eventually('both jobs run', () => runs.log.active === 2);
+    await env.client.workflow.getHandle(jobWorkflowId(dispatch.workflowId, 0)).terminate('by hand');
+    await handle.cancel();
+    const err = await handle.result().catch((err: unknown) => err);
+    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, String(err));
+    const progress = await queryProgress(handle);
+    assert.deepEqual(
+      [progress.phase, progress.failed, progress.cancelled, progress.running],
+      ['cancelled', 1, 1, 0],
+    );
+  });
+
   test('a retry plans from the plan of the dispatch it retries', limits, async () => {
     let asked: unknown;
     const runs = analysisRuns();
