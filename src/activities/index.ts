@@ -4,11 +4,11 @@ import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../storage/plan-store';
 import type { Stores } from '../storage/database';
 import { idLookups } from '../storage/id-lookups';
-import { createJobActivities } from './jobs';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
+import { createJobActivities } from './jobs';
 import { createStorageActivities } from './storage';
 
 export interface ActivityDeps {
@@ -47,9 +47,9 @@ export function createActivities(deps: ActivityDeps) {
       ...lookups,
     }),
     ...records,
+    ...createJobActivities({ temporal: deps.temporal }),
     ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
     ...createStorageActivities({ s3: deps.s3 }),
-    ...createJobActivities({ temporal: deps.temporal }),
   };
 }
 
