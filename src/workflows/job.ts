@@ -229,7 +229,8 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
       report.counts.failed++;
       const failure: TaskFailure = {
         hash: task.hash,
-        asset_name: task.input.asset_name.join(','),
+        // A group's names can be thousands long; the failure travels in the report and the state.
+        asset_name: capMessage(task.input.asset_name.join(',')),
         error: describeError(err),
       };
       if (report.failures.length < FAILURE_SAMPLES) report.failures.push(failure);
