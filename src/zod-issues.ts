@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { listProblems } from './problem-list';
 
 /** `analysis_parameters.window[2]`: a zod issue path the way a user would write it. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -13,12 +14,16 @@ export function formatIssue(issue: z.core.$ZodIssue, path: ReadonlyArray<Propert
   const where = formatPath(path);
   const message =
     issue.code === 'unrecognized_keys'
-      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`
+      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${listProblems(
+          issue.keys.map((key) => `"${key}"`),
+          ', ',
+          'field',
+        )}`
       : issue.message;
   return where ? `${where}: ${message}` : message;
 }
 
-/** Every issue of a failed parse, on one line. */
+/** The issues of a failed parse, on one line: the first ones, and how many more there are. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => formatIssue(issue)).join('; ');
+  return listProblems(issues.map((issue) => formatIssue(issue)));
 }

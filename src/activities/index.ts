@@ -9,6 +9,7 @@ import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
+import { createJobActivities } from './jobs';
 import { createStorageActivities } from './storage';
 
 export interface ActivityDeps {
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
       ...lookups,
     }),
     ...records,
+    ...createJobActivities({ temporal: deps.temporal }),
     ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
     ...createStorageActivities({ s3: deps.s3, records: deps.stores.records }),
   };

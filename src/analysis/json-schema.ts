@@ -1,5 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { listProblems } from '../problem-list';
 
 /**
  * Draft 2020-12, the dialect pydantic writes. Strict about the schema itself, so that a misspelt
@@ -26,7 +27,7 @@ export function compileSchema(schema: Record<string, unknown>): SchemaCheck {
     // Defaults are written into the value: check a copy, so the caller's object stays as it was.
     const copy: unknown = structuredClone(value);
     if (validate(copy)) return { ok: true, value: copy };
-    return { ok: false, problems: (validate.errors ?? []).map(describeError).join('; ') };
+    return { ok: false, problems: listProblems((validate.errors ?? []).map(describeError)) };
   };
 }
 

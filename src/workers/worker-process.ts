@@ -17,6 +17,7 @@ import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
 import { roomToPlan, tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
+import { capFailureMessages } from './capped-failures';
 
 export interface WorkerHandle {
   /** Resolves when both workers have stopped. */
@@ -94,9 +95,12 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     temporal: () => client,
   });
 
+  // Every activity's failure is capped before it reaches the history.
+  const interceptors = { activity: [capFailureMessages] };
   const shared = await Worker.create({
     connection,
     namespace,
+    interceptors,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await bundling,
     activities: {
@@ -114,6 +118,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   const own = await Worker.create({
     connection,
     namespace,
+    interceptors,
     taskQueue: workerQueue,
     activities: { uploadResults: activities.uploadResults, discardResults: activities.discardResults },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_UPLOADS,
@@ -129,6 +134,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
       Worker.create({
         connection,
         namespace,
+        interceptors,
         taskQueue,
         activities: { runTask: activities.runTask },
         maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

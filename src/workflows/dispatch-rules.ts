@@ -4,6 +4,7 @@
  * dispatch ends. No Temporal calls here, so each is unit-tested without a server; the workflow
  * (dispatch.ts) keeps the handlers, the loop, continue-as-new and cancellation.
  */
+import type { ClosedJob } from '../activities/jobs';
 import { ErrorType } from '../errors';
 import type { DispatchRequest, DispatchSettings } from '../types';
 import type {
@@ -106,6 +107,48 @@ export function applyReport(state: PlannedState, report: JobReport): void {
   const allowed = allowedFailures(state.settings, state.plan.tasks_to_run);
   if (!state.stop_reason && counts.failed > allowed)
     state.stop_reason = `${counts.failed} tasks failed, more than the ${allowed} tolerated`;
+}
+
+/**
+ * Counts a job's report once: true when the job was still counted as running. A report that comes
+ * after the job was counted lost (or a second report) changes nothing.
+ */
+export function finishJob(state: PlannedState, report: JobReport): boolean {
+  if (!(report.job_index in state.running)) return false;
+  delete state.running[report.job_index];
+  applyReport(state, report);
+  return true;
+}
+
+/**
+ * What a job that closed without reporting (terminated by hand, timed out, gone from the server)
+ * is counted as: every task of it failed, so its slot frees and the dispatch can end.
+ */
+export function lostJobReport(state: PlannedState, jobIndex: number, job: ClosedJob): JobReport {
+  const how = job.status.toLowerCase().replace(/_/g, ' ');
+  return {
+    job_index: jobIndex,
+    counts: {
+      succeeded: 0,
+      skipped: 0,
+      changed_code: 0,
+      failed: jobTaskCount(state, jobIndex),
+      cancelled: 0,
+    },
+    failures: [
+      { hash: '', asset_name: '', error: `job ${job.workflowId} closed without reporting (${how})` },
+    ],
+    dry_run_outputs: [],
+  };
+}
+
+/** Running jobs by workflow id, but those whose start is not confirmed yet: they cannot have closed. */
+export function startedJobs(state: PlannedState, starting: ReadonlySet<number>): Map<string, number> {
+  return new Map(
+    Object.entries(state.running)
+      .filter(([jobIndex]) => !starting.has(Number(jobIndex)))
+      .map(([jobIndex, workflowId]) => [workflowId, Number(jobIndex)]),
+  );
 }
 
 export const jobsLeft = (state: PlannedState): boolean =>

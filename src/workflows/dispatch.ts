@@ -7,27 +7,32 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import type { Duration } from '@temporalio/common';
 import { dispatchIdOf, jobWorkflowId } from '../workflow-ids';
 import type { PlanSummary } from '../types';
 import {
-  applyReport,
   detailsLine,
   ending,
+  finishJob,
   isPlanned,
   jobsLeft,
   jobsToStart,
   jobTaskCount,
+  lostJobReport,
   progressView,
   runningJobs,
+  startedJobs,
   startState,
 } from './dispatch-rules';
 import { analysisJob } from './job';
@@ -51,8 +56,22 @@ const { planDispatch, planRetry } = proxyActivities<Activities>({
   summary: 'plan: select assets, find files, store jobs',
 });
 
+const { closedJobs } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
+  summary: 'look for jobs that closed without reporting',
+});
+
 const CONTINUE_AS_NEW_AFTER = 400;
 const CANCEL_GRACE = '10 minutes';
+/** While a cancelled dispatch waits for its jobs: how often it looks for lost ones, and how long. */
+const CANCEL_CHECK_EVERY = '30 seconds';
+const CANCEL_CHECKS = 20;
+/** Marks the dispatches that look for lost jobs: runs recorded before it scheduled no such step. */
+const LOST_JOBS_PATCH = 'dispatch-notices-lost-jobs';
+const CHECK_JOBS_EVERY = '5 minutes';
+/** Checks one run makes before it continues as new, so a long wait on slow jobs keeps its history short. */
+const CHECKS_PER_RUN = 200;
 
 /**
  * The dispatch: plans once, then keeps a sliding window of at most `num_parallel_workers` job
@@ -71,6 +90,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
   const state: DispatchState = input.kind === 'continued' ? input.state : startState(input, Date.now());
   const progress = () => progressView(dispatchId, state);
   const showProgress = handleMessages(dispatchId, state);
+  let watch: JobWatch | undefined;
 
   try {
     const current = isPlanned(state)
@@ -80,8 +100,12 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     let startedThisRun = 0;
     let startsPending = 0;
     let startError: unknown;
+    const starting = new Set<number>();
+    const jobWatch = watchJobs(current, starting, input.check_jobs_every ?? CHECK_JOBS_EVERY, showProgress);
+    watch = jobWatch;
     const toStart = () => jobsToStart(current, limit - startedThisRun);
     const allDone = () => !jobsLeft(current) && runningJobs(current) === 0;
+    const checkedEnough = () => jobWatch.checks >= CHECKS_PER_RUN && !allDone();
 
     // The loop never waits for the server to confirm the starts it asked for: what it starts
     // depends only on the reports it has seen, however the events happened to be batched into
@@ -93,33 +117,40 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
         const jobIndex = current.next_job++;
         startedThisRun++;
         startsPending++;
+        starting.add(jobIndex);
         startJob(current, jobIndex, dispatchId)
           .catch((err: unknown) => {
             // A job that never started will never report: stop counting it as running.
             delete current.running[jobIndex];
             startError ??= err;
           })
-          .finally(() => startsPending--);
+          .finally(() => {
+            startsPending--;
+            starting.delete(jobIndex);
+          });
       }
       if (count > 0) showProgress();
       if (allDone()) break;
-      if (startedThisRun >= limit && jobsLeft(current)) break;
+      if ((startedThisRun >= limit && jobsLeft(current)) || checkedEnough()) break;
       if (current.stop_reason) current.phase = 'draining';
-      // Wake only when there is something to do: a free slot with jobs left, the end, or a job
-      // that could not be started.
-      await condition(() => startError !== undefined || toStart() > 0 || allDone());
+      // Wake only when there is something to do: a free slot with jobs left, the end, a job that
+      // could not be started, or a run that has checked its jobs long enough.
+      await condition(() => startError !== undefined || toStart() > 0 || allDone() || checkedEnough());
     }
     // Continue-as-new or finish only once every start asked for is confirmed (or refused).
     await condition(() => startsPending === 0);
     if (startError !== undefined) throw startError;
+    // A lost job's slot is not carried into the next run.
+    if (!allDone()) await jobWatch.check();
 
-    if (jobsLeft(current)) {
+    if (jobWatch.enabled ? !allDone() : jobsLeft(current)) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof dispatch>({
         kind: 'continued',
         dispatchId,
         state: { ...current, runs: current.runs + 1 },
         continue_as_new_after: input.continue_as_new_after,
+        ...(input.check_jobs_every !== undefined ? { check_jobs_every: input.check_jobs_every } : {}),
       });
     }
     const end = ending(current);
@@ -140,7 +171,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
       throw err;
     }
     state.phase = 'cancelling';
-    await cancelRunningJobs(state);
+    await cancelRunningJobs(state, watch);
     state.phase = 'cancelled';
     throw err;
   }
@@ -159,12 +190,7 @@ function handleMessages(dispatchId: string, state: DispatchState): () => void {
   };
 
   setHandler(jobFinishedSignal, (message) => {
-    const report = decodeJobReport(message);
-    // Reports of jobs this dispatch does not count as running (duplicates) change nothing.
-    if (!isPlanned(state) || !(report.job_index in state.running)) return;
-    delete state.running[report.job_index];
-    applyReport(state, report);
-    showProgress();
+    if (isPlanned(state) && finishJob(state, decodeJobReport(message))) showProgress();
   });
   setHandler(progressQuery, () => {
     const { dry_run_outputs: _omitted, ...rest } = progressView(dispatchId, state);
@@ -244,12 +270,63 @@ async function startJob(state: PlannedState, jobIndex: number, dispatchId: strin
   });
 }
 
+interface JobWatch {
+  /** False in runs recorded before the dispatch looked for lost jobs: they replay without it. */
+  enabled: boolean;
+  /** Checks made by this run. */
+  checks: number;
+  /** Counts the jobs that closed without reporting as failed, and frees their slots. */
+  check(): Promise<void>;
+}
+
+/**
+ * Every `every` while jobs run, asks which of them have closed: a job terminated by hand never
+ * reports, and would hold its slot for ever. A report that arrives after its job was counted lost
+ * is a duplicate then, and changes nothing.
+ */
+function watchJobs(
+  state: PlannedState,
+  starting: ReadonlySet<number>,
+  every: Duration,
+  shown: () => void,
+): JobWatch {
+  const watch: JobWatch = {
+    enabled: patched(LOST_JOBS_PATCH),
+    checks: 0,
+    async check() {
+      const jobs = startedJobs(state, starting);
+      if (!watch.enabled || jobs.size === 0) return;
+      watch.checks++;
+      // A check that fails is skipped: the next one asks again.
+      const closed = await closedJobs({ workflowIds: [...jobs.keys()] }).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        return [];
+      });
+      for (const job of closed) {
+        const jobIndex = jobs.get(job.workflowId);
+        if (jobIndex !== undefined) finishJob(state, lostJobReport(state, jobIndex, job));
+      }
+      if (closed.length > 0) shown();
+    },
+  };
+  // Cancellation of the dispatch ends the loop; the dispatch's own handling of it follows.
+  const loop = async () => {
+    for (;;) {
+      await condition(() => startedJobs(state, starting).size > 0);
+      await sleep(every);
+      await watch.check();
+    }
+  };
+  if (watch.enabled) loop().catch(() => undefined);
+  return watch;
+}
+
 /**
  * Jobs started by earlier runs (before a continue-as-new) are no children of this run, and ABANDON
  * (they must survive continue-as-new) keeps the server from passing a cancellation on: cancel every
  * job still running by its id, and wait for its report.
  */
-async function cancelRunningJobs(state: DispatchState): Promise<void> {
+async function cancelRunningJobs(state: DispatchState, watch: JobWatch | undefined): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     await Promise.all(
       Object.values(state.running).map((workflowId) =>
@@ -258,6 +335,14 @@ async function cancelRunningJobs(state: DispatchState): Promise<void> {
           .catch(() => undefined),
       ),
     );
-    await condition(() => runningJobs(state) === 0, CANCEL_GRACE);
+    if (!watch?.enabled) {
+      await condition(() => runningJobs(state) === 0, CANCEL_GRACE);
+      return;
+    }
+    // A job that closed without reporting (terminated) would hold the wait to its end.
+    for (let i = 0; i < CANCEL_CHECKS && runningJobs(state) > 0; i++) {
+      await watch.check();
+      await condition(() => runningJobs(state) === 0, CANCEL_CHECK_EVERY);
+    }
   });
 }

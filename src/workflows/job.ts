@@ -17,6 +17,7 @@ import { TimeoutType } from '@temporalio/common';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
 import { ErrorType } from '../errors';
+import { capMessage } from '../problem-list';
 import type { ClaimStatus } from '../activities/records';
 import type { RunResult } from '../task-record';
 import type { Task } from '../types';
@@ -78,10 +79,11 @@ function onWorker(queue: string) {
   });
 }
 
+/** The cause's message, capped: it travels in the job's report and stays in the dispatch's state. */
 function describeError(err: unknown): string {
   let current: unknown = err;
   while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+  return capMessage(current instanceof Error ? current.message : String(current));
 }
 
 /**
@@ -227,7 +229,8 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
       report.counts.failed++;
       const failure: TaskFailure = {
         hash: task.hash,
-        asset_name: task.input.asset_name.join(','),
+        // A group's names can be thousands long; the failure travels in the report and the state.
+        asset_name: capMessage(task.input.asset_name.join(',')),
         error: describeError(err),
       };
       if (report.failures.length < FAILURE_SAMPLES) report.failures.push(failure);

@@ -1,3 +1,4 @@
+import type { Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { PROGRESS_QUERY } from './message-names';
 import type { DispatchRequest, DispatchSettings, PlanSummary } from '../types';
@@ -91,6 +92,8 @@ interface DispatchRun {
   dispatchId: string;
   /** Jobs started per run before continuing as new; small values exercise it in tests. */
   continue_as_new_after?: number;
+  /** How often the dispatch looks for jobs that closed without reporting; short in tests. */
+  check_jobs_every?: Duration;
 }
 
 /** The ways a dispatch run begins. */

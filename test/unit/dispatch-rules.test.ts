@@ -6,10 +6,13 @@ import {
   applyReport,
   detailsLine,
   ending,
+  finishJob,
   jobsToStart,
   jobTaskCount,
+  lostJobReport,
   progressView,
   settingsOf,
+  startedJobs,
   startState,
 } from '../../src/workflows/dispatch-rules';
 import type { JobReport, PlannedState, TaskCounts } from '../../src/workflows/messages';
@@ -202,5 +205,31 @@ describe('dispatch rules', () => {
       detailsLine(s),
       '2 of 4 tasks finished: 1 succeeded, 0 failed, 1 skipped; 2 of 3 jobs running',
     );
+  });
+
+  test('finishJob counts a running job once; a later report of it changes nothing', () => {
+    const s = state(4);
+    s.running = { 0: 'd-job-0', 1: 'd-job-1' };
+    assert.equal(finishJob(s, report(0, { succeeded: 1 })), true);
+    assert.equal(finishJob(s, report(0, { succeeded: 1 })), false);
+    assert.deepEqual(s.running, { 1: 'd-job-1' });
+    assert.deepEqual([s.counts.succeeded, s.counts.jobs_finished], [1, 1]);
+  });
+
+  test('lostJobReport fails every task of the job and says how it closed', () => {
+    const s = state(5);
+    s.settings.tasks_per_job = 2;
+    s.running = { 2: 'd-job-2' };
+    const lost = lostJobReport(s, 2, { workflowId: 'd-job-2', status: 'TIMED_OUT' });
+    assert.equal(lost.counts.failed, 1);
+    assert.equal(lost.failures[0]?.error, 'job d-job-2 closed without reporting (timed out)');
+    assert.equal(finishJob(s, lost), true);
+    assert.deepEqual([s.counts.failed, s.counts.jobs_finished, Object.keys(s.running).length], [1, 1, 0]);
+  });
+
+  test('startedJobs leaves out the jobs whose start is not confirmed', () => {
+    const s = state(3);
+    s.running = { 0: 'd-job-0', 1: 'd-job-1' };
+    assert.deepEqual([...startedJobs(s, new Set([1]))], [['d-job-0', 0]]);
   });
 });

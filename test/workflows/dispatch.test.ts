@@ -5,6 +5,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
+import { createJobActivities } from '../../src/activities/jobs';
 import { ErrorType } from '../../src/errors';
 import { jobWorkflowId } from '../../src/workflow-ids';
 import { RetryOfKey, DispatchIdKey } from '../../src/workflows/search-attributes';
@@ -56,8 +57,14 @@ describe('dispatch workflow', () => {
     await env?.teardown();
   });
 
+  // The look for lost jobs is the real one, asking the test server.
   const start = (dispatch: DispatchStart, activities: Partial<Activities>) =>
-    startDispatch(env.client, worker, dispatch, stubActivities(activities));
+    startDispatch(
+      env.client,
+      worker,
+      dispatch,
+      stubActivities({ ...createJobActivities({ temporal: () => env.client }), ...activities }),
+    );
 
   /** A dispatch of one-task jobs over t0..t<tasks-1>, failing the tasks named in `failing`. */
   function dispatchOf(dispatch: DispatchStart, tasks: number, failing: string[] = []) {
@@ -251,6 +258,95 @@ describe('dispatch workflow', () => {
       assert.deepEqual([progress.phase, progress.cancelled, progress.jobs_started], ['cancelled', 3, 3]);
     },
   );
+
+  test(
+    'a job terminated by hand has its tasks counted failed, frees its slot, and the dispatch ends',
+    limits,
+    async () => {
+      const never = new Promise<void>(() => undefined);
+      const lateReport = deferred();
+      const runs = analysisRuns({
+        during: (task, log) =>
+          task.hash === 't0'
+            ? blockUntil(never, log)
+            : task.hash === 't2'
+              ? blockUntil(lateReport.promise, log)
+              : Promise.resolve(),
+      });
+      const planned = plannedJobs(fakeJobs(3, 2));
+      const dispatch = newDispatch('terminated-job', {
+        num_parallel_workers: 2,
+        tasks_per_job: 2,
+        check_jobs_every: '1 second',
+      });
+      const handle = await start(dispatch, { ...planned.activities, ...runs.activities });
+      await eventually('job 0 runs', () => runs.log.ran.includes('t0'));
+      await env.client.workflow.getHandle(jobWorkflowId(dispatch.workflowId, 0)).terminate('by hand');
+      await eventually('job 0 is counted lost', async () => (await queryProgress(handle)).failed === 2);
+      // The slot it held went to job 2; a report of job 0 coming now is not counted again.
+      await eventually('job 2 runs', () => runs.log.ran.includes('t4'));
+      await reportJobFinished(handle, 0, 2);
+      lateReport.resolve();
+      const { type, message, progress } = await failureOf(handle);
+      assert.equal(type, ErrorType.TasksFailed);
+      assert.equal(message, '2 of 6 tasks failed');
+      assert.deepEqual([progress.succeeded, progress.failed, progress.jobs_finished], [4, 2, 3]);
+      assert.equal(progress.running, 0);
+      assert.deepEqual(
+        progress.failures.map((failure) => failure.error),
+        [`job ${jobWorkflowId(dispatch.workflowId, 0)} closed without reporting (terminated)`],
+      );
+    },
+  );
+
+  test('a job lost while the dispatch runs is counted before it continues as new', limits, async () => {
+    const never = new Promise<void>(() => undefined);
+    const go = deferred();
+    const runs = analysisRuns({
+      during: (task, log) =>
+        task.hash === 't0'
+          ? blockUntil(never, log)
+          : task.hash === 't1'
+            ? blockUntil(go.promise, log)
+            : Promise.resolve(),
+    });
+    const planned = plannedJobs(fakeJobs(5));
+    // Checks an hour apart: only the one before a continue-as-new can notice the lost job. The
+    // first run starts jobs 0 and 1; the second starts 2 and 3 once job 1 freed its slot, and
+    // checks before it hands job 4 to the third.
+    const dispatch = newDispatch('lost-at-continue', {
+      num_parallel_workers: 2,
+      continue_as_new_after: 2,
+      check_jobs_every: '1 hour',
+      tolerated_failure_count: 1,
+    });
+    const handle = await start(dispatch, { ...planned.activities, ...runs.activities });
+    await eventually('jobs 0 and 1 run', () => runs.log.active === 2);
+    await env.client.workflow.getHandle(jobWorkflowId(dispatch.workflowId, 0)).terminate('by hand');
+    go.resolve();
+    const result = await resultOf(handle);
+    assert.equal(result.phase, 'completed_with_failures');
+    assert.deepEqual([result.succeeded, result.failed, result.jobs_finished], [4, 1, 5]);
+    assert.equal(result.runs, 3);
+  });
+
+  test('a cancelled dispatch does not wait for a job that closed without reporting', limits, async () => {
+    const never = new Promise<void>(() => undefined);
+    const runs = analysisRuns({ during: (_task, log) => blockUntil(never, log) });
+    const planned = plannedJobs(fakeJobs(2));
+    const dispatch = newDispatch('cancelled-lost', { num_parallel_workers: 2, check_jobs_every: '1 hour' });
+    const handle = await start(dispatch, { ...planned.activities, ...runs.activities });
+    await eventually('both jobs run', () => runs.log.active === 2);
+    await env.client.workflow.getHandle(jobWorkflowId(dispatch.workflowId, 0)).terminate('by hand');
+    await handle.cancel();
+    const err = await handle.result().catch((err: unknown) => err);
+    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, String(err));
+    const progress = await queryProgress(handle);
+    assert.deepEqual(
+      [progress.phase, progress.failed, progress.cancelled, progress.running],
+      ['cancelled', 1, 1, 0],
+    );
+  });
 
   test('a retry plans from the plan of the dispatch it retries', limits, async () => {
     let asked: unknown;

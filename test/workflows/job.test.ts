@@ -270,4 +270,24 @@ describe('job workflow', () => {
     assert.equal((await queryProgress(handle)).cancelled, 2);
     assert.deepEqual(planned.released, []);
   });
+
+  test("a failed task's error and asset names reach the dispatch capped", limits, async () => {
+    const [job] = fakeJobs(1);
+    const task = job![0]!;
+    task.input.asset_name = Array.from({ length: 2_000 }, (_, i) => `asset-with-a-long-name-${i}`);
+    const planned = plannedJobs([[task]]);
+    const handle = await start(newDispatch('capped-failure'), {
+      ...planned.activities,
+      runTask: async () => {
+        throw nonRetryable(ErrorType.AnalysisFailed, 'x'.repeat(100_000));
+      },
+    });
+    const { progress } = await failureOf(handle);
+    const [failure] = progress.failures;
+    assert.ok(failure);
+    assert.match(failure.error, /^x+… \(\d+ more characters\)$/);
+    assert.ok(failure.error.length < 4_100, `error of ${failure.error.length} characters`);
+    assert.ok(failure.asset_name.startsWith('asset-with-a-long-name-0,'));
+    assert.ok(failure.asset_name.length < 4_100, `asset names of ${failure.asset_name.length} characters`);
+  });
 });

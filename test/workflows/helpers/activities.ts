@@ -17,6 +17,7 @@ const ACTIVITY_NAMES: Record<keyof Activities, true> = {
   runTask: true,
   uploadResults: true,
   discardResults: true,
+  closedJobs: true,
 };
 
 /** An activity that fails at once and for good: a workflow reaching it ends instead of retrying. */

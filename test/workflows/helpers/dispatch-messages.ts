@@ -32,6 +32,8 @@ export type DispatchHandle = WorkflowHandle<typeof dispatch>;
 export type Settings = Partial<DispatchSettings> & {
   /** Jobs started per run before the dispatch continues as new. */
   continue_as_new_after?: number;
+  /** How often the dispatch looks for jobs that closed without reporting. */
+  check_jobs_every?: string;
 };
 
 /** A dispatch to start: its workflow id and its input. */
@@ -41,7 +43,7 @@ export interface DispatchStart {
 }
 
 function settingsOf(settings: Settings): DispatchSettings {
-  const { continue_as_new_after: _run, ...given } = settings;
+  const { continue_as_new_after: _run, check_jobs_every: _check, ...given } = settings;
   return { num_parallel_workers: 1, tasks_per_job: 1, dry_run: false, force: false, ...given };
 }
 
@@ -66,10 +68,10 @@ function requestOf(settings: Settings): DispatchRequest {
   };
 }
 
-const runOptions = (settings: Settings) =>
-  settings.continue_as_new_after !== undefined
-    ? { continue_as_new_after: settings.continue_as_new_after }
-    : {};
+const runOptions = ({ continue_as_new_after, check_jobs_every }: Settings) => ({
+  ...(continue_as_new_after !== undefined ? { continue_as_new_after } : {}),
+  ...(check_jobs_every !== undefined ? { check_jobs_every } : {}),
+});
 
 /** A new dispatch: it plans its request (the stubbed planDispatch), then runs the plan. */
 export function newDispatch(dispatchId: string, settings: Settings = {}): DispatchStart {
