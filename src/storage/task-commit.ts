@@ -115,9 +115,9 @@ export interface TaskCommits {
    * the record and given back the lock. When the record is this dispatch's, the task is done:
    * nothing runs, so the record and the uploaded files stay those of one run, and the lock is
    * given back, which that attempt may have had no time to do (as `owner` only: a no-op when it
-   * did), as the removal of the objects that record replaced may not have been. Otherwise the
-   * attempt takes the lock again before it runs; when another running
-   * workflow holds it (a forced dispatch of the same task), it fails, to be retried.
+   * did); the objects that record replaced are removed too, as that attempt may have been lost
+   * before it removed them. Otherwise the attempt takes the lock again before it runs; when another running workflow holds
+   * it (a forced dispatch of the same task), it fails, to be retried.
    */
   beforeRun(input: {
     task: Task;
