@@ -20,6 +20,8 @@ function testPauseFromEnv(env: NodeJS.ProcessEnv): { at: TestPausePoint; file: s
   if (!at || !file) return undefined;
   if (!(TEST_PAUSE_POINTS as readonly string[]).includes(at))
     throw new Error(`ANALYSIS_TEST_PAUSE_AT=${at} is none of ${TEST_PAUSE_POINTS.join(', ')}`);
+  // Loud on purpose: a worker set up this way stops for good at the first task that gets there.
+  process.emitWarning(`ANALYSIS_TEST_PAUSE_AT=${at}: this worker stops at ${at} (for tests only)`);
   return { at: at as TestPausePoint, file };
 }
 
