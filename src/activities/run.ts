@@ -19,6 +19,7 @@ import { checkTaskIdentity } from '../identity';
 import { s3ObjectStore } from '../storage/object-store';
 import { createTaskCommits } from '../storage/task-commit';
 import type { TaskLocks } from '../storage/task-locks';
+import { pauseForTest } from '../storage/test-pause';
 import { uploadTaskResults } from './storage';
 
 export interface RunDeps {
@@ -66,12 +67,15 @@ export const createRunActivities = (deps: RunDeps) => {
       checkTaskIdentity(task);
       if (task.analysis.command?.length && !deps.allowSpecCommands)
         throw nonRetryable(ErrorType.SpecCommandRefused, specCommandRefusal(task.analysis.analysis_name));
-      const commit = input.commit && {
-        hash: task.hash,
-        dispatchId: input.dispatchId,
-        owner: input.commit.owner,
-      };
-      if (commit && (await commits.beforeRun({ ...commit, attempt: context.info.attempt })) === 'committed')
+      if (
+        input.commit &&
+        (await commits.beforeRun({
+          task,
+          dispatchId: input.dispatchId,
+          owner: input.commit.owner,
+          attempt: context.info.attempt,
+        })) === 'committed'
+      )
         return committedEarlier(deps.workerQueue);
       await ensureWorkRoot(deps.workRoot);
       const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
@@ -149,6 +153,7 @@ export const createRunActivities = (deps: RunDeps) => {
               heartbeat: (details) => context.heartbeat(details),
             },
           );
+          await pauseForTest('after-upload', task.hash);
           return await commitFromRun({ ...run, uploaded });
         } catch (err) {
           // A refusal (a record the database would not take, an unsafe result) is the same in

@@ -54,6 +54,7 @@ function terminate() {
  * dies at this very moment. A worker already gone only skips the report.
  */
 function reportAndEnd(message) {
+  killStrays();
   if (process.connected) process.send(message, () => killGroup('SIGKILL'));
   else killGroup('SIGKILL');
 }
@@ -85,6 +86,27 @@ function sample() {
     meter = undefined;
   }
   return performance.now() - began;
+}
+
+/**
+ * SIGKILL to every member of the run that a last look finds, the ones that left its group (a
+ * daemon that called setsid) among them: the group kill does not reach those, and a run that ended
+ * or was cancelled must leave nothing running. Members are found as the looks find them, by the
+ * mark and as children of members; the group kill that follows takes the rest.
+ */
+function killStrays() {
+  if (!meter) return;
+  try {
+    for (const pid of meter.observe(readProcesses(), marks.isMarked, readMemory)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  } catch {
+    // No /proc: the group kill is all there is.
+  }
 }
 
 let sampler;

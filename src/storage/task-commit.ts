@@ -9,6 +9,7 @@ import type { ObjectStore } from './object-store';
 import { unstorableKey } from './record-keys';
 import { folderPrefix, parseS3Url } from './s3-url';
 import type { TaskLocks } from './task-locks';
+import { pauseForTest } from './test-pause';
 
 /** One dispatch's run of one task: what its record is made of. */
 export interface RecordInput {
@@ -114,11 +115,12 @@ export interface TaskCommits {
    * the record and given back the lock. When the record is this dispatch's, the task is done:
    * nothing runs, so the record and the uploaded files stay those of one run, and the lock is
    * given back, which that attempt may have had no time to do (as `owner` only: a no-op when it
-   * did). Otherwise the attempt takes the lock again before it runs; when another running
-   * workflow holds it (a forced dispatch of the same task), it fails, to be retried.
+   * did); the objects that record replaced are removed too, as that attempt may have been lost
+   * before it removed them. Otherwise the attempt takes the lock again before it runs; when another running workflow holds
+   * it (a forced dispatch of the same task), it fails, to be retried.
    */
   beforeRun(input: {
-    hash: string;
+    task: Task;
     dispatchId: string;
     owner: string;
     attempt: number;
@@ -182,16 +184,15 @@ export function createTaskCommits({
         `the results of this run are not whole at ${location}; the task runs again`,
       );
     try {
-      if (!current) {
-        await records.insertOne(record);
-        return 'written';
+      if (!current) await records.insertOne(record);
+      else {
+        const switched = await records.replaceOne(
+          { _id: record._id, location: current.location, dispatch_id: current.dispatch_id },
+          record,
+        );
+        if (switched.matchedCount !== 1)
+          throw new Error(`the record of ${record._id} changed while this run replaced it; trying again`);
       }
-      const switched = await records.replaceOne(
-        { _id: record._id, location: current.location, dispatch_id: current.dispatch_id },
-        record,
-      );
-      if (switched.matchedCount !== 1)
-        throw new Error(`the record of ${record._id} changed while this run replaced it; trying again`);
     } catch (err) {
       if (isRejectedDocument(err))
         throw nonRetryable(ErrorType.InvalidOutputs, `the database refused the record: ${err.message}`);
@@ -201,6 +202,7 @@ export function createTaskCommits({
       if (replaces) throw new Error(`a record of ${record._id} was written meanwhile; trying again`);
       return 'existed';
     }
+    await pauseForTest('after-record', record._id);
     if (!sameFolder(location, input.task.location)) await removeAllBut(input.task, location);
     return 'written';
   }
@@ -208,18 +210,25 @@ export function createTaskCommits({
   return {
     async commit(input) {
       const outcome = await write(input);
+      await pauseForTest('before-lock-release', input.task.hash);
       await locks.release(input.task.hash, input.owner);
       return outcome;
     },
 
-    async beforeRun({ hash, dispatchId, owner, attempt }) {
+    async beforeRun({ task, dispatchId, owner, attempt }) {
       if (attempt <= 1) return 'run';
-      const recorded = await records.findOne({ _id: hash }, { projection: { dispatch_id: 1 } });
+      const recorded = await records.findOne(
+        { _id: task.hash },
+        { projection: { dispatch_id: 1, location: 1 } },
+      );
       if (recorded?.dispatch_id === dispatchId) {
-        await locks.release(hash, owner);
+        // The worker of that attempt may have been lost between the switch and the removal.
+        if (recorded.location && !sameFolder(recorded.location, task.location))
+          await removeAllBut(task, recorded.location);
+        await locks.release(task.hash, owner);
         return 'committed';
       }
-      if (!(await locks.claim(hash, owner)))
+      if (!(await locks.claim(task.hash, owner)))
         throw new Error(
           `another dispatch took this task's lock after an earlier attempt of this step gave it back; trying again later`,
         );

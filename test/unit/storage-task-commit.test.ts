@@ -226,13 +226,16 @@ describe('storage/task-commit', () => {
 
   test('beforeRun lets a first attempt run without a look', async () => {
     const { commits, calls } = fakeStore({ a: 'd1' });
-    assert.equal(await commits.beforeRun({ hash: 'a', dispatchId: 'd1', owner: 'job-1', attempt: 1 }), 'run');
+    assert.equal(
+      await commits.beforeRun({ task: task('a'), dispatchId: 'd1', owner: 'job-1', attempt: 1 }),
+      'run',
+    );
     assert.deepEqual(calls, []);
   });
 
   test('beforeRun of a later attempt that finds its dispatch’s record runs nothing and gives back the lock', async () => {
     const { commits, calls, locks } = fakeStore({ a: 'd1' }, { a: 'job-1' });
-    const later = { hash: 'a', dispatchId: 'd1', owner: 'job-1', attempt: 2 };
+    const later = { task: task('a'), dispatchId: 'd1', owner: 'job-1', attempt: 2 };
     assert.equal(await commits.beforeRun(later), 'committed');
     assert.deepEqual(calls, ['find a', 'release a job-1']);
     assert.equal(locks.size, 0);
@@ -240,14 +243,36 @@ describe('storage/task-commit', () => {
     assert.equal(await commits.beforeRun(later), 'committed');
   });
 
+  test('beforeRun of a later attempt that finds its dispatch’s record beside the task’s folder removes what that record replaced', async () => {
+    const { commits, records, stored, upload } = fakeStore({ a: 'd1' }, { a: 'job-2' });
+    upload({ task: task('a'), run, dispatchId: 'd1' }, 's3://out/a');
+    const rerun = { task: task('a'), run, dispatchId: 'd2' };
+    upload(rerun, runLocation(rerun));
+    // The worker was lost right after the switch, before it removed the earlier objects.
+    records.set('a', { ...taskRecord(rerun, runLocation(rerun)), dispatch_id: 'd2' } as never);
+    const later = { task: task('a'), dispatchId: 'd2', owner: 'job-2', attempt: 2 };
+    assert.equal(await commits.beforeRun(later), 'committed');
+    const { prefix } = folderOf(runLocation(rerun));
+    assert.deepEqual(
+      [...stored.keys()].sort(),
+      [`out/${prefix}${METADATA_FILE}`, `out/${prefix}x.txt`].sort(),
+    );
+  });
+
   test('beforeRun of a later attempt without its dispatch’s record takes the lock again, or fails while another holds it', async () => {
     const { commits, calls, locks } = fakeStore({ a: 'd0' }, { c: 'job-9' });
-    assert.equal(await commits.beforeRun({ hash: 'a', dispatchId: 'd1', owner: 'job-1', attempt: 3 }), 'run');
-    assert.equal(await commits.beforeRun({ hash: 'b', dispatchId: 'd1', owner: 'job-1', attempt: 2 }), 'run');
+    assert.equal(
+      await commits.beforeRun({ task: task('a'), dispatchId: 'd1', owner: 'job-1', attempt: 3 }),
+      'run',
+    );
+    assert.equal(
+      await commits.beforeRun({ task: task('b'), dispatchId: 'd1', owner: 'job-1', attempt: 2 }),
+      'run',
+    );
     assert.deepEqual(calls, ['find a', 'claim a job-1', 'find b', 'claim b job-1']);
     assert.equal(locks.get('a'), 'job-1');
     await assert.rejects(
-      commits.beforeRun({ hash: 'c', dispatchId: 'd1', owner: 'job-1', attempt: 2 }),
+      commits.beforeRun({ task: task('c'), dispatchId: 'd1', owner: 'job-1', attempt: 2 }),
       (err) =>
         !(err instanceof ApplicationFailure) && /another dispatch took this task's lock/.test(String(err)),
     );
