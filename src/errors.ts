@@ -19,6 +19,11 @@ export enum ErrorType {
   TaskIdentityMismatch = 'TaskIdentityMismatch',
   /** The worker's work folder is not its own (a symlink, another user's, writable by others). */
   UnsafeWorkRoot = 'UnsafeWorkRoot',
+  /**
+   * Every run slot of an analysis with `max_concurrent` is held: the job waits, then asks again.
+   * Not a failure of the task.
+   */
+  AnalysisAtCapacity = 'AnalysisAtCapacity',
   /** A run's files are gone from its worker before they were uploaded: the task runs again. */
   ResultsLost = 'ResultsLost',
   /** More tasks failed than the dispatch tolerates: it stopped starting jobs. */

@@ -7,7 +7,9 @@ import { idLookups } from '../storage/id-lookups';
 import { s3ObjectStore } from '../storage/object-store';
 import { createPlanActivities } from './planning';
 import { provenanceLookups } from '../analysis/provenance-lookups';
-import { createRecordActivities, workflowTaskLocks } from './records';
+import { createLeases } from '../storage/leases';
+import type { RunMetrics } from '../workers/metrics';
+import { createRecordActivities, workflowIsRunning, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
 import { createJobActivities } from './jobs';
 import { createStorageActivities } from './storage';
@@ -23,6 +25,7 @@ export interface ActivityDeps {
   workRoot: string;
   workerQueue: string;
   temporal: () => Client;
+  metrics?: RunMetrics;
 }
 
 /** Every activity of the system, built once per worker over its clients. */
@@ -52,7 +55,12 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...records,
     ...createJobActivities({ temporal: deps.temporal }),
-    ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
+    ...createRunActivities({
+      ...deps,
+      records: deps.stores.records,
+      taskLocks,
+      leases: createLeases({ leases: deps.stores.leases, isRunning: workflowIsRunning(deps.temporal) }),
+    }),
     ...createStorageActivities({ s3: deps.s3, records: deps.stores.records }),
   };
 }

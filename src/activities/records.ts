@@ -28,18 +28,20 @@ export interface RecordDeps {
 
 /** Task locks whose owners are workflows: a lock of a workflow that has closed is stale. */
 export function workflowTaskLocks(locks: Collection<TaskLock>, temporal: () => Client): TaskLocks {
-  return createTaskLocks({
-    locks,
-    async isRunning(owner) {
-      try {
-        const description = await temporal().workflow.getHandle(owner).describe();
-        return description.status.name === 'RUNNING';
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return false;
-        throw err;
-      }
-    },
-  });
+  return createTaskLocks({ locks, isRunning: workflowIsRunning(temporal) });
+}
+
+/** Whether a workflow still runs, by its status in Temporal: what makes a lock or lease stale. */
+export function workflowIsRunning(temporal: () => Client): (workflowId: string) => Promise<boolean> {
+  return async (workflowId) => {
+    try {
+      const description = await temporal().workflow.getHandle(workflowId).describe();
+      return description.status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  };
 }
 
 export const createRecordActivities = ({

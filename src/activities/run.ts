@@ -18,7 +18,10 @@ import { ErrorType, nonRetryable } from '../errors';
 import { checkTaskIdentity } from '../identity';
 import { s3ObjectStore } from '../storage/object-store';
 import { createTaskCommits } from '../storage/task-commit';
+import type { HeldLease, Leases } from '../storage/leases';
+import { LEASE_TTL_MS } from '../storage/leases';
 import type { TaskLocks } from '../storage/task-locks';
+import type { RunMetrics } from '../workers/metrics';
 import { pauseForTest } from '../storage/test-pause';
 import { uploadTaskResults } from './storage';
 
@@ -35,6 +38,9 @@ export interface RunDeps {
   /** Where a run that commits writes its task's record, and the locks its job holds. */
   records: Collection<StoredRecord>;
   taskLocks: Pick<TaskLocks, 'claim' | 'release'>;
+  /** Run slots of the analyses registered with `max_concurrent`. */
+  leases: Leases;
+  metrics?: RunMetrics;
 }
 
 export const createRunActivities = (deps: RunDeps) => {
@@ -77,6 +83,7 @@ export const createRunActivities = (deps: RunDeps) => {
         })) === 'committed'
       )
         return committedEarlier(deps.workerQueue);
+      const name = task.analysis.analysis_name;
       await ensureWorkRoot(deps.workRoot);
       const workDir = await mkdtemp(join(deps.workRoot, `${task.hash.slice(0, 16)}-`));
       const startedAt = new Date().toISOString();
@@ -99,7 +106,9 @@ export const createRunActivities = (deps: RunDeps) => {
           return run;
         }
       };
+      let lease: HeldLease | undefined;
       try {
+        lease = await takeSlot(deps, name, context);
         // Known before the run: the analysis receives its own code description in its task.
         const spec = specAsRun(task.analysis, deps.registry);
         const codeDir = codeDirOf(spec, deps.registryDir, deps.commandRoot);
@@ -113,6 +122,7 @@ export const createRunActivities = (deps: RunDeps) => {
         });
         const fingerprints = await inputFingerprints(deps.s3, task, log);
         const started = Date.now();
+        deps.metrics?.started(name);
         const result = await runAnalysis({
           task,
           registry: deps.registry,
@@ -125,7 +135,17 @@ export const createRunActivities = (deps: RunDeps) => {
           signal: context.cancellationSignal,
           log,
           code: analysisCode(task, software, code.commit),
-        });
+        }).then(
+          (done) => {
+            deps.metrics?.finished(name, 'succeeded', (Date.now() - started) / 1000);
+            return done;
+          },
+          (err: unknown) => {
+            deps.metrics?.finished(name, 'failed', (Date.now() - started) / 1000);
+            throw err;
+          },
+        );
+        await lease?.release();
         const finished = Date.now();
         const run: RunResult = {
           workerQueue: deps.workerQueue,
@@ -153,6 +173,7 @@ export const createRunActivities = (deps: RunDeps) => {
               heartbeat: (details) => context.heartbeat(details),
             },
           );
+          deps.metrics?.uploaded(name, uploaded.bytes);
           await pauseForTest('after-upload', task.hash);
           return await commitFromRun({ ...run, uploaded });
         } catch (err) {
@@ -165,12 +186,70 @@ export const createRunActivities = (deps: RunDeps) => {
           return run;
         }
       } catch (err) {
+        await lease?.release();
         await rm(workDir, { recursive: true, force: true });
         throw err;
       }
     },
   };
 };
+
+/**
+ * Takes a run slot when the worker's registry caps the analysis (`max_concurrent`), renewed
+ * while the run lasts; undefined when it is not capped. With every slot held the step fails at
+ * once with AnalysisAtCapacity, attempts it has used in its details, and the job waits on a timer
+ * before asking again (job.ts). Waiting here instead, heartbeating, would hold one of the worker's
+ * activity slots for the whole wait and spend the analysis's `timeout` on it, so a long queue
+ * behind a small cap would time tasks out before they ran; failing into the activity's own retry
+ * would spend `max_attempts`. A timer in the job costs neither, and survives any worker's death.
+ */
+async function takeSlot(deps: RunDeps, name: string, context: Context): Promise<HeldLease | undefined> {
+  const cap = deps.registry.get(name)?.max_concurrent ?? deps.registry.command?.(name)?.max_concurrent;
+  if (cap === undefined) return undefined;
+  const { info } = context;
+  const lease = await deps.leases.acquire(name, cap, {
+    workflow_id: info.workflowExecution?.workflowId ?? '',
+    run_id: info.workflowExecution?.runId ?? '',
+    activity_id: info.activityId,
+    worker: deps.workerQueue,
+  });
+  if (!lease) {
+    deps.metrics?.atCapacity(name);
+    throw ApplicationFailure.create({
+      type: ErrorType.AnalysisAtCapacity,
+      message: `all ${cap} run slots of analysis "${name}" (max_concurrent) are in use`,
+      nonRetryable: true,
+      details: [{ attempts_used: info.attempt - 1 }],
+    });
+  }
+  deps.metrics?.leaseTaken(name);
+  // A worker that dies stops renewing: the slot lapses and another run takes it.
+  const renewal = setInterval(() => {
+    lease.renew().then(
+      (kept) => {
+        if (!kept) context.log.warn('the run slot lapsed and was taken by another run', { slot: lease.slot });
+      },
+      (err: unknown) => context.log.warn('renewing the run slot failed', { error: (err as Error).message }),
+    );
+  }, LEASE_TTL_MS / 3);
+  let released = false;
+  return {
+    slot: lease.slot,
+    renew: () => lease.renew(),
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(renewal);
+      deps.metrics?.leaseGiven(name);
+      // A slot left behind lapses by itself: the run's outcome matters more than this write.
+      await lease
+        .release()
+        .catch((err: unknown) =>
+          context.log.warn('giving back the run slot failed', { error: (err as Error).message }),
+        );
+    },
+  };
+}
 
 function isNonRetryable(err: unknown): boolean {
   return err instanceof ApplicationFailure && err.nonRetryable === true;

@@ -34,6 +34,8 @@ export interface AnalysisDefinition<
   run(context: RunContext<P>): Promise<O>;
   /** Only workers serving this pool (`worker --pools`) run it; absent: the default pool. */
   pool?: string;
+  /** At most this many runs of it at once, across every dispatch and worker; absent: no cap. */
+  max_concurrent?: number;
 }
 
 /** A program declared by a manifest in the analyses folder (`*.analysis.json`). */
@@ -48,6 +50,8 @@ export interface CommandAnalysis {
   max_attempts?: number;
   /** Only workers serving this pool (`worker --pools`) run it; absent: the default pool. */
   pool?: string;
+  /** At most this many runs of it at once, across every dispatch and worker; absent: no cap. */
+  max_concurrent?: number;
   /** The manifest it was declared in. */
   file: string;
 }

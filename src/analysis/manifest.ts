@@ -5,6 +5,7 @@ import { downloadInputs, temporalDuration } from '../request/spec';
 import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
+import { MAX_CONCURRENT_RULE } from './define';
 import type { CommandAnalysis } from './definition';
 import { compileSchema } from './json-schema';
 
@@ -29,6 +30,7 @@ const manifestFile = z.strictObject(
     timeout: temporalDuration.optional(),
     max_attempts: z.int().positive().optional(),
     pool: z.string({ error: 'must be a string' }).regex(POOL_NAME, POOL_NAME_RULE).optional(),
+    max_concurrent: z.int({ error: MAX_CONCURRENT_RULE }).min(1, MAX_CONCURRENT_RULE).optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
@@ -68,6 +70,7 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
     ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
     ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
+    ...(manifest.max_concurrent !== undefined ? { max_concurrent: manifest.max_concurrent } : {}),
     file: path,
   };
 }

@@ -3,12 +3,12 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
-import { ErrorType, nonRetryable } from '../errors';
+import { ErrorType, InputError, nonRetryable } from '../errors';
 import { formatIssues } from '../zod-issues';
 import type { SchemaCheck } from './json-schema';
 import { projectRoot } from './paths';
 import type { AnalysisDefinition, AnalysisRegistry, CommandAnalysis, RegistryProblem } from './definition';
-import { poolProblem } from './define';
+import { maxConcurrentProblem, poolProblem } from './define';
 import { isManifestFile, loadManifest } from './manifest';
 
 // require rather than import(): tsx's CommonJS hooks load TypeScript analyses, and this package is CommonJS.
@@ -82,12 +82,16 @@ export async function loadRegistry(folder: string): Promise<AnalysisRegistry> {
       ensureTypeScriptLoader(path);
       loaded = loadModule(path);
     } catch (err) {
-      throw new Error(`Cannot load analysis module ${path}: ${(err as Error).message}`, { cause: err });
+      // By name: a module loaded through tsx holds its own copy of the error classes.
+      const Refusal = (err as Error).name === 'InputError' ? InputError : Error;
+      throw new Refusal(`Cannot load analysis module ${path}: ${(err as Error).message}`, { cause: err });
     }
     const definition = defaultExport(loaded);
     if (!isDefinition(definition)) continue;
     const badPool = poolProblem(definition.pool);
     if (badPool) throw new Error(`Analysis "${definition.name}" in ${path}: ${badPool}`);
+    const badCap = maxConcurrentProblem(definition.max_concurrent);
+    if (badCap) throw new InputError(`Analysis "${definition.name}" in ${path}: ${badCap}`);
     const existing = byName.get(definition.name);
     if (existing) {
       throw new Error(`Analysis "${definition.name}" is defined twice: in ${existing.file} and in ${path}`);

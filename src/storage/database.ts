@@ -1,6 +1,7 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { Config } from '../config';
 import type { StoredRecord } from '../types';
+import type { Lease } from './leases';
 import type { TaskLock } from './task-locks';
 
 /** Connects with a short server-selection timeout so an unreachable database is an error in seconds. */
@@ -18,6 +19,8 @@ export interface Stores {
   assets: Collection;
   records: Collection<StoredRecord>;
   locks: Collection<TaskLock>;
+  /** Run slots of the analyses with `max_concurrent`. */
+  leases: Collection<Lease>;
   analysisDb: Db;
 }
 
@@ -30,5 +33,6 @@ export function stores(mongo: MongoClient, config: Config): Stores {
     assets: mongo.db(config.ASSETS_DATABASE).collection(config.ASSETS_COLLECTION),
     records: analysisDb.collection<StoredRecord>(config.DOCDB_COLLECTION),
     locks: analysisDb.collection<TaskLock>(`${config.DOCDB_COLLECTION}_locks`),
+    leases: analysisDb.collection<Lease>(`${config.DOCDB_COLLECTION}_leases`),
   };
 }

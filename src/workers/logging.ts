@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { createLogger } from '../logger';
+import { RUN_SECONDS, RUN_SECONDS_BUCKETS } from './metrics';
 
 const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
@@ -10,8 +11,13 @@ const DROPPED = new Set(['taskToken', 'sdkComponent', 'isLocal', 'namespace', 'w
  * Routes the Temporal runtime's logs (workflow and activity `log` calls included) to the one
  * pino logger, so every line about a task carries its dispatch id and hash as fields.
  */
-export function installRuntimeLogging(level: string): void {
-  if (Runtime._instance) return;
+export function installRuntimeLogging(level: string, metricsPort?: number): void {
+  if (Runtime._instance) {
+    // Metrics are an option of the runtime, which a process installs once.
+    if (metricsPort !== undefined)
+      throw new Error('--metrics_port: the Temporal runtime of this process is already installed');
+    return;
+  }
   const log = createLogger(level);
   const temporalLevel = (
     level === 'silent' || level === 'fatal' ? 'ERROR' : level.toUpperCase()
@@ -25,5 +31,21 @@ export function installRuntimeLogging(level: string): void {
       );
       log[LEVELS[entry.level]](fields, entry.message);
     }),
+    ...(metricsPort !== undefined ? { telemetryOptions: { metrics: prometheusOn(metricsPort) } } : {}),
   });
+}
+
+/**
+ * The SDK's Prometheus exporter on every interface of the port, serving its own metrics and the
+ * project's (workers/metrics.ts, made on the runtime's meter) in one scrape.
+ */
+function prometheusOn(port: number) {
+  return {
+    prometheus: {
+      bindAddress: `0.0.0.0:${port}`,
+      countersTotalSuffix: true,
+      useSecondsForDurations: true,
+      histogramBucketOverrides: { [RUN_SECONDS]: RUN_SECONDS_BUCKETS },
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
 import type { RegistryProblem } from '../analysis/definition';
@@ -18,6 +18,7 @@ import { connectWorkerConnection } from './connection';
 import { roomToPlan, tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
 import { capFailureMessages } from './capped-failures';
+import { createRunMetrics } from './metrics';
 
 export interface WorkerHandle {
   /** Resolves when both workers have stopped. */
@@ -45,6 +46,8 @@ export interface WorkerSetup {
   analysesDir?: string;
   /** Pools served besides the default (`--pools`); absent: ANALYSIS_WORKER_POOLS. */
   pools?: string[];
+  /** Serve Prometheus metrics on this port (`--metrics_port`), already checked to be 1..65535. */
+  metricsPort?: number;
 }
 
 /**
@@ -59,7 +62,15 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   } catch (err) {
     throw new InputError(`--pools: ${(err as Error).message}`);
   }
-  installRuntimeLogging(config.LOG_LEVEL);
+  // Before any connection: an analysis refused (a bad `max_concurrent`) stops the worker with
+  // nothing opened or written.
+  const registryDir = setup.analysesDir ?? resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
+  const registry = await loadRegistry(registryDir);
+  try {
+    installRuntimeLogging(config.LOG_LEVEL, setup.metricsPort);
+  } catch (err) {
+    throw new InputError(`--metrics_port ${setup.metricsPort}: ${(err as Error).message}`, { cause: err });
+  }
   // Before the workflow thread starts (Worker.create), so that its heap is sized by these flags too.
   tuneHeap();
   // Bundled while the connections are made; awaited where the worker needs it.
@@ -77,8 +88,6 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     throw new Error(`cannot reach the database at ${where}: ${why}`, { cause: err });
   }
   const s3 = createS3(config);
-  const registryDir = setup.analysesDir ?? resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
-  const registry = await loadRegistry(registryDir);
   const workerQueue = `${config.TEMPORAL_TASK_QUEUE}@${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const client = new Client({ connection, namespace });
 
@@ -93,6 +102,7 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     workRoot: config.ANALYSIS_WORK_DIR ?? join(tmpdir(), 'analysis-work'),
     workerQueue,
     temporal: () => client,
+    metrics: createRunMetrics(Runtime.instance().metricMeter),
   });
 
   // Every activity's failure is capped before it reaches the history.

@@ -55,16 +55,37 @@ function runQueue(task: Task): { taskQueue?: string } {
   return pool ? { taskQueue: poolTaskQueue(workflowInfo().taskQueue, pool) } : {};
 }
 
-function runStep(task: Task) {
+/** `attemptsUsed`: attempts spent before a step was sent back to wait for a run slot. */
+function runStep(task: Task, attemptsUsed = 0) {
   return proxyActivities<Activities>({
     ...runQueue(task),
     startToCloseTimeout: task.analysis.timeout ?? '2 hours',
     heartbeatTimeout: '1 minute',
     // A cancelled job waits until the analysis program has really stopped.
     cancellationType: 'WAIT_CANCELLATION_COMPLETED' as never,
-    retry: { maximumAttempts: task.analysis.max_attempts ?? 3, initialInterval: '2 seconds' },
+    retry: {
+      maximumAttempts: Math.max(1, (task.analysis.max_attempts ?? 3) - attemptsUsed),
+      initialInterval: '2 seconds',
+    },
     summary: `run ${task.analysis.analysis_name} ${task.hash.slice(0, 12)}`,
   }).runTask;
+}
+
+/**
+ * How long a run sent back by a full `max_concurrent` waits before asking again: short at first,
+ * so a slot given back is soon taken, then longer, so a long wait adds few events to the history.
+ */
+function capacityWait(waits: number): number {
+  return Math.min(2_000 * 2 ** waits, 30_000);
+}
+
+/** The attempts a run step had spent when every slot of its analysis was found held, if it was. */
+function atCapacity(err: unknown): { attemptsUsed: number } | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const { cause } = err;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== ErrorType.AnalysisAtCapacity) return undefined;
+  const details = cause.details?.[0] as { attempts_used?: unknown } | undefined;
+  return { attemptsUsed: typeof details?.attempts_used === 'number' ? details.attempts_used : 0 };
 }
 
 /** Activities on the queue of the one worker that holds a run's files. */
@@ -186,12 +207,17 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
 
 /** Runs one task to its record; true when the record was committed (which releases its lock). */
 async function runOne(task: Task, input: JobInput, owner: string, report: JobReport): Promise<boolean> {
+  let attemptsUsed = 0;
+  let waits = 0;
   for (let attempt = 0; ; attempt++) {
     let run: RunResult | undefined;
     try {
       // The run uploads its own results and writes the record when it can (two steps less per
       // task); what it could not do follows as a step of its own. A dry run keeps nothing.
-      run = await runStep(task)({
+      run = await runStep(
+        task,
+        attemptsUsed,
+      )({
         task,
         dispatchId: input.dispatchId,
         ...(input.dryRun ? {} : { upload: true, commit: { owner, force: input.force } }),
@@ -219,6 +245,15 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
       return true;
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // Every run slot of the analysis is held: wait here, on a timer, and ask again (run.ts says
+      // why here). Histories made before caps existed hold no such failure, so they replay alike.
+      const full = run ? undefined : atCapacity(err);
+      if (full) {
+        attemptsUsed += full.attemptsUsed;
+        await sleep(capacityWait(waits++));
+        attempt--;
+        continue;
+      }
       if (run && workerWasLost(err) && attempt < WORKER_LOSSES_TOLERATED) {
         log.warn('the worker holding the results, or the results, are gone; running the task again', {
           dispatch_id: input.dispatchId,

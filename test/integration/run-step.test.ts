@@ -8,6 +8,7 @@ import { createActivities } from '../../src/activities';
 import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
 import { stores } from '../../src/storage/database';
+import { createLeases } from '../../src/storage/leases';
 import { folderOf } from '../../src/storage/task-commit';
 import { METADATA_FILE, type RunResult } from '../../src/task-record';
 import type { StoredRecord } from '../../src/types';
@@ -151,6 +152,7 @@ describe('a run step that uploads and commits', () => {
         findOne: async () => null,
       } as unknown as Collection<StoredRecord>,
       taskLocks: { claim: async () => true, release: async () => {} },
+      leases: createLeases({ leases: stores(stack.mongo, stack.config).leases, isRunning: async () => true }),
     });
     const task = noopTask('uncommitted');
     const run = (await env.run(failing.runTask, {

@@ -23,6 +23,7 @@ import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
 import { ErrorType } from '../../src/errors';
 import { stores } from '../../src/storage/database';
+import { createLeases } from '../../src/storage/leases';
 import { idLookups } from '../../src/storage/id-lookups';
 import { s3ObjectStore } from '../../src/storage/object-store';
 import { createPlanStore } from '../../src/storage/plan-store';
@@ -323,6 +324,7 @@ describe('what a worker trusts', () => {
         replaceOne: away,
       } as unknown as Collection<StoredRecord>,
       taskLocks: { claim: async () => true, release: async () => {} },
+      leases: createLeases({ leases: stores(stack.mongo, stack.config).leases, isRunning: async () => true }),
     });
     const run = (await env.run(cut.runTask, {
       task,

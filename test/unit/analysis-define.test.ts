@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { defineAnalysis } from '../../src/analysis/define';
+import { InputError } from '../../src/errors';
 
 void describe('analysis/define', () => {
   void test('defineAnalysis returns the definition and refuses an empty name', async () => {
@@ -21,5 +22,26 @@ void describe('analysis/define', () => {
         defineAnalysis({ name: ' ', parameters: z.object({}), outputs: z.object({}), run: async () => ({}) }),
       /non-empty name/,
     );
+  });
+
+  void test('defineAnalysis takes a max_concurrent of at least 1 and refuses any other, naming it', () => {
+    const define = (max_concurrent: unknown) =>
+      defineAnalysis({
+        name: 'Capped',
+        parameters: z.object({}),
+        outputs: z.object({}),
+        run: async () => ({}),
+        max_concurrent: max_concurrent as number,
+      });
+    assert.equal(define(2).max_concurrent, 2);
+    for (const bad of [0, -1, 1.5, '2', Number.NaN]) {
+      assert.throws(
+        () => define(bad),
+        (err: unknown) =>
+          err instanceof InputError &&
+          /^Analysis "Capped": max_concurrent: must be a whole number, at least 1$/.test(err.message),
+        `max_concurrent ${String(bad)}`,
+      );
+    }
   });
 });

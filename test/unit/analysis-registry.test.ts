@@ -14,7 +14,7 @@ import {
   validateOutputs,
   validateParameters,
 } from '../../src/analysis/registry';
-import { ErrorType } from '../../src/errors';
+import { ErrorType, InputError } from '../../src/errors';
 
 const root = projectRoot();
 const defineModule = join(root, 'src/analysis/define');
@@ -94,6 +94,33 @@ void describe('analysis/registry', () => {
   void test('loadRegistry names a module that does not load', async () => {
     const dir = await folder('broken', { 'broken.ts': 'export default {{;\n' });
     await assert.rejects(loadRegistry(dir), /Cannot load analysis module .*broken\.ts/);
+  });
+
+  void test('loadRegistry refuses a module whose max_concurrent is not a whole number of at least 1', async () => {
+    const defined = await folder('bad-cap-defined', {
+      'capped.ts': analysisSource('Capped').replace('run: async', 'max_concurrent: 0,\n  run: async'),
+    });
+    await assert.rejects(
+      loadRegistry(defined),
+      (err: unknown) =>
+        err instanceof InputError &&
+        /capped\.ts: Analysis "Capped": max_concurrent: must be/.test(err.message),
+    );
+    // A plain object, not made by defineAnalysis, is checked by the registry itself.
+    const plain = await folder('bad-cap-plain', {
+      'plain.ts': `import { z } from 'zod';
+export default { name: 'Plain', parameters: z.object({}), outputs: z.object({}), run: async () => ({}), max_concurrent: 2.5 };
+`,
+    });
+    await assert.rejects(
+      loadRegistry(plain),
+      (err: unknown) =>
+        err instanceof InputError && /"Plain" in .*plain\.ts: max_concurrent: must be/.test(err.message),
+    );
+    const good = await folder('good-cap', {
+      'capped.ts': analysisSource('Capped').replace('run: async', 'max_concurrent: 3,\n  run: async'),
+    });
+    assert.equal((await loadRegistry(good)).get('Capped')?.max_concurrent, 3);
   });
 
   void test('resolveAnalysesDir prefers the working directory, then the project', () => {
@@ -180,10 +207,14 @@ void describe('analysis/registry', () => {
       'd-misspelt.analysis.json': manifest({ name: 'D', max_attempt: 2 }),
       'e-duplicate.analysis.json': manifest({}),
       'f-not-json.analysis.json': '{',
+      'g-zero-cap.analysis.json': manifest({ name: 'G', max_concurrent: 0 }),
+      'h-fraction-cap.analysis.json': manifest({ name: 'H', max_concurrent: 1.5 }),
+      'i-capped.analysis.json': manifest({ name: 'I', max_concurrent: 4 }),
       'one.ts': analysisSource('One'),
     });
     const registry = await loadRegistry(dir);
-    assert.deepEqual(registry.names(), ['Counter', 'One']);
+    assert.deepEqual(registry.names(), ['Counter', 'I', 'One']);
+    assert.equal(registry.command?.('I')?.max_concurrent, 4);
     const problems = Object.fromEntries(
       (registry.problems ?? []).map((problem) => [relative(dir, problem.file), problem.message]),
     );
@@ -193,7 +224,14 @@ void describe('analysis/registry', () => {
       'd-misspelt.analysis.json',
       'e-duplicate.analysis.json',
       'f-not-json.analysis.json',
+      'g-zero-cap.analysis.json',
+      'h-fraction-cap.analysis.json',
     ]);
+    assert.equal(problems['g-zero-cap.analysis.json'], 'max_concurrent: must be a whole number, at least 1');
+    assert.equal(
+      problems['h-fraction-cap.analysis.json'],
+      'max_concurrent: must be a whole number, at least 1',
+    );
     assert.match(problems['b-no-command.analysis.json']!, /^command: must not be empty/);
     assert.match(
       problems['c-bad-schema.analysis.json']!,

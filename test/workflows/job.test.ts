@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { ClaimStatus } from '../../src/activities/records';
@@ -289,5 +290,63 @@ describe('job workflow', () => {
     assert.ok(failure.error.length < 4_100, `error of ${failure.error.length} characters`);
     assert.ok(failure.asset_name.startsWith('asset-with-a-long-name-0,'));
     assert.ok(failure.asset_name.length < 4_100, `asset names of ${failure.asset_name.length} characters`);
+  });
+
+  /** A run step finding every slot of its analysis held, after `attemptsUsed` attempts of its own. */
+  const slotsHeld = (attemptsUsed: number) =>
+    ApplicationFailure.create({
+      type: ErrorType.AnalysisAtCapacity,
+      message: 'all 1 run slots of analysis "A" (max_concurrent) are in use',
+      nonRetryable: true,
+      details: [{ attempts_used: attemptsUsed }],
+    });
+
+  test(
+    'a run sent back by a full max_concurrent waits on a timer and runs, not counted failed',
+    limits,
+    async () => {
+      const planned = plannedJobs(fakeJobs(1));
+      const runs = analysisRuns();
+      const asked: number[] = [];
+      const handle = await start(newDispatch('at-capacity'), {
+        ...planned.activities,
+        ...runs.activities,
+        runTask: async (input) => {
+          asked.push(Date.now());
+          if (asked.length <= 2) throw slotsHeld(0);
+          return runs.activities.runTask(input);
+        },
+      });
+      const result = await resultOf(handle);
+      assert.deepEqual([result.succeeded, result.failed], [1, 0]);
+      assert.deepEqual(runs.log.ran, ['t0']);
+      assert.deepEqual(planned.committed, ['t0']);
+      // Waits of 2 s, then 4 s: a timer in the job between the asks, not a retry of the step.
+      assert.ok(asked[1]! - asked[0]! >= 1_900, `first wait ${asked[1]! - asked[0]!} ms`);
+      assert.ok(asked[2]! - asked[1]! >= 3_900, `second wait ${asked[2]! - asked[1]!} ms`);
+    },
+  );
+
+  test('attempts spent before a wait for a run slot count against max_attempts', limits, async () => {
+    const [job] = fakeJobs(1);
+    const task = job![0]!;
+    task.analysis.max_attempts = 3;
+    const planned = plannedJobs([[task]]);
+    let runs = 0;
+    let calls = 0;
+    const handle = await start(newDispatch('at-capacity-attempts'), {
+      ...planned.activities,
+      runTask: async () => {
+        calls++;
+        // The first step fails once, then finds every slot held on its second attempt.
+        if (calls === 2) throw slotsHeld(1);
+        runs++;
+        throw new Error(`run ${runs} failed`);
+      },
+    });
+    const { progress } = await failureOf(handle);
+    assert.equal(progress.failed, 1);
+    assert.equal(runs, 3, 'one run before the wait and two after it: three in all');
+    assert.match(progress.failures[0]?.error ?? '', /run 3 failed/);
   });
 });
