@@ -2,6 +2,7 @@ import { Command, type OutputConfiguration } from 'commander';
 import type { DispatchFlags } from '../request/options';
 import type * as Cancel from './cancel';
 import { parsePositiveInt, reportError, runCommand } from './common';
+import { InputError } from '../errors';
 import type * as Control from './control';
 import type * as Dispatch from './dispatch';
 import { addDispatchOptions } from './dispatch-flags';
@@ -302,6 +303,17 @@ function declareSchedule(program: Command): void {
     .action((id: string) => runCommand((session) => bodies.scheduleDelete().deleteAction(session, id)));
 }
 
+/** A TCP port to listen on, 1..65535. */
+function parsePort(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || n < 1 || n > 65535) {
+      throw new InputError(`${flag} must be a port number from 1 to 65535, got "${value}"`);
+    }
+    return n;
+  };
+}
+
 function declareWorker(program: Command): void {
   program
     .command('worker')
@@ -309,6 +321,11 @@ function declareWorker(program: Command): void {
     .option(
       '--pools <names>',
       'worker pools served besides the default, comma-separated (e.g. gpu,highmem): this worker also runs the analyses that name one of them; default: ANALYSIS_WORKER_POOLS, else none',
+    )
+    .option(
+      '--metrics_port <port>',
+      "serve Prometheus metrics on this port (all interfaces, path /metrics): the Temporal SDK's and the analyses' (runs, run times, bytes uploaded, run slots held)",
+      parsePort('--metrics_port'),
     )
     .addHelpText(
       'after',
@@ -321,7 +338,7 @@ function declareWorker(program: Command): void {
         'Stops cleanly on SIGINT/SIGTERM, finishing or handing back what it holds.',
       ].join('\n'),
     )
-    .action((flags: { pools?: string }) =>
+    .action((flags: { pools?: string; metrics_port?: number }) =>
       runCommand(({ config }) => bodies.worker().runWorker(config, flags)),
     );
 }

@@ -5,10 +5,14 @@ import { temporalSettings } from '../temporal';
 import { createWorker } from '../workers/worker-process';
 
 /** `worker`: runs a worker until SIGINT or SIGTERM. */
-export async function runWorker(config: Config, flags: { pools?: string }): Promise<void> {
+export async function runWorker(
+  config: Config,
+  flags: { pools?: string; metrics_port?: number },
+): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   const worker = await createWorker(config, {
     ...(flags.pools !== undefined ? { pools: flags.pools.split(',') } : {}),
+    ...(flags.metrics_port !== undefined ? { metricsPort: flags.metrics_port } : {}),
   });
   // A bad manifest does not stop the worker: the analyses declared correctly are still served.
   for (const problem of worker.registryProblems) {
@@ -22,6 +26,9 @@ export async function runWorker(config: Config, flags: { pools?: string }): Prom
       pools: worker.pools,
       ...(Object.keys(worker.poolQueues).length > 0 ? { pool_queues: worker.poolQueues } : {}),
       analyses: worker.analyses,
+      ...(flags.metrics_port !== undefined
+        ? { metrics: `http://0.0.0.0:${flags.metrics_port}/metrics` }
+        : {}),
       spec_commands: config.ANALYSIS_ALLOW_SPEC_COMMANDS ? 'allowed' : 'refused',
       temporal: connectionOptions.address ?? 'localhost:7233',
       namespace,
