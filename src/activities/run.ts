@@ -43,6 +43,9 @@ export interface RunDeps {
   metrics?: RunMetrics;
 }
 
+/** How long a run step looks for a free slot before the job takes over the wait. */
+const SLOT_WAIT_IN_STEP_MS = 15_000;
+
 export const createRunActivities = (deps: RunDeps) => {
   const commits = createTaskCommits({
     records: deps.records,
@@ -196,23 +199,32 @@ export const createRunActivities = (deps: RunDeps) => {
 
 /**
  * Takes a run slot when the worker's registry caps the analysis (`max_concurrent`), renewed
- * while the run lasts; undefined when it is not capped. With every slot held the step fails at
- * once with AnalysisAtCapacity, attempts it has used in its details, and the job waits on a timer
- * before asking again (job.ts). Waiting here instead, heartbeating, would hold one of the worker's
- * activity slots for the whole wait and spend the analysis's `timeout` on it, so a long queue
- * behind a small cap would time tasks out before they ran; failing into the activity's own retry
- * would spend `max_attempts`. A timer in the job costs neither, and survives any worker's death.
+ * while the run lasts; undefined when it is not capped. With every slot held, the step looks
+ * again every second or so, heartbeating, for a short while (a slot given back is soon taken
+ * again), then fails with AnalysisAtCapacity, the attempts it used in its details, and the job
+ * waits on a timer before asking again (job.ts). Waiting here for as long as it takes would hold
+ * one of the worker's activity slots all along and spend the analysis's `timeout` on it, so a
+ * long queue behind a small cap would time tasks out before they ran; failing into the
+ * activity's own retry would spend `max_attempts`. A timer in the job costs neither, and
+ * survives any worker's death.
  */
 async function takeSlot(deps: RunDeps, name: string, context: Context): Promise<HeldLease | undefined> {
   const cap = deps.registry.get(name)?.max_concurrent ?? deps.registry.command?.(name)?.max_concurrent;
   if (cap === undefined) return undefined;
   const { info } = context;
-  const lease = await deps.leases.acquire(name, cap, {
+  const holder = {
     workflow_id: info.workflowExecution?.workflowId ?? '',
     run_id: info.workflowExecution?.runId ?? '',
     activity_id: info.activityId,
     worker: deps.workerQueue,
-  });
+  };
+  const giveUp = Date.now() + Math.min(SLOT_WAIT_IN_STEP_MS, info.startToCloseTimeoutMs / 4);
+  let lease = await deps.leases.acquire(name, cap, holder);
+  while (!lease && Date.now() < giveUp) {
+    context.heartbeat();
+    await context.sleep(500 + Math.random() * 1_000);
+    lease = await deps.leases.acquire(name, cap, holder);
+  }
   if (!lease) {
     deps.metrics?.atCapacity(name);
     throw ApplicationFailure.create({

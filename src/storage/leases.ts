@@ -49,6 +49,9 @@ export interface Leases {
  */
 export const LEASE_TTL_MS = 30_000;
 
+/** How long a holder's workflow seen running is taken to be running still. */
+const RUNNING_RECHECK_MS = 60_000;
+
 export function slotIds(analysis: string, cap: number): string[] {
   return Array.from({ length: cap }, (_, k) => `${analysis}#${k}`);
 }
@@ -71,6 +74,9 @@ export function createLeases({
   now?: () => Date;
 }): Leases {
   const expiry = () => new Date(now().getTime() + ttlMs);
+  // A holder seen running is not asked about again for a while: runs waiting for a slot look at
+  // every slot each second, and each question is a call to Temporal.
+  const seenRunning = new Map<string, number>();
 
   function held(slot: string, token: string): HeldLease {
     return {
@@ -89,7 +95,12 @@ export function createLeases({
   async function isFree(lease: Lease, holder: LeaseHolder): Promise<boolean> {
     if (lease.expires.getTime() <= now().getTime()) return true;
     if (lease.workflow_id === holder.workflow_id && lease.activity_id === holder.activity_id) return true;
-    return !(await isRunning(lease.workflow_id));
+    const seen = seenRunning.get(lease.workflow_id);
+    if (seen !== undefined && now().getTime() - seen < RUNNING_RECHECK_MS) return false;
+    if (!(await isRunning(lease.workflow_id))) return true;
+    if (seenRunning.size > 10_000) seenRunning.clear();
+    seenRunning.set(lease.workflow_id, now().getTime());
+    return false;
   }
 
   return {

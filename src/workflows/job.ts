@@ -74,9 +74,11 @@ function runStep(task: Task, attemptsUsed = 0) {
 /**
  * How long a run sent back by a full `max_concurrent` waits before asking again: short at first,
  * so a slot given back is soon taken, then longer, so a long wait adds few events to the history.
+ * Spread at random (replayed alike: the workflow's random numbers are seeded), so runs sent back
+ * together do not all ask again at the same moment.
  */
 function capacityWait(waits: number): number {
-  return Math.min(2_000 * 2 ** waits, 30_000);
+  return Math.min(2_000 * 2 ** waits, 30_000) * (0.5 + Math.random());
 }
 
 /** The attempts a run step had spent when every slot of its analysis was found held, if it was. */

@@ -37,11 +37,12 @@ export function spawnWorkerProcess(
   env: NodeJS.ProcessEnv,
   logDir: string,
   label: string,
+  args: string[] = [],
 ): WorkerProcess & { ready: Promise<void> } {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${label}.log`);
   const fd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'analysis.js'), 'worker'], {
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'analysis.js'), 'worker', ...args], {
     cwd: ROOT,
     env: { ...env, LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', fd, fd],
@@ -102,8 +103,13 @@ export class WorkerPool {
     private readonly logDir: string,
   ) {}
 
-  async start(overrides: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
-    const worker = spawnWorkerProcess({ ...this.env, ...overrides }, this.logDir, `worker-${++this.count}`);
+  async start(overrides: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<WorkerProcess> {
+    const worker = spawnWorkerProcess(
+      { ...this.env, ...overrides },
+      this.logDir,
+      `worker-${++this.count}`,
+      args,
+    );
     this.all.push(worker);
     await worker.ready;
     return worker;
