@@ -216,10 +216,8 @@ async function runOne(task: Task, input: JobInput, owner: string, report: JobRep
     try {
       // The run uploads its own results and writes the record when it can (two steps less per
       // task); what it could not do follows as a step of its own. A dry run keeps nothing.
-      run = await runStep(
-        task,
-        attemptsUsed,
-      )({
+      const runTask = runStep(task, attemptsUsed);
+      run = await runTask({
         task,
         dispatchId: input.dispatchId,
         ...(input.dryRun ? {} : { upload: true, commit: { owner, force: input.force } }),
