@@ -56,13 +56,13 @@ const metadataRecord = buildRecord(
     workerQueue: 'q',
     workDir: '/tmp/w',
     outputs: record.outputs,
-    files: [],
     code: {},
     worker_host: 'h',
     started_at: record.started_at,
     finished_at: record.finished_at,
   },
   'd1',
+  [],
 );
 
 describe('results-format', () => {
@@ -143,7 +143,6 @@ describe('results-format', () => {
         workerQueue: 'q',
         workDir: '/tmp/w',
         outputs: {},
-        files: [],
         code: {},
         worker_host: 'h',
         started_at: record.started_at,
@@ -151,6 +150,7 @@ describe('results-format', () => {
         resources: { wall_time_s: 2.5, cpu_time_s: 1.98765, peak_memory_mib: 201.3 },
       },
       'd1',
+      [],
     );
     assert.equal(resourcesSummary(measured.run_resources), '2.5 s, cpu 1.988 s, 201.3 MiB');
     assert.equal(resourcesSummary({ wall_time_s: 0.5 }), '0.5 s');
