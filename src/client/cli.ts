@@ -297,7 +297,7 @@ function declareSchedule(program: Command): void {
 
   schedule
     .command('delete')
-    .description('Delete a schedule; a run already started goes on (stop it with npx analysis cancel).')
+    .description('Delete a schedule; a run already started goes on (stop it with analysis cancel).')
     .argument('<schedule_id>')
     .action((id: string) => runCommand((session) => bodies.scheduleDelete().deleteAction(session, id)));
 }
