@@ -10,14 +10,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildRecord } from '../src/aind/metadata';
+import { buildRecord, type RunFacts } from '../src/aind/metadata';
 import type { Outcome } from '../src/dispatch-outcome';
 import { loadConfig } from '../src/config';
 import { buildReport } from '../src/report/build';
 import { renderReport } from '../src/report/html';
 import type { JobRun } from '../src/report/jobs';
 import { tallyRecords } from '../src/report/records';
-import type { RunResult } from '../src/task-record';
 import type { StoredRecord, Task } from '../src/types';
 import { launchBrowser } from '../test/helpers/browser';
 import { openClients, ROOT } from '../test/helpers/stack';
@@ -72,11 +71,10 @@ function syntheticRecord(i: number, dispatchId: string, start: number, rand: () 
     experimenters: ['bench'],
     location: `s3://results/${hash}`,
   };
-  const run: RunResult = {
+  const run: RunFacts = {
     workerQueue: 'q',
     workDir: '/tmp/w',
     outputs: { units: Math.floor(rand() * 400), yield: rand() },
-    files: ['metadata.nd.json', 'results.csv'],
     code: { repository: 'https://github.com/example/analyses', commit: 'a'.repeat(40) },
     worker_host: `worker-${String(i % 24).padStart(2, '0')}`,
     started_at: new Date(begin).toISOString(),
@@ -95,7 +93,7 @@ function syntheticRecord(i: number, dispatchId: string, start: number, rand: () 
     },
     worker_user: 'bench',
   };
-  return buildRecord(task, run, dispatchId);
+  return buildRecord(task, run, dispatchId, ['metadata.nd.json', 'results.csv']);
 }
 
 function syntheticFailures(): TaskFailure[] {

@@ -47,13 +47,15 @@ echo
 echo "== results" >&2
 node bin/analysis.js results --limit 20
 
-cat >&2 <<'MSG'
+# The commands to try, in the form users type them: with this clone's bin/ on PATH.
+cat >&2 <<MSG
 
 The stack and a worker are still running. Try:
-  eval "$(./temporal-dev.sh env)"; export ANALYSIS_BUCKET=analysis-results
-  npx analysis status <dispatch id>          counts, rate, failures
-  npx analysis results --analysis_name "Lick Rate" --csv
-  npx analysis schedule create nightly --every 24h --query '{}' --analysis_spec analyses/specs/unit-yield.json
+  eval "\$(./temporal-dev.sh env)"; export ANALYSIS_BUCKET=analysis-results
+  export PATH="$PWD/bin:\$PATH"               # the analysis command, in this shell
+  analysis status <dispatch id>              counts, rate, failures
+  analysis results --analysis_name "Lick Rate" --csv
+  analysis schedule create nightly --every 24h --query '{}' --analysis_spec analyses/specs/unit-yield.json
   Web UI: http://localhost:8233  (search: DispatchId="<dispatch id>")
 Stop everything: ./temporal-dev.sh down
 MSG

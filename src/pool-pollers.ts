@@ -36,7 +36,7 @@ export async function unservedPoolWarnings(
     }
     if (pollers === 0) {
       warnings.push(
-        `no worker serving pool "${pool}" is polling task queue ${queue}: its tasks wait until one starts (npx analysis worker --pools ${pool})`,
+        `no worker serving pool "${pool}" is polling task queue ${queue}: its tasks wait until one starts (analysis worker --pools ${pool})`,
       );
     }
   }

@@ -1,12 +1,27 @@
+import { createHash } from 'node:crypto';
 import type { MachineFacts, SoftwareFacts } from './aind/metadata';
 import type { CodeProvenance, InputFingerprint, RunResources } from './types';
 
-/** What the run step hands to upload and commit. */
+/**
+ * What stands for a run's result files in the steps' inputs and results: their count and the
+ * sha256 of their list, a fixed size however many files an analysis writes (a zarr store has
+ * thousands). The list itself stays in the run's folder on its worker until the upload, then in
+ * the uploaded copy of the record and in the record.
+ */
+export interface ResultFiles {
+  count: number;
+  sha256: string;
+}
+
+/**
+ * What the run step hands to upload and commit: facts of a bounded size, because they travel in
+ * the job's history (as the run step's result and in the inputs of the steps after it).
+ */
 export interface RunResult {
   workerQueue: string;
   workDir: string;
   outputs: Record<string, unknown>;
-  files: string[];
+  result_files: ResultFiles;
   code: CodeProvenance;
   worker_host: string;
   started_at: string;
@@ -33,6 +48,42 @@ export interface RunResult {
    * could not be listed.
    */
   input_fingerprints?: InputFingerprint[];
+}
+
+/**
+ * A run result as earlier versions returned it, with the list of its files in place of their
+ * count: jobs in flight still hand it to the upload and commit steps. The list is taken as the
+ * run's claim and checked as one read from the run's folder is (resultFilesOf, checkedFileList).
+ */
+export type EarlierRunResult = Omit<RunResult, 'result_files'> & { files: string[] };
+
+/** What the upload and commit steps accept: a run result of this version or of an earlier one. */
+export type AnyRunResult = RunResult | EarlierRunResult;
+
+/** The facts of a list of result files: its length and the sha256 of its JSON. */
+export function resultFilesOf(files: readonly string[]): ResultFiles {
+  return { count: files.length, sha256: createHash('sha256').update(JSON.stringify(files)).digest('hex') };
+}
+
+/** The facts of a run's result files, whichever version returned the run. */
+export function runResultFiles(run: AnyRunResult): ResultFiles {
+  return 'result_files' in run ? run.result_files : resultFilesOf(run.files);
+}
+
+/**
+ * A list of result files as the listing of a results folder gives it, or undefined: strings,
+ * relative posix paths without empty, `.` or `..` segments, each once. Anything else did not
+ * come from a listing, and names no object this project would upload.
+ */
+export function checkedFileList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const seen = new Set<string>();
+  for (const file of value) {
+    if (typeof file !== 'string' || seen.has(file) || file.includes('\0')) return undefined;
+    if (file.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
+    seen.add(file);
+  }
+  return value as string[];
 }
 
 export const METADATA_FILE = 'metadata.nd.json';

@@ -6,10 +6,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
-import type { RunResult } from '../task-record';
+import { resultFilesOf, type RunResult } from '../task-record';
 import type { AnalysisSpec, InputFingerprint, StoredRecord, Task } from '../types';
 import { fingerprintAtRun } from '../planning/fingerprint';
 import { analysisCode } from '../aind/metadata';
+import { keepResultList } from '../analysis/result-files';
 import { runAnalysis } from '../analysis/runtime';
 import { machineFacts, softwareFacts, workerUser } from '../analysis/software';
 import { ensureWorkRoot } from '../analysis/work-root';
@@ -150,11 +151,14 @@ export const createRunActivities = (deps: RunDeps) => {
         );
         await lease?.release();
         const finished = Date.now();
+        // The list stays in the run's folder: a zarr store's thousands of names would otherwise
+        // travel in the job's history, in this result and in the inputs of the steps after it.
+        const resultFiles = await keepResultList(workDir, result.files);
         const run: RunResult = {
           workerQueue: deps.workerQueue,
           workDir,
           outputs: result.outputs,
-          files: result.files,
+          result_files: resultFiles,
           code,
           worker_host: workerHost(),
           started_at: startedAt,
@@ -277,7 +281,7 @@ function committedEarlier(workerQueue: string): RunResult {
     workerQueue,
     workDir: '',
     outputs: {},
-    files: [],
+    result_files: resultFilesOf([]),
     code: {},
     worker_host: workerHost(),
     started_at: now,

@@ -9,6 +9,7 @@ import { ErrorType, nonRetryable } from '../errors';
 import { mapWithConcurrency } from '../concurrency';
 import { checkTaskIdentity } from '../identity';
 import { isInside } from '../path-containment';
+import { readResultList } from '../analysis/result-files';
 import { METADATA_FILE } from '../task-record';
 import type { StoredRecord } from '../types';
 import { s3ObjectStore, type ObjectStore } from '../storage/object-store';
@@ -18,6 +19,7 @@ import {
   placement,
   recordFile,
   taskRecord,
+  uploadedRecord,
   type RecordInput,
 } from '../storage/task-commit';
 
@@ -35,8 +37,9 @@ export interface Uploaded {
  * (placement: the task's folder for a first run, a folder beside the record's objects for a
  * rerun), and removes the local folder once everything is up. The task is checked against itself
  * first (checkTaskIdentity), and the record against what the database takes, so that nothing is
- * uploaded for a task or a record that will be refused. Objects left in that folder by an
- * earlier, interrupted attempt are removed first: no record names them.
+ * uploaded for a task or a record that will be refused. The files are those of the listing the
+ * run's folder keeps (readResultList), never a list in the step's input. Objects left in that
+ * folder by an earlier, interrupted attempt are removed first: no record names them.
  */
 export async function uploadTaskResults(
   s3: S3Client,
@@ -52,16 +55,15 @@ export async function uploadTaskResults(
   );
   const { location, committed } = placement(input, current);
   const { bucket, prefix } = folderOf(location);
-  const record = taskRecord(input, location);
-  checkStorable(record);
-  const metadata = recordFile(input, location);
+  // File names are values, never keys: the record is as storable without them.
+  checkStorable(taskRecord(input, [], location));
   const resultsDir = join(input.run.workDir, 'results');
   if (committed || !(await exists(resultsDir))) {
     // A record of this dispatch is there: its objects stay as they are. Otherwise, only an
     // attempt that uploaded everything removes the folder; its completion may have been lost on
     // the way to the server (a server restart), and this is its retry. The copy of the record,
     // uploaded last, tells whether that attempt finished.
-    if (committed || (await objects.readText(bucket, prefix + METADATA_FILE)) === metadata) {
+    if (committed || (await uploadedRecord(objects, input, location))) {
       await rm(input.run.workDir, { recursive: true, force: true });
       return await countUploaded(objects, bucket, prefix);
     }
@@ -71,10 +73,12 @@ export async function uploadTaskResults(
     );
   }
   const root = await resultsRoot(input.run.workDir, resultsDir);
+  const files = await readResultList(input.run);
+  const metadata = recordFile(input, files, location);
   await removeUnder(objects, bucket, prefix);
   let bytes: number;
   try {
-    bytes = await putFiles(s3, { bucket, prefix, root, files: input.run.files }, step);
+    bytes = await putFiles(s3, { bucket, prefix, root, files }, step);
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
@@ -90,7 +94,7 @@ export async function uploadTaskResults(
     throw err;
   }
   await rm(input.run.workDir, { recursive: true, force: true });
-  return { objects: input.run.files.length + 1, bytes };
+  return { objects: files.length + 1, bytes };
 }
 
 /**
@@ -110,6 +114,7 @@ async function putFiles(
     const handle = await openResult(target.root, file);
     // The handle outlives its stream, so that it is closed here, once, whatever the upload did.
     const body = handle.createReadStream({ autoClose: false });
+    const abort = abortOn(stop.signal);
     try {
       // Read before adding: `bytes += await ...` would add to a total read before the await.
       const { size } = await handle.stat();
@@ -119,10 +124,12 @@ async function putFiles(
         params: { Bucket: target.bucket, Key: target.prefix + file, Body: body },
         partSize: PART_SIZE,
         queueSize: 4,
-        abortController: abortOn(stop.signal),
+        abortController: abort,
       });
       await upload.done();
     } finally {
+      // A folder of thousands of files would otherwise leave a listener per file on `stop`.
+      abort.release();
       body.destroy();
       // Waits for a read still in flight (an aborted upload) before closing.
       await handle.close();
@@ -139,6 +146,8 @@ async function putFiles(
     stop.abort();
     await Promise.allSettled(started);
     throw err;
+  } finally {
+    stop.release();
   }
   return bytes;
 }
@@ -243,9 +252,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function abortOn(signal: AbortSignal): AbortController {
+/** A controller aborted with `signal`, until `release` detaches it. */
+function abortOn(signal: AbortSignal): AbortController & { release(): void } {
   const controller = new AbortController();
+  const abort = () => controller.abort();
   if (signal.aborted) controller.abort();
-  else signal.addEventListener('abort', () => controller.abort(), { once: true });
-  return controller;
+  else signal.addEventListener('abort', abort, { once: true });
+  return Object.assign(controller, { release: () => signal.removeEventListener('abort', abort) });
 }

@@ -17,6 +17,9 @@ import type {
   Task,
 } from '../types';
 
+/** What a record takes of a run: everything its result says but how it stands for the files. */
+export type RunFacts = Omit<RunResult, 'result_files'>;
+
 /** aind-data-schema 2.9.2: its `schema_version` fields are literals, so a record names exactly these. */
 export const AIND_DATA_SCHEMA_RELEASE = '2.9.2';
 export const METADATA_SCHEMA_VERSION = '2.7.6';
@@ -77,7 +80,7 @@ function processNotes(task: Task, dispatchId: string): string {
 }
 
 /** The schema's `ResourceUsage`: the machine, and the run's CPU and peak memory as percentages of it. */
-function resourceUsage(run: RunResult): Record<string, unknown> | undefined {
+function resourceUsage(run: RunFacts): Record<string, unknown> | undefined {
   const machine = run.machine;
   if (!machine) return undefined;
   const measured = run.resources;
@@ -115,10 +118,12 @@ function resourceUsage(run: RunResult): Record<string, unknown> | undefined {
 }
 
 /**
- * The record of a finished task. Built from the task and its run alone, so the copy uploaded as
- * `metadata.nd.json` and the one written to the database are the same document.
+ * The record of a finished task. Built from the task, its run and the run's result files alone,
+ * so the copy uploaded as `metadata.nd.json` and the one written to the database are the same
+ * document. Its fields and their order are those of earlier versions, so that a copy uploaded by
+ * a worker of an earlier version is recognised by a commit of this one.
  */
-export function buildRecord(task: Task, run: RunResult, dispatchId: string): AnalysisRecord {
+export function buildRecord(task: Task, run: RunFacts, dispatchId: string, files: string[]): AnalysisRecord {
   const name = task.analysis.analysis_name;
   const resources = resourceUsage(run);
   // Fingerprints the plan had (files it listed, or inputs compared with an earlier record), else
@@ -158,7 +163,7 @@ export function buildRecord(task: Task, run: RunResult, dispatchId: string): Ana
     libraries: task.libraries,
     dispatch_id: dispatchId,
     worker_host: run.worker_host,
-    files: run.files,
+    files,
     ...(run.resources ? { run_resources: run.resources } : {}),
     // Top level, beside the schema's fields: `Metadata` ignores unknown ones there, `Code` would not.
     ...(digest ? { input_fingerprints: fingerprints, input_digest: digest } : {}),

@@ -198,14 +198,14 @@ function declareRecords(program: Command): void {
   program
     .command('results')
     .description(
-      'List analysis records in hash order, filtered and paged, as a table, JSON or CSV; fetch their result files.',
+      'List analysis records in hash order, filtered and paged, as a table, JSON or CSV; fetch their result files. The table fits 120 columns (hash, analysis, assets, finish time, outputs; long values cut with "…"); --json and --csv hold the whole records, location and resources included.',
     )
     .option('--analysis_name <name>', 'only records of this analysis')
     .option('--analysis_version <version>', 'only records of this analysis version')
     .option('--asset_name <name>', 'only records whose input includes this asset')
     .option('--dispatch_id <id>', 'only records written by this dispatch')
-    .option('--json', 'print the records as a JSON array')
-    .option('--csv', 'print the records as CSV')
+    .option('--json', 'print the whole records as a JSON array')
+    .option('--csv', 'print the records as CSV, whole values, one line each')
     .option('--limit <n>', 'records per page', '50')
     .option('--page <k>', 'page number, from 1 (prefer --after on large collections)')
     .option('--after <hash>', 'start after this hash: the cursor printed as "next: --after ..."')
@@ -298,7 +298,7 @@ function declareSchedule(program: Command): void {
 
   schedule
     .command('delete')
-    .description('Delete a schedule; a run already started goes on (stop it with npx analysis cancel).')
+    .description('Delete a schedule; a run already started goes on (stop it with analysis cancel).')
     .argument('<schedule_id>')
     .action((id: string) => runCommand((session) => bodies.scheduleDelete().deleteAction(session, id)));
 }

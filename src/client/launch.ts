@@ -88,7 +88,7 @@ export async function launch(
           2,
         ),
       );
-    else say(`follow it: npx analysis status ${dispatchId} --watch`);
+    else say(`follow it: analysis status ${dispatchId} --watch`);
     return EXIT.ok;
   }
   return followToEnd(handle, view);

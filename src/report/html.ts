@@ -212,7 +212,7 @@ export function renderReport(data: ReportData): string {
 <body><header><h1>Dispatch ${esc(d.dispatch_id)}<span class="badge ${esc(d.status)}" id="status">${esc(d.status.replace(/_/g, ' '))}</span></h1>
 <div class="sub">${esc(d.analysis_names.join(', '))} · ${num(d.plan?.tasks_to_run ?? 0)} tasks in ${num(d.plan?.jobs ?? 0)} jobs · <a href="${esc(d.url)}">Temporal Web UI</a></div></header>
 <main>${outcome(data)}${plan(data)}${jobs(data)}${throughput(data)}${durations(data)}${failures(data)}${resources(data)}
-<footer>Generated ${esc(data.generated_at)} by <code>npx analysis report</code>.</footer></main>
+<footer>Generated ${esc(data.generated_at)} by <code>analysis report</code>.</footer></main>
 <script type="application/json" id="report-data">${json}</script></body></html>
 `;
 }

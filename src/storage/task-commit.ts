@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { buildRecord } from '../aind/metadata';
 import { ErrorType, nonRetryable } from '../errors';
-import { METADATA_FILE, type RunResult } from '../task-record';
+import {
+  checkedFileList,
+  METADATA_FILE,
+  resultFilesOf,
+  runResultFiles,
+  type AnyRunResult,
+} from '../task-record';
 import type { AnalysisRecord, StoredRecord, Task } from '../types';
 import { isDuplicateKey, isRejectedDocument } from './mongo-errors';
 import type { ObjectStore } from './object-store';
@@ -11,10 +17,14 @@ import { folderPrefix, parseS3Url } from './s3-url';
 import type { TaskLocks } from './task-locks';
 import { pauseForTest } from './test-pause';
 
-/** One dispatch's run of one task: what its record is made of. */
+/**
+ * One dispatch's run of one task: what its record is made of, but for the list of its files,
+ * which no step is handed (the upload reads it from the run's folder, the commit from the copy of
+ * the record the upload left).
+ */
 export interface RecordInput {
   task: Task;
-  run: RunResult;
+  run: AnyRunResult;
   dispatchId: string;
 }
 
@@ -67,17 +77,57 @@ function sameFolder(a: string | undefined, b: string | undefined): boolean {
 }
 
 /**
- * The record of a task's run, the one the database keeps and the one uploaded beside the results
- * (recordFile): both come from here, so a retried upload can tell its own copy by comparing it.
- * `location` is where the run's objects are (placement); the task's own folder by default.
+ * The record of a task's run with its result files, the one the database keeps and the one
+ * uploaded beside the results (recordFile): both come from here, so a retried upload can tell
+ * its own copy by comparing it. `location` is where the run's objects are (placement); the task's
+ * own folder by default.
  */
-export function taskRecord({ task, run, dispatchId }: RecordInput, location = task.location): AnalysisRecord {
-  return { ...buildRecord(task, run, dispatchId), location };
+export function taskRecord(
+  { task, run, dispatchId }: RecordInput,
+  files: string[],
+  location = task.location,
+): AnalysisRecord {
+  return { ...buildRecord(task, run, dispatchId, files), location };
 }
 
 /** The record as the file uploaded beside the results holds it: one JSON line. */
-export function recordFile(input: RecordInput, location?: string): string {
-  return JSON.stringify(taskRecord(input, location)) + '\n';
+export function recordFile(input: RecordInput, files: string[], location?: string): string {
+  return JSON.stringify(taskRecord(input, files, location)) + '\n';
+}
+
+/**
+ * This run's record as the copy uploaded last at `location` holds it, when that copy is this
+ * run's and its upload finished; undefined otherwise. The files are taken from the copy, never
+ * from a step's input, and must be the ones the run listed (their count and sha256, which the
+ * run's result carries); every other field must be what the task and the run give.
+ */
+export async function uploadedRecord(
+  objects: Pick<ObjectStore, 'readText'>,
+  input: RecordInput,
+  location: string,
+): Promise<AnalysisRecord | undefined> {
+  const { bucket, prefix } = folderOf(location);
+  const text = await objects.readText(bucket, prefix + METADATA_FILE);
+  if (text === undefined) return undefined;
+  const files = filesNamedBy(text);
+  if (!files) return undefined;
+  const listed = resultFilesOf(files);
+  const expected = runResultFiles(input.run);
+  if (listed.count !== expected.count || listed.sha256 !== expected.sha256) return undefined;
+  const record = taskRecord(input, files, location);
+  return JSON.stringify(record) + '\n' === text ? record : undefined;
+}
+
+/** The `files` of a copy of a record, when it is one and they are a listing's. */
+function filesNamedBy(text: string): string[] | undefined {
+  try {
+    const copy: unknown = JSON.parse(text);
+    return typeof copy === 'object' && copy !== null && 'files' in copy
+      ? checkedFileList(copy.files)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -175,10 +225,11 @@ export function createTaskCommits({
       await removeRun(input);
       return 'existed';
     }
-    const record = taskRecord(input, location);
-    checkStorable(record);
-    const { bucket, prefix } = folderOf(location);
-    if ((await objects.readText(bucket, prefix + METADATA_FILE)) !== JSON.stringify(record) + '\n')
+    // Refused before anything is read: file names are values, never keys, so the record with
+    // no files is as storable as the one with them.
+    checkStorable(taskRecord(input, [], location));
+    const record = await uploadedRecord(objects, input, location);
+    if (!record)
       throw nonRetryable(
         ErrorType.ResultsLost,
         `the results of this run are not whole at ${location}; the task runs again`,

@@ -39,7 +39,7 @@ describe('worker pools', () => {
     );
   const unserved = () =>
     new RegExp(
-      `warning: no worker serving pool "gpu" is polling task queue ${gpuQueue}: its tasks wait until one starts \\(npx analysis worker --pools gpu\\)`,
+      `warning: no worker serving pool "gpu" is polling task queue ${gpuQueue}: its tasks wait until one starts \\(analysis worker --pools gpu\\)`,
     );
 
   before(async () => {

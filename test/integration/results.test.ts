@@ -7,7 +7,9 @@ import { parse } from 'csv-parse/sync';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { ROOT, testStack, type TestStack } from '../helpers/stack';
+import { buildRecord } from '../../src/aind/metadata';
 import type { AnalysisRecord } from '../../src/types';
+import { makeTask } from '../fixtures/tasks';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'analyses');
 const QUERY = '{"name": {"$regex": "^asset_"}}';
@@ -152,5 +154,81 @@ describe('results', () => {
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
+  });
+
+  test('prints a table of at most 120 columns whatever the values, and --json and --csv whole', async () => {
+    // Records as workers write them, with the long values of real ones: session names, a bucket
+    // with a prefix, a rerun's folder, many outputs.
+    const asset = 'behavior_741213_2024-03-02_10-00-00_processed_2024-03-03_08-30-00';
+    const bucket = 'institute-analysis-results-bucket/behavior/lick-analyses';
+    const made = [1, 2].map((n) => {
+      const task = makeTask(
+        {
+          analysis_name: 'Lick Bouts With A Long Name',
+          analysis_version: 'v1.0.0-beta.12',
+          s3_output_bucket: bucket,
+        },
+        {
+          parameters: { n },
+          input: {
+            s3_location: [`s3://open/${asset}`, `s3://open/${asset}-${n}`],
+            asset_name: [asset, `${asset}-${n}`],
+            docdb_record_id: ['a', 'b'],
+            file_location: [],
+          },
+        },
+      );
+      const record = buildRecord(
+        task,
+        {
+          workerQueue: 'q',
+          workDir: '/tmp/w',
+          outputs: {
+            bout_count: 70,
+            licks_in_bouts: 312,
+            mean_bout_duration_s: 1.23456,
+            note: 'n'.repeat(200),
+          },
+          code: {},
+          worker_host: 'h',
+          started_at: '2026-12-07T07:57:39.051Z',
+          finished_at: '2026-12-07T07:57:44.178Z',
+          resources: { wall_time_s: 0.725, cpu_time_s: 0.15, peak_memory_mib: 7.9 },
+        },
+        'long-values',
+        ['bouts.csv'],
+      );
+      return { ...record, location: `${task.location}/run-0123456789abcdef` };
+    });
+    await stack.mongo
+      .db(stack.config.DOCDB_DATABASE)
+      .collection<AnalysisRecord>(stack.config.DOCDB_COLLECTION)
+      .insertMany(made);
+
+    const table = await results('--dispatch_id', 'long-values');
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trimEnd().split('\n');
+    for (const line of lines)
+      assert.ok(Array.from(line).length <= 120, `${Array.from(line).length}: ${line}`);
+    for (const record of made) assert.ok(table.stdout.includes(`│ ${record._id.slice(0, 12)} │`));
+    assert.match(table.stdout, /│ behavior_741213_2024-03/);
+
+    const listed = await json('--dispatch_id', 'long-values');
+    assert.deepEqual(
+      listed.map((r) => [r.location, r.input.asset_name, r.processing.data_processes[0]?.output_parameters]),
+      made.map((r) => [r.location, r.input.asset_name, r.processing.data_processes[0]?.output_parameters]),
+    );
+    const csv = await results('--dispatch_id', 'long-values', '--csv');
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = parse(csv.stdout, { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(
+      rows.map((row) => [row.location, row.asset_name, JSON.parse(row.outputs!), row.peak_memory_mib]),
+      made.map((r) => [
+        r.location,
+        r.input.asset_name.join(';'),
+        r.processing.data_processes[0]?.output_parameters,
+        '7.9',
+      ]),
+    );
   });
 });

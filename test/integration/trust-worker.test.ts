@@ -21,6 +21,7 @@ import { createActivities } from '../../src/activities';
 import { createRecordActivities, workflowTaskLocks } from '../../src/activities/records';
 import { createRunActivities } from '../../src/activities/run';
 import { loadRegistry } from '../../src/analysis/registry';
+import { keepResultList } from '../../src/analysis/result-files';
 import { ErrorType } from '../../src/errors';
 import { stores } from '../../src/storage/database';
 import { createLeases } from '../../src/storage/leases';
@@ -130,7 +131,7 @@ describe('what a worker trusts', () => {
       workerQueue: 'this-worker',
       workDir,
       outputs: {},
-      files: ['noop.txt'],
+      result_files: await keepResultList(workDir, ['noop.txt']),
       code: {},
       worker_host: 'h',
       started_at: '2026-01-01T00:00:00.000Z',
@@ -292,7 +293,7 @@ describe('what a worker trusts', () => {
       workerQueue: 'this-worker',
       workDir,
       outputs: {},
-      files: ['a.txt', 'gone.txt'],
+      result_files: await keepResultList(workDir, ['a.txt', 'gone.txt']),
       code: {},
       worker_host: 'h',
       started_at: '2026-01-01T00:00:00.000Z',
@@ -424,7 +425,7 @@ describe('what a worker trusts', () => {
     const activities = activitiesWith();
     const secret = join(scratch, 'secret.txt');
     writeFileSync(secret, 'the worker’s own\n');
-    const prepare = (name: string) => {
+    const prepare = async (name: string) => {
       const task = taskOf(name);
       const workDir = join(scratch, name);
       mkdirSync(join(workDir, 'results'), { recursive: true });
@@ -433,7 +434,7 @@ describe('what a worker trusts', () => {
         workerQueue: 'this-worker',
         workDir,
         outputs: {},
-        files: ['fine.txt', 'swapped.txt'],
+        result_files: await keepResultList(workDir, ['fine.txt', 'swapped.txt']),
         code: {},
         worker_host: 'h',
         started_at: '2026-01-01T00:00:00.000Z',
@@ -442,14 +443,14 @@ describe('what a worker trusts', () => {
       return { task, run, workDir };
     };
     // A file listed as regular, swapped for a link to a file of the worker's.
-    const swapped = prepare('swapped-file');
+    const swapped = await prepare('swapped-file');
     symlinkSync(secret, join(swapped.workDir, 'results', 'swapped.txt'));
     await assert.rejects(
       env.run(activities.uploadResults, { task: swapped.task, run: swapped.run, dispatchId: 'd' }),
       isFailure(ErrorType.UnsafeResults),
     );
     // The whole results folder swapped for a link to a folder of the worker's.
-    const folder = prepare('swapped-folder');
+    const folder = await prepare('swapped-folder');
     const outside = join(scratch, 'outside');
     mkdirSync(outside);
     writeFileSync(join(outside, 'fine.txt'), 'not a result\n');

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
 import { createStorageActivities } from '../../src/activities/storage';
-import type { RunResult } from '../../src/task-record';
+import { keepResultList } from '../../src/analysis/result-files';
+import { loadRegistry } from '../../src/analysis/registry';
+import { stores } from '../../src/storage/database';
+import { METADATA_FILE, type EarlierRunResult, type RunResult } from '../../src/task-record';
 import type { StoredRecord } from '../../src/types';
 import { makeTask } from '../fixtures/tasks';
-import { listKeys, testStack, type TestStack } from '../helpers/stack';
+import { FIXTURE_ANALYSES, listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
 
 /**
  * The upload step against the real S3 server. A retry must not undo a finished upload: when the
@@ -25,7 +29,9 @@ describe('upload of a run’s results', () => {
   const records = () =>
     stack.mongo.db(stack.config.DOCDB_DATABASE).collection<StoredRecord>(stack.config.DOCDB_COLLECTION);
 
-  function prepare(name: string): { task: ReturnType<typeof makeTask>; run: RunResult; prefix: string } {
+  async function prepare(
+    name: string,
+  ): Promise<{ task: ReturnType<typeof makeTask>; run: RunResult; prefix: string }> {
     const task = makeTask(
       { analysis_name: 'Upload', s3_output_bucket: stack.bucket },
       { parameters: { name } },
@@ -39,7 +45,7 @@ describe('upload of a run’s results', () => {
       workerQueue: 'unused',
       workDir,
       outputs: { rate: 2 },
-      files: ['figures/plot.txt', 'outputs.json'],
+      result_files: await keepResultList(workDir, ['figures/plot.txt', 'outputs.json']),
       code: {},
       worker_host: 'test',
       started_at: '2026-01-01T00:00:00.000Z',
@@ -51,7 +57,7 @@ describe('upload of a run’s results', () => {
   test('a retry after a finished upload whose completion was lost keeps the objects and succeeds', async () => {
     const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
     const env = new MockActivityEnvironment();
-    const { task, run, prefix } = prepare('retry');
+    const { task, run, prefix } = await prepare('retry');
     const input = { task, run, dispatchId: 'd1' };
 
     const first = (await env.run(uploadResults, input)) as Awaited<ReturnType<typeof uploadResults>>;
@@ -69,7 +75,7 @@ describe('upload of a run’s results', () => {
   test('a run whose files are gone, with no finished upload, fails for a rerun and touches nothing', async () => {
     const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
     const env = new MockActivityEnvironment();
-    const { task, run, prefix } = prepare('lost');
+    const { task, run, prefix } = await prepare('lost');
     await env.run(uploadResults, { task, run, dispatchId: 'd1' });
     // Another run of the same task (its times differ) whose folder is not there.
     const other = { ...run, finished_at: '2026-01-01T00:00:09.000Z' };
@@ -89,5 +95,99 @@ describe('upload of a run’s results', () => {
       new GetObjectCommand({ Bucket: stack.bucket, Key: `${prefix}metadata.nd.json` }),
     );
     assert.match((await copy.Body?.transformToString()) ?? '', /"end_date_time":"2026-01-01T00:00:01.000Z"/);
+  });
+
+  /** A run's folder as a worker of an earlier version left it: results, and no listing beside them. */
+  function earlierRun(
+    name: string,
+    files: string[],
+  ): { task: ReturnType<typeof makeTask>; run: EarlierRunResult } {
+    const task = makeTask(
+      { analysis_name: 'Upload', s3_output_bucket: stack.bucket },
+      { parameters: { name } },
+    );
+    const workDir = join(stack.config.ANALYSIS_WORK_DIR!, name);
+    mkdirSync(join(workDir, 'results', 'store.zarr'), { recursive: true });
+    writeFileSync(join(workDir, 'results', 'store.zarr', '.zgroup'), '{}\n');
+    writeFileSync(join(workDir, 'results', 'store.zarr', '0'), 'chunk\n');
+    const run: EarlierRunResult = {
+      workerQueue: 'unused',
+      workDir,
+      outputs: {},
+      files,
+      code: {},
+      worker_host: 'test',
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: '2026-01-01T00:00:01.000Z',
+    };
+    return { task, run };
+  }
+
+  test('a run result of an earlier version, with its list, is uploaded and committed by this one', async () => {
+    const activities = createActivities({
+      stores: stores(stack.mongo, stack.config),
+      s3: stack.s3,
+      registry: await loadRegistry(FIXTURE_ANALYSES),
+      registryDir: FIXTURE_ANALYSES,
+      commandRoot: ROOT,
+      passEnv: [],
+      allowSpecCommands: false,
+      workRoot: stack.config.ANALYSIS_WORK_DIR!,
+      workerQueue: 'unused',
+      temporal: () => stack.client,
+    });
+    const env = new MockActivityEnvironment();
+    const files = ['store.zarr/.zgroup', 'store.zarr/0'];
+    const { task, run } = earlierRun('earlier', files);
+    const input = { task, run, dispatchId: 'd1' };
+    const uploaded = (await env.run(activities.uploadResults, input)) as Awaited<
+      ReturnType<typeof activities.uploadResults>
+    >;
+    assert.equal(uploaded.objects, 3);
+    assert.equal(await env.run(activities.commitTask, { ...input, owner: 'job-1', force: false }), 'written');
+    const record = await records().findOne({ _id: task.hash });
+    assert.deepEqual(record?.files, files);
+    const copy = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.bucket, Key: `${task.hash}/${METADATA_FILE}` }),
+    );
+    assert.deepEqual(JSON.parse((await copy.Body?.transformToString()) ?? ''), record);
+  });
+
+  test('a list that no listing gives, in a run result of an earlier version, is refused and nothing is uploaded', async () => {
+    const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
+    const env = new MockActivityEnvironment();
+    for (const [name, files] of [
+      ['climbs', ['store.zarr/../store.zarr/0']],
+      ['twice', ['store.zarr/0', 'store.zarr/0']],
+      ['absolute', ['/etc/hostname']],
+    ] as const) {
+      const { task, run } = earlierRun(`refused-${name}`, [...files]);
+      await assert.rejects(env.run(uploadResults, { task, run, dispatchId: 'd1' }), (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure);
+        assert.equal(err.type, 'UnsafeResults');
+        assert.equal(err.nonRetryable, true);
+        return true;
+      });
+      assert.deepEqual(await listKeys(stack.s3, stack.bucket, `${task.hash}/`), []);
+    }
+  });
+
+  test('a run whose listing was changed or removed since the run runs again, with nothing uploaded', async () => {
+    const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
+    const env = new MockActivityEnvironment();
+    for (const change of ['changed', 'removed'] as const) {
+      const { task, run, prefix } = await prepare(`listing-${change}`);
+      const listing = join(run.workDir, 'result-files.json');
+      if (change === 'changed') writeFileSync(listing, JSON.stringify(['outputs.json']));
+      else rmSync(listing);
+      await assert.rejects(env.run(uploadResults, { task, run, dispatchId: 'd1' }), (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure);
+        assert.equal(err.type, 'ResultsLost');
+        assert.equal(err.nonRetryable, true);
+        assert.match(err.message, /the list of this run's results/);
+        return true;
+      });
+      assert.deepEqual(await listKeys(stack.s3, stack.bucket, prefix), []);
+    }
   });
 });

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import type { PlanStore } from '../../src/storage/plan-store';
 import { recordFile } from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
-import type { RunResult } from '../../src/task-record';
+import { resultFilesOf, type RunResult } from '../../src/task-record';
 import type { InputFingerprint, StoredRecord, Task } from '../../src/types';
 import { makeTask } from '../fixtures/tasks';
 
@@ -30,7 +30,7 @@ const run: RunResult = {
   workerQueue: 'q',
   workDir: '/tmp/w',
   outputs: {},
-  files: [],
+  result_files: resultFilesOf([]),
   code: { commit: 'abc1234' },
   worker_host: 'h',
   started_at: '2026-12-01T10:00:00.000Z',
@@ -75,7 +75,7 @@ function activities(recorded: Record<string, string | undefined>) {
   };
   const objects: ObjectStore = {
     // The run's objects are whole: its copy of the record is there.
-    readText: async () => recordFile({ task: identified, run, dispatchId: 'd1' }),
+    readText: async () => recordFile({ task: identified, run, dispatchId: 'd1' }, []),
     list: async () => [],
     remove: async () => {},
   };

@@ -5,11 +5,11 @@ import {
   analysisCode,
   buildRecord,
   METADATA_SCHEMA_VERSION,
+  type RunFacts,
   PROCESSING_SCHEMA_VERSION,
   recordFacts,
 } from '../../src/aind/metadata';
 import { inputDigest } from '../../src/input-digest';
-import type { RunResult } from '../../src/task-record';
 import type { Task } from '../../src/types';
 import { aindErrors } from '../helpers/aind';
 
@@ -38,11 +38,12 @@ const task: Task = {
   location: `s3://results/${'f'.repeat(64)}`,
 };
 
-const run: RunResult = {
+const files = ['outputs.json', 'rate.csv'];
+
+const run: RunFacts = {
   workerQueue: 'q',
   workDir: '/tmp/w',
   outputs: { licks: 12, rate_hz: 1.5 },
-  files: ['outputs.json', 'rate.csv'],
   code: { repository: 'https://github.com/example/analyses.git', commit: 'a1b2c3d4e5f6', dirty: false },
   worker_host: 'host',
   started_at: '2026-12-01T10:00:00.000Z',
@@ -60,7 +61,7 @@ const run: RunResult = {
 
 describe('aind metadata', () => {
   test("a record validates as the institute's Metadata and holds what their queries read", () => {
-    const record = buildRecord(task, run, 'd1');
+    const record = buildRecord(task, run, 'd1', files);
     assert.deepEqual(aindErrors('Metadata', [record]), [[]]);
     assert.equal(record.schema_version, METADATA_SCHEMA_VERSION);
     assert.equal(record.processing.schema_version, PROCESSING_SCHEMA_VERSION);
@@ -85,7 +86,7 @@ describe('aind metadata', () => {
   test('a run of an earlier version (no facts measured) still gives a valid record with someone in it', () => {
     const { software: _s, machine: _m, resources: _r, worker_user: _u, ...bare } = run;
     const { experimenters: _e, query: _q, ...older } = task;
-    const record = buildRecord(older, { ...bare, code: { commit: 'not a hash' } }, 'd1');
+    const record = buildRecord(older, { ...bare, code: { commit: 'not a hash' } }, 'd1', files);
     assert.deepEqual(aindErrors('Metadata', [record]), [[]]);
     const process = record.processing.data_processes[0]!;
     assert.deepEqual(process.experimenters, ['unknown']);
@@ -98,16 +99,40 @@ describe('aind metadata', () => {
       { url: 's3://data/s1/licks.json', size: 120, etag: '9b2cf535f27731c974343645a3985328' },
       { url: 's3://data/s2', size: 210, objects: 3, digest: 'a'.repeat(64) },
     ];
-    const record = buildRecord({ ...task, input_fingerprints, replace_record: true }, run, 'd1');
+    const record = buildRecord({ ...task, input_fingerprints, replace_record: true }, run, 'd1', files);
     assert.deepEqual(aindErrors('Metadata', [record]), [[]]);
     assert.deepEqual(record.input_fingerprints, input_fingerprints);
     assert.equal(record.input_digest, inputDigest(input_fingerprints));
     assert.doesNotMatch(JSON.stringify(record.processing), /fingerprint|digest|replace_record/);
-    assert.equal(buildRecord(task, run, 'd1').input_digest, undefined);
+    assert.equal(buildRecord(task, run, 'd1', files).input_digest, undefined);
+  });
+
+  test('a record lists every result file, in the fields and order of earlier versions', () => {
+    // A copy of the record uploaded by a worker of an earlier version is recognised by comparing
+    // its text with the record built now: the order of the fields is part of it.
+    const record = buildRecord(task, run, 'd1', files);
+    assert.deepEqual(Object.keys(record), [
+      '_id',
+      'object_type',
+      'schema_version',
+      'name',
+      'location',
+      'processing',
+      'analysis_name',
+      'analysis_version',
+      'input',
+      'code',
+      'libraries',
+      'dispatch_id',
+      'worker_host',
+      'files',
+      'run_resources',
+    ]);
+    assert.deepEqual(record.files, files);
   });
 
   test('the validator refuses what the schema forbids, naming the field', () => {
-    const record = buildRecord(task, run, 'd1');
+    const record = buildRecord(task, run, 'd1', files);
     const broken = structuredClone(record) as unknown as {
       processing: { data_processes: Array<Record<string, unknown>> };
     };
@@ -120,7 +145,7 @@ describe('aind metadata', () => {
   });
 
   test('recordFacts reads parameters, outputs and times from both record formats alike', () => {
-    const facts = recordFacts(buildRecord(task, run, 'd1'));
+    const facts = recordFacts(buildRecord(task, run, 'd1', files));
     assert.deepEqual(facts.parameters, task.parameters);
     assert.deepEqual(facts.outputs, run.outputs);
     assert.equal(facts.started_at, run.started_at);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Collection } from 'mongodb';
-import { buildRecord } from '../../src/aind/metadata';
+import { buildRecord, type RunFacts } from '../../src/aind/metadata';
 import { identityHash } from '../../src/identity';
 import {
   EXPLAIN_PROJECTION,
@@ -20,7 +20,6 @@ import {
 } from '../../src/planning/explain';
 import type { PlannedTask } from '../../src/planning/plan-dispatch';
 import { readRecorded } from '../../src/planning/task-status';
-import type { RunResult } from '../../src/task-record';
 import type { FlatAnalysisRecord, StoredRecord, Task, TaskStatus } from '../../src/types';
 
 /** A task as the planner makes it: its hash is its identity, its location under its bucket. */
@@ -55,11 +54,10 @@ function task(
   };
 }
 
-const run = (finishedAt: string, commit = 'c0ffee1'): RunResult => ({
+const run = (finishedAt: string, commit = 'c0ffee1'): RunFacts => ({
   workerQueue: 'q',
   workDir: '/tmp/w',
   outputs: { licks: 1 },
-  files: [],
   code: { repository: '/repo', commit },
   worker_host: 'host',
   started_at: finishedAt,
@@ -67,7 +65,7 @@ const run = (finishedAt: string, commit = 'c0ffee1'): RunResult => ({
 });
 
 const record = (of: Task, finishedAt = '2026-01-01T00:00:00.000Z', commit?: string): StoredRecord =>
-  buildRecord(of, run(finishedAt, commit), 'd1');
+  buildRecord(of, run(finishedAt, commit), 'd1', []);
 
 function flatRecord(of: Task, finishedAt: string): FlatAnalysisRecord {
   return {

@@ -7,12 +7,17 @@ import {
   csvField,
   csvHeader,
   csvRecord,
+  minuteOf,
   outputsSummary,
-  resourcesSummary,
   resultsTable,
 } from '../../src/client/results/format';
 import { buildRecord } from '../../src/aind/metadata';
 import type { FlatAnalysisRecord, Task } from '../../src/types';
+
+/** Columns a line takes on a terminal: wide (East Asian) characters take two. */
+function displayWidth(line: string): number {
+  return Array.from(line).reduce((sum, char) => sum + (/\p{Script=Han}/u.test(char) ? 2 : 1), 0);
+}
 
 /** A record as earlier versions wrote it. */
 const record: FlatAnalysisRecord = {
@@ -56,13 +61,13 @@ const metadataRecord = buildRecord(
     workerQueue: 'q',
     workDir: '/tmp/w',
     outputs: record.outputs,
-    files: [],
     code: {},
     worker_host: 'h',
     started_at: record.started_at,
     finished_at: record.finished_at,
   },
   'd1',
+  [],
 );
 
 describe('results-format', () => {
@@ -80,7 +85,34 @@ describe('results-format', () => {
   test('resultsTable shows the hash prefix and the summary columns', () => {
     const table = resultsTable([record]);
     assert.match(table, /│ abababababab │/, 'a 12-character prefix of the hash in the first column');
+    assert.match(table, /│ Unit Yield v1 │/);
     assert.match(table, /one, two \+1 more/);
+    assert.match(table, /│ 2026-01-01 00:00 │/);
+  });
+
+  test('resultsTable fits 120 columns whatever the values, cutting the long ones at their end', () => {
+    const long = {
+      ...record,
+      analysis_name: 'A Rather Long Analysis Name',
+      analysis_version: 'v12.345.6789-rc1',
+      location: `s3://a-results-bucket-with-a-long-name/and/a/prefix/${record._id}/run-0123456789abcdef`,
+      input: {
+        ...record.input,
+        asset_name: ['behavior_741213_2024-03-02_10-00-00_processed_2024-03-03_08-30-00', '世界'.repeat(40)],
+      },
+      outputs: { units_total: 22, units_passing: 15, yield_fraction: 0.681818, note: 'x'.repeat(500) },
+    };
+    const table = resultsTable([long, record]);
+    for (const line of table.split('\n'))
+      assert.ok(displayWidth(line) <= 120, `${displayWidth(line)}: ${line}`);
+    assert.match(table, /│ behavior_741213_2024-03/);
+    assert.match(table, /…/);
+  });
+
+  test('minuteOf shows a time to the minute, and anything else as it is', () => {
+    assert.equal(minuteOf('2026-12-07T07:57:39.051Z'), '2026-12-07 07:57');
+    assert.equal(minuteOf('yesterday'), 'yesterday');
+    assert.equal(minuteOf(undefined), '');
   });
 
   test('csvField quotes commas, quotes and line breaks only', () => {
@@ -136,14 +168,13 @@ describe('results-format', () => {
     assert.equal(resultsTable([metadataRecord]), resultsTable([record]));
   });
 
-  test("a run's measured resources show in the table and in their own CSV columns", () => {
+  test("a run's measured resources are in their own CSV columns, and left out of the table", () => {
     const measured = buildRecord(
       task,
       {
         workerQueue: 'q',
         workDir: '/tmp/w',
         outputs: {},
-        files: [],
         code: {},
         worker_host: 'h',
         started_at: record.started_at,
@@ -151,12 +182,9 @@ describe('results-format', () => {
         resources: { wall_time_s: 2.5, cpu_time_s: 1.98765, peak_memory_mib: 201.3 },
       },
       'd1',
+      [],
     );
-    assert.equal(resourcesSummary(measured.run_resources), '2.5 s, cpu 1.988 s, 201.3 MiB');
-    assert.equal(resourcesSummary({ wall_time_s: 0.5 }), '0.5 s');
-    assert.equal(resourcesSummary(undefined), '');
-    assert.match(resultsTable([measured]), /│ resources +│/);
-    assert.match(resultsTable([measured]), /2\.5 s, cpu 1\.988 s, 201\.3 MiB/);
+    assert.doesNotMatch(resultsTable([measured]), /resources|201\.3/);
     const [row] = parse(`${csvHeader()}\n${csvRecord(measured)}\n`, { columns: true }) as Array<
       Record<string, string>
     >;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MongoServerError, type Collection } from 'mongodb';
@@ -15,7 +17,7 @@ import {
   type RecordInput,
 } from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
-import { METADATA_FILE, type RunResult } from '../../src/task-record';
+import { METADATA_FILE, resultFilesOf, type EarlierRunResult, type RunResult } from '../../src/task-record';
 import type { StoredRecord, Task } from '../../src/types';
 
 const task = (hash: string, extra: Partial<Task> = {}): Task =>
@@ -29,11 +31,14 @@ const task = (hash: string, extra: Partial<Task> = {}): Task =>
     ...extra,
   }) as Task;
 
+/** The files every run of these tests wrote. */
+const files = ['x.txt'];
+
 const run: RunResult = {
   workerQueue: 'q',
   workDir: '/tmp/w',
   outputs: {},
-  files: [],
+  result_files: resultFilesOf(files),
   code: { commit: 'abc1234' },
   worker_host: 'h',
   started_at: '2026-12-01T10:00:00.000Z',
@@ -91,10 +96,10 @@ function fakeStore(recorded: Record<string, string> = {}, held: Record<string, s
     },
   };
   /** What an upload leaves: the run's files and, last, the copy of its record. */
-  const upload = (input: RecordInput, location: string, files = ['x.txt']) => {
+  const upload = (input: RecordInput, location: string, listed = files) => {
     const { bucket, prefix } = folderOf(location);
-    for (const file of files) stored.set(`${bucket}/${prefix}${file}`, 'data');
-    stored.set(`${bucket}/${prefix}${METADATA_FILE}`, recordFile(input, location));
+    for (const file of listed) stored.set(`${bucket}/${prefix}${file}`, 'data');
+    stored.set(`${bucket}/${prefix}${METADATA_FILE}`, recordFile(input, listed, location));
   };
   const taskLocks: Pick<TaskLocks, 'claim' | 'release'> = {
     async claim(hash, owner) {
@@ -122,13 +127,17 @@ function fakeStore(recorded: Record<string, string> = {}, held: Record<string, s
 
 describe('storage/task-commit', () => {
   test('taskRecord is the record of one dispatch’s run, and recordFile holds the same document', () => {
-    const record = taskRecord({ task: task('a'), run, dispatchId: 'd1' });
+    const record = taskRecord({ task: task('a'), run, dispatchId: 'd1' }, files);
     assert.equal(record._id, 'a');
     assert.equal(record.dispatch_id, 'd1');
     assert.equal(record.location, 's3://out/a');
-    assert.equal(recordFile({ task: task('a'), run, dispatchId: 'd1' }), JSON.stringify(record) + '\n');
+    assert.deepEqual(record.files, files);
     assert.equal(
-      taskRecord({ task: task('a'), run, dispatchId: 'd1' }, 's3://out/a/run-1').location,
+      recordFile({ task: task('a'), run, dispatchId: 'd1' }, files),
+      JSON.stringify(record) + '\n',
+    );
+    assert.equal(
+      taskRecord({ task: task('a'), run, dispatchId: 'd1' }, files, 's3://out/a/run-1').location,
       's3://out/a/run-1',
     );
   });
@@ -160,6 +169,51 @@ describe('storage/task-commit', () => {
     assert.equal(locks.size, 0);
     // Its retry, the write having landed, finds it.
     assert.equal(await commits.commit(input), 'existed');
+  });
+
+  test('commit takes the files from the uploaded copy, and only when they are those the run listed', async () => {
+    const { commits, records, stored, upload } = fakeStore({}, { b: 'job-1' });
+    const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };
+    // A copy naming a file the run did not list (written by someone else, or another run).
+    upload(input, 's3://out/b', ['x.txt', 'planted.txt']);
+    await assert.rejects(
+      commits.commit(input),
+      (err) => err instanceof ApplicationFailure && err.type === ErrorType.ResultsLost,
+    );
+    assert.equal(records.size, 0);
+    stored.clear();
+    upload(input, 's3://out/b');
+    assert.equal(await commits.commit(input), 'written');
+    assert.deepEqual((records.get('b') as StoredRecord | undefined)?.files, files);
+  });
+
+  test('a run result of the earlier shape, with its list, commits against the copy an earlier worker uploaded', async () => {
+    // The copy as the previous version's upload wrote it, for this task and run.
+    const copy = readFileSync(join(__dirname, '..', 'fixtures', 'earlier-record-copy.ndjson'), 'utf8');
+    const hash = 'e'.repeat(64);
+    const earlier: EarlierRunResult = {
+      workerQueue: 'q',
+      workDir: '/tmp/w',
+      outputs: { units: 3 },
+      files: ['store.zarr/.zattrs', 'store.zarr/0.0', 'x.txt'],
+      code: { commit: 'abc1234' },
+      worker_host: 'h',
+      started_at: '2026-12-01T10:00:00.000Z',
+      finished_at: '2026-12-01T10:00:01.000Z',
+      resources: { wall_time_s: 1 },
+      worker_user: 'w',
+    };
+    const input = { task: task(hash), run: earlier, dispatchId: 'd0', owner: 'job-1', force: false };
+    const { commits, records, stored } = fakeStore({}, { [hash]: 'job-1' });
+    stored.set(`out/${hash}/${METADATA_FILE}`, copy);
+    // Its list is checked as the current code checks one: against the copy's, name for name.
+    const other = { ...input, run: { ...earlier, files: ['x.txt'] } };
+    await assert.rejects(
+      commits.commit(other),
+      (err) => err instanceof ApplicationFailure && err.type === ErrorType.ResultsLost,
+    );
+    assert.equal(await commits.commit(input), 'written');
+    assert.equal(JSON.stringify(records.get(hash)) + '\n', copy);
   });
 
   test('a rerun replaces the record in one write, and only then removes the objects it named', async () => {
@@ -249,7 +303,7 @@ describe('storage/task-commit', () => {
     const rerun = { task: task('a'), run, dispatchId: 'd2' };
     upload(rerun, runLocation(rerun));
     // The worker was lost right after the switch, before it removed the earlier objects.
-    records.set('a', { ...taskRecord(rerun, runLocation(rerun)), dispatch_id: 'd2' } as never);
+    records.set('a', { ...taskRecord(rerun, files, runLocation(rerun)), dispatch_id: 'd2' } as never);
     const later = { task: task('a'), dispatchId: 'd2', owner: 'job-2', attempt: 2 };
     assert.equal(await commits.beforeRun(later), 'committed');
     const { prefix } = folderOf(runLocation(rerun));

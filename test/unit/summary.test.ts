@@ -95,6 +95,21 @@ describe('summary', () => {
     assert.ok(!text.includes('\u001b['), 'not a terminal here: no colour codes');
   });
 
+  test('summaryText fits 120 columns, however long the names and errors of its failures', () => {
+    const failure = {
+      hash: 'cd'.repeat(32),
+      asset_name: `behavior_741213_2024-03-02_10-00-00_processed_2024-03-03_08-30-00,${'x'.repeat(200)}`,
+      error: `analysis failed: ${'Traceback (most recent call last): '.repeat(40)}`,
+    };
+    const base = progress({ counts: { ...progress({}).counts, failed: 3 } });
+    const text = summaryText(
+      { status: 'failed', error: 'e', progress: { ...base, failures: [failure] }, endedAt: 4_000 },
+      'd1',
+    );
+    for (const line of text.split('\n')) assert.ok(line.length <= 120, `${line.length}: ${line}`);
+    assert.match(text, /│ cdcdcdcdcdcd +│ behavior_741213/);
+  });
+
   test('summaryText of a dispatch that failed before it planned is its one status line', () => {
     assert.equal(
       summaryText({ status: 'failed', error: 'query matched no assets' }, 'd2'),

@@ -56,7 +56,7 @@ async function waitForPlan(handle: DispatchHandle, taskQueue: string): Promise<D
     if (progress && progress.phase !== 'planning')
       return (await throughOutages(() => isRunning(handle))) ? progress : undefined;
     if (!progress && !warned && Date.now() - started > 10_000) {
-      console.error(`still waiting: is a worker running on task queue "${taskQueue}"? (npx analysis worker)`);
+      console.error(`still waiting: is a worker running on task queue "${taskQueue}"? (analysis worker)`);
       warned = true;
     }
     await delay(500);

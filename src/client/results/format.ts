@@ -1,5 +1,5 @@
 import { recordFacts } from '../../aind/metadata';
-import type { RunResources, StoredRecord } from '../../types';
+import type { StoredRecord } from '../../types';
 import { textTable } from '../table';
 
 const HASH_PREFIX = 12;
@@ -26,30 +26,28 @@ export function assetsSummary(names: string[] | undefined): string {
   return list.length <= 2 ? list.join(', ') : `${list.slice(0, 2).join(', ')} +${list.length - 2} more`;
 }
 
-/** What a run measured, for one table cell: wall time, then CPU time and peak memory where known. */
-export function resourcesSummary(resources: RunResources | undefined): string {
-  if (!resources) return '';
-  const parts = [`${compactValue(resources.wall_time_s)} s`];
-  if (resources.cpu_time_s !== undefined) parts.push(`cpu ${compactValue(resources.cpu_time_s)} s`);
-  if (resources.peak_memory_mib !== undefined) parts.push(`${compactValue(resources.peak_memory_mib)} MiB`);
-  return parts.join(', ');
+/** A time as the table shows it: to the minute, UTC (`2026-12-07 07:57`); whole in --json and --csv. */
+export function minuteOf(time: string | undefined): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(time ?? '');
+  return match ? `${match[1]} ${match[2]}` : (time ?? '');
 }
 
+/**
+ * The records as a table that fits a 120-column terminal: what tells records apart at a glance,
+ * long values cut at their end (an asset name's start says the modality, subject and date). The
+ * whole values, with `location`, the parameters and the measured resources, are in --json and
+ * --csv.
+ */
 export function resultsTable(records: StoredRecord[]): string {
-  const table = textTable({
-    head: ['hash', 'analysis', 'version', 'asset(s)', 'finished_at', 'outputs', 'resources', 'location'],
-  });
+  const table = textTable({ head: ['hash', 'analysis', 'asset(s)', 'finished_at', 'outputs'] });
   for (const record of records) {
     const facts = recordFacts(record);
     table.push([
       record._id.slice(0, HASH_PREFIX),
-      record.analysis_name,
-      record.analysis_version,
+      `${record.analysis_name} ${record.analysis_version}`,
       assetsSummary(record.input?.asset_name),
-      facts.finished_at ?? '',
+      minuteOf(facts.finished_at),
       outputsSummary(facts.outputs),
-      resourcesSummary(facts.resources),
-      record.location,
     ]);
   }
   return table.toString();

@@ -11,6 +11,6 @@ export async function listAction(session: Session, flags: { json?: boolean }): P
   }
   rows.sort((a, b) => a.schedule_id.localeCompare(b.schedule_id));
   if (flags.json) console.log(JSON.stringify(rows, null, 2));
-  else if (rows.length === 0) console.error('no schedules (create one: npx analysis schedule create --help)');
+  else if (rows.length === 0) console.error('no schedules (create one: analysis schedule create --help)');
   else console.log(listTable(rows));
 }

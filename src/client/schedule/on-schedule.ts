@@ -13,7 +13,7 @@ export async function onSchedule<T>(
     return await body(client.schedule.getHandle(id), client);
   } catch (err) {
     if (err instanceof ScheduleNotFoundError)
-      throw new ExitError(`no schedule "${id}" (see npx analysis schedule list)`, EXIT.input);
+      throw new ExitError(`no schedule "${id}" (see analysis schedule list)`, EXIT.input);
     throw err;
   }
 }

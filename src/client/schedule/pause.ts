@@ -9,7 +9,7 @@ export function pauseAction(
   flags: { note?: string },
 ): Promise<void> {
   return onSchedule(session, id, async (handle) => {
-    const note = flags.note ?? `${name}d with npx analysis schedule ${name}`;
+    const note = flags.note ?? `${name}d with analysis schedule ${name}`;
     await (name === 'pause' ? handle.pause(note) : handle.unpause(note));
     console.log(`schedule ${id} ${name}d`);
   });

@@ -67,7 +67,7 @@ async function followRun(
     print(flags, { dispatch_id: dispatchId, workflow_id: workflowId, url }, [
       `dispatch ${dispatchId}`,
       `web ui   ${url}`,
-      `follow it: npx analysis status ${dispatchId} --watch`,
+      `follow it: analysis status ${dispatchId} --watch`,
     ]);
     return EXIT.ok;
   }

@@ -126,7 +126,7 @@ export function fakeRun(task: Task): RunResult {
     workerQueue: Context.current().info.taskQueue,
     workDir: `/work/${task.hash}`,
     outputs: { hash: task.hash },
-    files: [],
+    result_files: { count: 0, sha256: '' },
     code: {},
     worker_host: 'test',
     started_at: now,
