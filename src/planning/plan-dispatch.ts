@@ -13,7 +13,7 @@ import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
 import { readRecorded, taskStates, type RecordReader } from './task-status';
-import { readUpstreamDone } from './upstream';
+import { UpstreamIndex } from './upstream';
 import { jobsPerPage, type PlanStore } from '../storage/plan-store';
 import { collectWarnings } from './warnings';
 
@@ -121,7 +121,14 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
-  const recorded = await readRecorded(deps.records, expansion.tasks, deps.recordReader?.(expansion.tasks));
+  // Records of the wrapper code specs name (`upstream_code`) come in the same read.
+  const upstreamIndex = new UpstreamIndex(expansion.tasks);
+  const recorded = await readRecorded(
+    deps.records,
+    expansion.tasks,
+    deps.recordReader?.(expansion.tasks),
+    upstreamIndex,
+  );
   // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
   // listings of their own, so here only those of tasks whose record kept fingerprints to compare
   // with are listed. Records made before fingerprints were kept cost no listing.
@@ -135,13 +142,13 @@ export async function planDispatch(
   if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
   const states = await taskStates(recorded, expansion.tasks, (spec) => deps.codeCommit(spec));
   // A task without a record of its own may have one by the wrapper its spec names.
-  const upstream = await readUpstreamDone(
-    deps.records,
-    expansion.tasks.filter((_, index) => states[index]?.status === 'new'),
-    beat,
-  );
-  for (const [index, task] of expansion.tasks.entries())
-    if (upstream.has(task.hash)) states[index] = { status: 'done', inputs_changed: false };
+  const upstream = new Map<string, string>();
+  for (const [index, task] of expansion.tasks.entries()) {
+    const record = states[index]?.status === 'new' ? upstreamIndex.recordOf(task) : undefined;
+    if (record === undefined) continue;
+    upstream.set(task.hash, record);
+    states[index] = { status: 'done', inputs_changed: false };
+  }
   if (upstream.size > 0) info(`found ${upstream.size} tasks done by the wrapper code their specs name`);
   const statuses = states.map((state) => state.status);
   const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;

@@ -4,9 +4,10 @@
  * task's input locations and its parameters as the wrapper records them, as the match
  * analysis-pipeline-utils' `get_docdb_records_partial` makes; so cutting over reruns nothing.
  */
-import type { Collection, Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import { canonicalJson } from '../identity';
 import type { StoredRecord, Task, UpstreamCode } from '../types';
+import type { RecordReader } from './task-status';
 
 /** Where the wrapper's records hold their analysis code (the first process, as its queries read it). */
 const CODE = 'processing.data_processes.0.code';
@@ -50,55 +51,53 @@ function recordKey(code: UpstreamCodeFields): string | undefined {
 }
 
 /**
- * The wrapper's record of each task that has one, by task hash: ONE streamed read of the records
- * of the named codes, matched in memory (FerretDB scans per lookup, so one query per task would
- * not scale). Only tasks of specs naming `upstream_code` are looked for.
+ * Finds the wrapper's record of each task that has one, reading along with planning's one
+ * streamed read of the records (FerretDB scans per lookup, so neither a query per task nor a
+ * read of its own), and matching in memory. Only tasks of specs naming `upstream_code` are
+ * looked for.
  */
-export async function readUpstreamDone(
-  records: Collection<StoredRecord>,
-  tasks: Task[],
-  onRead: () => void = () => undefined,
-): Promise<Map<string, string>> {
-  const wanted = new Map<string, Task[]>();
-  const codes = new Map<string, UpstreamCode>();
-  for (const task of tasks) {
-    const code = task.analysis.upstream_code;
-    if (!code) continue;
-    codes.set(canonicalJson(code), code);
-    const key = taskKey(task, code);
-    wanted.set(key, [...(wanted.get(key) ?? []), task]);
-  }
-  const done = new Map<string, string>();
-  if (codes.size === 0) return done;
-  const filter = {
-    $or: [...codes.values()].map((code) => ({
-      [`${CODE}.url`]: code.url,
-      [`${CODE}.version`]: code.version,
-    })),
-  } as Filter<StoredRecord>;
-  const cursor = records.find(filter, {
-    projection: {
-      _id: 1,
-      'processing.data_processes.code.url': 1,
-      'processing.data_processes.code.version': 1,
-      'processing.data_processes.code.input_data.url': 1,
-      'processing.data_processes.code.parameters': 1,
-    },
-    batchSize: 5000,
-  });
-  let read = 0;
-  try {
-    for await (const record of cursor) {
-      if (++read % 1000 === 0) onRead();
-      const processes = (record as { processing?: { data_processes?: { code?: UpstreamCodeFields }[] } })
-        .processing?.data_processes;
-      const code = processes?.[0]?.code;
-      const key = code && recordKey(code);
-      for (const task of (key && wanted.get(key)) || [])
-        if (!done.has(task.hash)) done.set(task.hash, record._id);
+export class UpstreamIndex implements RecordReader {
+  readonly projection: Record<string, 1> = {
+    'processing.data_processes.code.url': 1,
+    'processing.data_processes.code.version': 1,
+    'processing.data_processes.code.input_data.url': 1,
+    'processing.data_processes.code.parameters': 1,
+  };
+  readonly filter?: Filter<StoredRecord>;
+  private readonly wanted = new Map<string, Task[]>();
+  /** Task hash to the `_id` of the wrapper's record. */
+  private readonly found = new Map<string, string>();
+
+  constructor(tasks: Task[]) {
+    const codes = new Map<string, UpstreamCode>();
+    for (const task of tasks) {
+      const code = task.analysis.upstream_code;
+      if (!code) continue;
+      codes.set(canonicalJson(code), code);
+      const key = taskKey(task, code);
+      this.wanted.set(key, [...(this.wanted.get(key) ?? []), task]);
     }
-  } finally {
-    await cursor.close();
+    if (codes.size > 0)
+      this.filter = {
+        $or: [...codes.values()].map((code) => ({
+          [`${CODE}.url`]: code.url,
+          [`${CODE}.version`]: code.version,
+        })),
+      } as Filter<StoredRecord>;
   }
-  return done;
+
+  add(record: StoredRecord): void {
+    if (this.wanted.size === 0) return;
+    const processes = (record as { processing?: { data_processes?: { code?: UpstreamCodeFields }[] } })
+      .processing?.data_processes;
+    const code = processes?.[0]?.code;
+    const key = code && recordKey(code);
+    for (const task of (key && this.wanted.get(key)) || [])
+      if (!this.found.has(task.hash)) this.found.set(task.hash, record._id);
+  }
+
+  /** The `_id` of the wrapper's record of this task, if it has one. */
+  recordOf(task: Task): string | undefined {
+    return this.found.get(task.hash);
+  }
 }

@@ -3,6 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { loadRegistry } from '../../src/analysis/registry';
+import { planDispatch } from '../../src/planning/plan-dispatch';
+import { buildDispatchRequest } from '../../src/request/options';
+import { createPlanStore } from '../../src/storage/plan-store';
 import type { AnalysisRecord, StoredRecord } from '../../src/types';
 import { aindErrors } from '../helpers/aind';
 import { runCli } from '../helpers/cli';
@@ -143,6 +148,44 @@ describe('records of the current wrapper (upstream_code)', () => {
       (await cli('plan', [spec({ upstream_code: undefined })], ['--json'])).stdout,
     ) as typeof plan;
     assert.equal(without.summary.tasks_to_run, 3);
+  });
+
+  test("planning reads the records once, the wrapper's with the analysis's own, and explains beside it", async () => {
+    const monitored = await new MongoClient(stack.config.MONGODB_URI, { monitorCommands: true }).connect();
+    const reads: CommandStartedEvent[] = [];
+    monitored.on('commandStarted', (event) => {
+      if (event.commandName === 'find' && event.command.find === stack.config.DOCDB_COLLECTION)
+        reads.push(event);
+    });
+    try {
+      const analysisDb = monitored.db(stack.config.DOCDB_DATABASE);
+      const request = buildDispatchRequest(
+        { query, analysis_spec: writeSpec(dir, [spec()], 'in-process.json') },
+        stack.config,
+      );
+      const { summary } = await planDispatch(
+        {
+          assets: stack.mongo.db(stack.config.ASSETS_DATABASE).collection(stack.config.ASSETS_COLLECTION),
+          records: analysisDb.collection(stack.config.DOCDB_COLLECTION),
+          s3: stack.s3,
+          store: createPlanStore(analysisDb),
+          registry: await loadRegistry(join(ROOT, 'analyses')),
+          libraries: async () => ({}),
+          codeCommit: async () => undefined,
+          log: { info: () => undefined, warn: () => undefined },
+        },
+        request,
+        'plan-preview',
+        { store: false },
+      );
+      assert.equal(summary.tasks_done_upstream, 1);
+      assert.equal(reads.length, 1, 'one streamed read of the records');
+    } finally {
+      await monitored.close();
+    }
+    const explained = await cli('plan', [spec()], ['--explain']);
+    assert.equal(explained.code, 0, explained.stderr + explained.stdout);
+    assert.match(explained.stdout, /explain: 2 tasks/);
   });
 
   test('dispatch skips it and runs the ported template example on the rest; results list both', async () => {
