@@ -209,8 +209,8 @@ def main(run_analysis, parameters, outputs):
 # The institute's analysis wrapper template: run_analysis_jobs(...)
 # ---------------------------------------------------------------------------------------------
 
-# Where a Code Ocean capsule finds its task and leaves its results; a worker names its own
-# folders in the environment instead.
+# Where a Code Ocean capsule finds its data (its task in job_dict/) and leaves its results; the
+# environment names other folders.
 _CAPSULE_DATA = Path("/data")
 _CAPSULE_RESULTS = Path("/results")
 
@@ -295,11 +295,11 @@ def _task_file():
     if named:
         return Path(named)
     # A capsule's layout: its task is the one file of /data/job_dict.
-    found = sorted(Path(path) for path in glob.glob(str(_CAPSULE_DATA / "job_dict" / "*")) if os.path.isfile(path))
+    folder = Path(os.environ.get("ANALYSIS_INPUT_DIR") or _CAPSULE_DATA) / "job_dict"
+    found = sorted(Path(path) for path in glob.glob(str(folder / "*")) if os.path.isfile(path))
     if len(found) != 1:
         print(
-            f"run_analysis_jobs: expected one task: ANALYSIS_TASK_FILE is not set and "
-            f"{_CAPSULE_DATA / 'job_dict'} holds {len(found)} files",
+            f"run_analysis_jobs: expected one task: ANALYSIS_TASK_FILE is not set and {folder} holds {len(found)} files",
             file=sys.stderr,
         )
         sys.exit(EXIT_USAGE)
@@ -310,7 +310,7 @@ def run_analysis_jobs(analysis_input_model, analysis_output_model, run_function)
     """Runs a wrapper-template analysis on its task: `run_function(dispatch_inputs, parameters)`.
 
     The task is read from $ANALYSIS_TASK_FILE (a worker's), else from the one file of
-    /data/job_dict (a capsule's). `parameters` is an instance of `analysis_input_model` (a
+    job_dict/ in $ANALYSIS_INPUT_DIR or /data (a capsule's). `parameters` is an instance of `analysis_input_model` (a
     pydantic model or aind-data-schema GenericModel); `run_function` returns a dict, a model or
     None, which `analysis_output_model` validates into `outputs.json` of the results folder
     ($ANALYSIS_RESULTS_DIR, else /results). The worker uploads and records it. With

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -323,6 +323,67 @@ print(json.dumps([analysis_helper.template_parameters(task, Named), analysis_hel
         { analysis_name: 'Unit Filtering', cutoff: 0.05 },
         { analysis_name: 'Unit Filtering', cutoff: 0.05 },
       ]);
+    },
+  );
+
+  void test(
+    "unit_filtering.py runs on a capsule's layout: the template's own example job in job_dict/",
+    withVenv,
+    async () => {
+      const data = await mkdtemp(join(scratch, 'data-'));
+      const results = await mkdtemp(join(scratch, 'results-'));
+      // data/job_dict/example_dispatch_job.json of the wrapper template, as its capsule receives it.
+      const example = {
+        asset_name: ['820117_example_asset'],
+        s3_location: ['s3://codeocean-s3datasetsbucket-1u41qdg42ur9/8351747a-f472-43f9-a53b-cd1f9aa35288'],
+        docdb_record_id: ['dfb3a13e-ed0b-48bc-8ede-d68da8f3fb8b'],
+        file_location: null,
+        distributed_parameters: { isi_violations_cutoff: 0.05 },
+        group_metadata: null,
+        query: '{"subject.subject_id": "820117"}',
+        analysis_code: {
+          object_type: 'Code',
+          url: 'https://codeocean.allenneuraldynamics.org/capsule/4544861',
+          name: null,
+          version: 'ad6db0dca9e5fffc1544686c01f39aac1e46c841',
+          container: null,
+          run_script: 'code/run',
+          language: null,
+          language_version: null,
+          input_data: [
+            {
+              object_type: 'Data asset',
+              url: 's3://codeocean-s3datasetsbucket-1u41qdg42ur9/8351747a-f472-43f9-a53b-cd1f9aa35288',
+            },
+          ],
+          parameters: { analysis_name: 'Unit Filtering', analysis_tag: 'V1', isi_violations_cutoff: 0.8 },
+          core_dependency: null,
+        },
+      };
+      await mkdir(join(data, 'job_dict'));
+      await writeFile(join(data, 'job_dict', 'example_dispatch_job.json'), JSON.stringify(example));
+      const env = { PATH: process.env.PATH, ANALYSIS_INPUT_DIR: data, ANALYSIS_RESULTS_DIR: results };
+      execFileSync(venvPython, [join(root, 'analyses', 'unit_filtering.py')], {
+        env,
+        cwd: scratch,
+        stdio: 'ignore',
+      });
+      assert.deepEqual(JSON.parse(await readFile(join(results, 'outputs.json'), 'utf8')), {
+        isi_violations: ['example_violation_1', 'example_violation_2'],
+        additional_info: 'This is an example of additional information about the analysis.',
+      });
+      // A second task in job_dict/ is refused: a run is one task.
+      await writeFile(join(data, 'job_dict', 'another.json'), JSON.stringify(example));
+      assert.throws(
+        () =>
+          execFileSync(venvPython, [join(root, 'analyses', 'unit_filtering.py')], {
+            env,
+            cwd: scratch,
+            stdio: 'pipe',
+          }),
+        (err: { status?: number; stderr?: Buffer }) =>
+          err.status === 64 && /expected one task: .*job_dict holds 2 files/.test(String(err.stderr)),
+      );
     },
   );
 
