@@ -32,3 +32,18 @@ export function wrapperRecords(jobs: WrapperJob[]): Array<Record<string, unknown
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown> & { _id: string });
 }
+
+/** What analysis-pipeline-utils' `get_docdb_records_partial` asks the database for these arguments. */
+export function wrapperQuery(args: {
+  code_url: string;
+  code_version: string;
+  input_data_locations: string[];
+  parameters: Record<string, unknown>;
+}): Record<string, unknown> {
+  const output = execFileSync(aindPython(), [join(ROOT, 'test', 'helpers', 'wrapper_query.py')], {
+    input: JSON.stringify(args),
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return JSON.parse(output) as Record<string, unknown>;
+}

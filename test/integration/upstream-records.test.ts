@@ -13,7 +13,7 @@ import { aindErrors } from '../helpers/aind';
 import { runCli } from '../helpers/cli';
 import { seedAssets, writeSpec } from '../helpers/data';
 import { listKeys, ROOT, testStack, type TestStack } from '../helpers/stack';
-import { wrapperRecords, type WrapperJob } from '../helpers/wrapper-records';
+import { wrapperQuery, wrapperRecords, type WrapperJob } from '../helpers/wrapper-records';
 
 /**
  * Cutting over from the institute's current wrapper: its records (made here by its own
@@ -133,6 +133,25 @@ describe('records of the current wrapper (upstream_code)', () => {
       done.map((entry) => [entry.task.input.asset_name[0], entry.status, entry.upstream_record]),
       [['uf_0000', 'done', matching]],
     );
+
+    // The institute's own lookup finds the same records: the one planned done for uf_0000, none
+    // for the others. (Its filter compares parameters in their stored key order; planning does not.)
+    const theirs = async (name: string) => {
+      const filter = wrapperQuery({
+        code_url: capsule.url,
+        code_version: capsule.version,
+        input_data_locations: [location(name)],
+        parameters: { isi_violations_cutoff: 0.8, analysis_name: 'Unit Filtering', analysis_tag: 'V1' },
+      });
+      return (
+        await records()
+          .find(filter as never)
+          .toArray()
+      ).map((record) => record._id);
+    };
+    assert.deepEqual(await theirs('uf_0000'), [matching]);
+    assert.deepEqual(await theirs('uf_0001'), []);
+    assert.deepEqual(await theirs('uf_0002'), []);
 
     // Per-file tasks: the wrapper kept the file among its parameters.
     const files = await cli('plan', [spec()], ['--file_extension', '.csv', '--json']);
