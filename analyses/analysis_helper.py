@@ -5,6 +5,11 @@ A script declares a parameter model and an output model, and a function
 
     main(run_analysis, parameters=MyParameters, outputs=MyOutputs)
 
+A script written for the institute's analysis wrapper template runs unchanged but for its import
+of `run_analysis_jobs`, which this module also exports with the template's signature:
+
+    run_analysis_jobs(analysis_input_model=..., analysis_output_model=..., run_function=...)
+
 Models are pydantic models when pydantic is installed, or standard-library dataclasses (fields of
 bool, int, float, str, lists of those, Optional of those; constraints in
 `field(metadata={"json_schema": {...}})`, enforced by the worker), so a script with no
@@ -17,6 +22,7 @@ Standard library only.
 """
 
 import dataclasses
+import glob
 import json
 import os
 import sys
@@ -122,9 +128,36 @@ def _validate_dataclass(model, raw):
     return model(**values)
 
 
+# Values that are data, not schemas: left as written.
+_DATA_KEYWORDS = ("default", "examples", "const", "enum")
+
+
+def _plain_annotations(schema):
+    """The schema with every `title` and `description` a string, as a JSON Schema must have them.
+
+    pydantic copies `Field(description=("text",))` (a stray comma makes it a tuple) into the
+    schema as a list, which a validator refuses; its words are kept, joined.
+    """
+    if isinstance(schema, list):
+        return [_plain_annotations(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    plain = {}
+    for key, value in schema.items():
+        if key in ("title", "description") and isinstance(value, (list, tuple)):
+            plain[key] = " ".join(str(part) for part in value)
+        elif key in _DATA_KEYWORDS:
+            plain[key] = value
+        else:
+            plain[key] = _plain_annotations(value)
+    return plain
+
+
 def json_schema(model):
     """The JSON Schema of a pydantic model or a dataclass."""
-    return model.model_json_schema() if _is_pydantic(model) else _dataclass_schema(model)
+    if _is_pydantic(model):
+        return _plain_annotations(model.model_json_schema())
+    return _dataclass_schema(model)
 
 
 def validate(model, raw):
@@ -170,3 +203,149 @@ def main(run_analysis, parameters, outputs):
         print(f"invalid outputs: {err}", file=sys.stderr)
         sys.exit(EXIT_INVALID)
     (job.results_dir / "outputs.json").write_text(json.dumps(checked, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The institute's analysis wrapper template: run_analysis_jobs(...)
+# ---------------------------------------------------------------------------------------------
+
+# Where a Code Ocean capsule finds its data (its task in job_dict/) and leaves its results; the
+# environment names other folders.
+_CAPSULE_DATA = Path("/data")
+_CAPSULE_RESULTS = Path("/results")
+
+# What ends a run that was started the wrong way (EX_USAGE), as opposed to bad data.
+EXIT_USAGE = 64
+
+# The fields of analysis-pipeline-utils' AnalysisDispatchModel.
+_DISPATCH_FIELDS = (
+    "s3_location",
+    "asset_name",
+    "docdb_record_id",
+    "file_location",
+    "distributed_parameters",
+    "group_metadata",
+    "query",
+    "analysis_code",
+)
+
+
+class _Fields:
+    """JSON values read as attributes, objects nested inside too, like the models they stand for."""
+
+    def __init__(self, values):
+        self._values = values
+
+    def __getattr__(self, name):
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return _Fields(value) if isinstance(value, dict) else value
+
+    def model_dump(self, **_options):
+        return json.loads(json.dumps(self._values))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._values!r})"
+
+
+class DispatchInputs(_Fields):
+    """The task as analysis-pipeline-utils' AnalysisDispatchModel holds it, where that is not installed."""
+
+    def __init__(self, task):
+        super().__init__({name: task.get(name) for name in _DISPATCH_FIELDS})
+
+
+def dispatch_inputs(task):
+    """The institute's AnalysisDispatchModel of the task when its package is importable, else DispatchInputs."""
+    try:
+        from analysis_pipeline_utils.analysis_dispatch_model import AnalysisDispatchModel
+    except ImportError:
+        return DispatchInputs(task)
+    return AnalysisDispatchModel.model_validate({name: task.get(name) for name in _DISPATCH_FIELDS})
+
+
+def names_analysis(model):
+    """Whether a parameter model declares `analysis_name`, which then holds the analysis's name."""
+    return "analysis_name" in json_schema(model).get("properties", {})
+
+
+def template_parameters(task, model):
+    """The parameters a template model validates, as the upstream record's `code.parameters` are.
+
+    A worker's task holds the merged parameters, checked against the manifest (which gave
+    `analysis_name` to a schema declaring it); a bare AnalysisDispatchModel holds them in
+    `analysis_code.parameters`, with this task's `distributed_parameters` over them, as the
+    template's wrapper merges them.
+    """
+    if isinstance(task.get("parameters"), dict):
+        parameters = dict(task["parameters"])
+    else:
+        code = task.get("analysis_code") or {}
+        parameters = {**(code.get("parameters") or {}), **(task.get("distributed_parameters") or {})}
+    name = (task.get("analysis") or {}).get("analysis_name") or (task.get("analysis_code") or {}).get("name")
+    if name and "analysis_name" not in parameters and names_analysis(model):
+        parameters["analysis_name"] = name
+    return parameters
+
+
+def _task_file():
+    named = os.environ.get("ANALYSIS_TASK_FILE")
+    if named:
+        return Path(named)
+    # A capsule's layout: its task is the one file of /data/job_dict.
+    folder = Path(os.environ.get("ANALYSIS_INPUT_DIR") or _CAPSULE_DATA) / "job_dict"
+    found = sorted(Path(path) for path in glob.glob(str(folder / "*")) if os.path.isfile(path))
+    if len(found) != 1:
+        print(
+            f"run_analysis_jobs: expected one task: ANALYSIS_TASK_FILE is not set and {folder} holds {len(found)} files",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_USAGE)
+    return found[0]
+
+
+def run_analysis_jobs(analysis_input_model, analysis_output_model, run_function):
+    """Runs a wrapper-template analysis on its task: `run_function(dispatch_inputs, parameters)`.
+
+    The task is read from $ANALYSIS_TASK_FILE (a worker's), else from the one file of
+    job_dict/ in $ANALYSIS_INPUT_DIR or /data (a capsule's). `parameters` is an instance of `analysis_input_model` (a
+    pydantic model or aind-data-schema GenericModel); `run_function` returns a dict, a model or
+    None, which `analysis_output_model` validates into `outputs.json` of the results folder
+    ($ANALYSIS_RESULTS_DIR, else /results). The worker uploads and records it. With
+    `--schemas`, prints both models' JSON Schemas for the manifest instead.
+    """
+    arguments = sys.argv[1:]
+    if arguments == ["--schemas"]:
+        print(
+            json.dumps(
+                {"parameters": json_schema(analysis_input_model), "outputs": json_schema(analysis_output_model)},
+                indent=2,
+            )
+        )
+        return
+    if arguments:
+        print(
+            f"run_analysis_jobs: unexpected arguments {arguments}: parameters come from the task "
+            "(the dispatch's spec and parameter files)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_USAGE)
+    task_file = _task_file()
+    task = json.loads(task_file.read_text())
+    results_dir = Path(os.environ.get("ANALYSIS_RESULTS_DIR") or _CAPSULE_RESULTS)
+    try:
+        parameters = validate(analysis_input_model, template_parameters(task, analysis_input_model))
+    except ValidationError as err:
+        print(f"invalid parameters: {err}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
+    print(f"running analysis for the task {task_file}", file=sys.stderr)
+    result = run_function(dispatch_inputs(task), parameters)
+    try:
+        outputs = to_json(validate(analysis_output_model, {} if result is None else to_json(result)))
+    except ValidationError as err:
+        print(f"invalid outputs: {err}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")

@@ -27,6 +27,14 @@ export interface AnalysisSpec {
    * absent: the default pool.
    */
   pool?: string;
+  /** The wrapper code whose records of the same inputs and parameters count as done (src/planning/upstream.ts). */
+  upstream_code?: UpstreamCode;
+}
+
+/** Code of the institute's current wrapper, as its records' Analysis process names it. */
+export interface UpstreamCode {
+  url: string;
+  version: string;
 }
 
 /** Where a task's data comes from; arrays so that a grouped task carries every member. */
@@ -138,6 +146,8 @@ export interface PlanSummary {
   tasks_new: number;
   tasks_done: number;
   tasks_changed_code: number;
+  /** Of `tasks_done`, those done by the wrapper code their spec names (`upstream_code`); absent: none. */
+  tasks_done_upstream?: number;
   /** Done tasks (of either kind) with an input that changed since their record; absent before. */
   tasks_changed_inputs?: number;
   /** Tasks that will run (new, plus done and changed ones under --force). */

@@ -7,7 +7,7 @@ import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
 import { MAX_CONCURRENT_RULE } from './define';
 import type { CommandAnalysis } from './definition';
-import { compileSchema } from './json-schema';
+import { compileSchema, type SchemaCheck } from './json-schema';
 
 /** `lick_rate.analysis.json`: a command analysis declared beside the TypeScript modules. */
 export function isManifestFile(name: string): boolean {
@@ -58,13 +58,14 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
   };
   const dir = dirname(path);
   const [program = '', ...args] = manifest.command;
+  const parameters = schema('parameters');
   return {
     name: manifest.name,
     command: [
       program.includes('/') ? resolveCommandArg(program, dir) : program,
       ...args.map((arg) => resolveCommandArg(arg, dir)),
     ],
-    parameters: schema('parameters'),
+    parameters: namesAnalysis(manifest.parameters) ? withAnalysisName(parameters, manifest.name) : parameters,
     outputs: schema('outputs'),
     ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
     ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
@@ -72,5 +73,28 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
     ...(manifest.max_concurrent !== undefined ? { max_concurrent: manifest.max_concurrent } : {}),
     file: path,
+  };
+}
+
+function namesAnalysis(schema: Record<string, unknown>): boolean {
+  const properties = schema.properties;
+  return properties !== null && typeof properties === 'object' && Object.hasOwn(properties, 'analysis_name');
+}
+
+/**
+ * A schema declaring `analysis_name` (a model written for the institute's wrapper template, whose
+ * records keep the name among their parameters) checks the parameters with the analysis's name
+ * there unless they set one, at plan time and on the worker alike, and the program receives it.
+ */
+function withAnalysisName(check: SchemaCheck, name: string): SchemaCheck {
+  return (value) => {
+    const named =
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !Object.hasOwn(value, 'analysis_name')
+        ? { ...value, analysis_name: name }
+        : value;
+    return check(named);
   };
 }

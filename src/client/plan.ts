@@ -76,13 +76,14 @@ export function planJson(result: PlanResult, explanations?: Explanation[]) {
   return {
     summary: result.summary,
     ...(explanations ? { explain: rollUp(explanations, labelsOf(result)) } : {}),
-    tasks: result.tasks.map(({ task, status, will_run, changed_inputs }) => {
+    tasks: result.tasks.map(({ task, status, will_run, changed_inputs, upstream_record }) => {
       const explanation = byHash.get(task.hash);
       return {
         status,
         will_run,
         group_metadata: groupMetadata(task.group),
         ...(changed_inputs?.length ? { changed_inputs } : {}),
+        ...(upstream_record ? { upstream_record } : {}),
         ...(explanation
           ? {
               explanation: {

@@ -13,6 +13,7 @@ import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
 import { readRecorded, taskStates, type RecordReader } from './task-status';
+import { UpstreamIndex } from './upstream';
 import { jobsPerPage, type PlanStore } from '../storage/plan-store';
 import { collectWarnings } from './warnings';
 
@@ -47,6 +48,8 @@ export interface PlannedTask {
   inputs_changed?: boolean;
   /** Those inputs, each with its recorded and current fingerprint (previews only: `store` false). */
   changed_inputs?: ChangedInput[];
+  /** A task done by the wrapper its spec names (`upstream_code`): that record's `_id`. */
+  upstream_record?: string;
   /**
    * False for tasks already done (unless forced, or their inputs changed and
    * --rerun_changed_inputs asks), and for those --max_number_of_tasks_dispatched left out.
@@ -118,7 +121,14 @@ export async function planDispatch(
   expansion.warnings.forEach(report.warn);
   beat();
 
-  const recorded = await readRecorded(deps.records, expansion.tasks, deps.recordReader?.(expansion.tasks));
+  // Records of the wrapper code specs name (`upstream_code`) come in the same read.
+  const upstreamIndex = new UpstreamIndex(expansion.tasks);
+  const recorded = await readRecorded(
+    deps.records,
+    expansion.tasks,
+    deps.recordReader?.(expansion.tasks),
+    upstreamIndex,
+  );
   // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
   // listings of their own, so here only those of tasks whose record kept fingerprints to compare
   // with are listed. Records made before fingerprints were kept cost no listing.
@@ -131,6 +141,15 @@ export async function planDispatch(
   );
   if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
   const states = await taskStates(recorded, expansion.tasks, (spec) => deps.codeCommit(spec));
+  // A task without a record of its own may have one by the wrapper its spec names.
+  const upstream = new Map<string, string>();
+  for (const [index, task] of expansion.tasks.entries()) {
+    const record = states[index]?.status === 'new' ? upstreamIndex.recordOf(task) : undefined;
+    if (record === undefined) continue;
+    upstream.set(task.hash, record);
+    states[index] = { status: 'done', inputs_changed: false };
+  }
+  if (upstream.size > 0) info(`found ${upstream.size} tasks done by the wrapper code their specs name`);
   const statuses = states.map((state) => state.status);
   const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
   const changed = count('changed_code');
@@ -165,6 +184,7 @@ export async function planDispatch(
     task,
     status: statuses[index] as TaskStatus,
     inputs_changed: states[index]?.inputs_changed === true,
+    ...(upstream.has(task.hash) ? { upstream_record: upstream.get(task.hash) } : {}),
     will_run: running.has(task),
   }));
   if (inputsChanged && !opts.store) await nameChangedInputs(deps.records, tasks);
@@ -182,6 +202,7 @@ export async function planDispatch(
     tasks_total: tasks.length,
     tasks_new: count('new'),
     tasks_done: count('done'),
+    ...(upstream.size > 0 ? { tasks_done_upstream: upstream.size } : {}),
     tasks_changed_code: changed,
     tasks_changed_inputs: inputsChanged,
     tasks_to_run: toRun.length,

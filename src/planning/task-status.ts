@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import { canonicalJson } from '../identity';
 import { inputsChanged } from '../input-digest';
 import { recordedStatus } from '../task-record';
@@ -24,30 +24,37 @@ export interface TaskState {
  */
 export interface RecordReader {
   projection: Record<string, 1>;
+  /** Records beyond those of the analyses involved that this reader needs too. */
+  filter?: Filter<StoredRecord>;
   add(record: StoredRecord): void;
 }
 
 /**
  * The records of these tasks, by hash, with ONE streamed read of the records of the analyses
- * involved: FerretDB scans for every lookup, so one lookup per task would not scale. Only each
- * record's input digest is read, never its list of fingerprints.
+ * involved (and of those the readers ask for): FerretDB scans for every lookup, so one lookup
+ * per task, or one read per reader, would not scale. Only each record's input digest is read,
+ * never its list of fingerprints.
  */
 export async function readRecorded(
   records: Collection<StoredRecord>,
   tasks: Task[],
-  reader?: RecordReader,
+  ...readers: Array<RecordReader | undefined>
 ): Promise<Map<string, RecordedFacts>> {
   const hashes = new Set(tasks.map((task) => task.hash));
-  const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
+  const names = new Set(tasks.map((task) => task.analysis.analysis_name));
   const recorded = new Map<string, RecordedFacts>();
-  const cursor = records.find(
-    { analysis_name: { $in: names } },
-    { projection: { ...reader?.projection, _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
-  );
+  const others = readers.flatMap((reader) => (reader?.filter ? [reader.filter] : []));
+  const own: Filter<StoredRecord> = { analysis_name: { $in: [...names] } };
+  const projection = Object.assign({}, ...readers.map((reader) => reader?.projection)) as Record<string, 1>;
+  const cursor = records.find(others.length ? { $or: [own, ...others] } : own, {
+    projection: { ...projection, _id: 1, analysis_name: 1, 'code.commit': 1, input_digest: 1 },
+    batchSize: 5000,
+  });
   try {
     for await (const record of cursor) {
-      reader?.add(record);
-      if (!hashes.has(record._id)) continue;
+      for (const reader of readers) reader?.add(record);
+      // What another reader asked for is no record of these analyses.
+      if (!hashes.has(record._id) || !names.has(record.analysis_name)) continue;
       const digest = 'input_digest' in record ? record.input_digest : undefined;
       recorded.set(record._id, { commit: record.code?.commit, digest });
     }

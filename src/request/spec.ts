@@ -37,6 +37,18 @@ export const downloadInputs = z.union(
   { error: 'must be true, false or a list of paths relative to each asset' },
 );
 
+/**
+ * The code of the institute's current wrapper that ran this analysis before: its records (that
+ * URL and version, the same inputs and parameters) count as done.
+ */
+const upstreamCode = z.strictObject(
+  { url: requiredText, version: requiredText },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_type' ? 'must be a JSON object with url and version' : undefined,
+  },
+);
+
 /** Strict, so that a misspelt field is reported instead of silently ignored. */
 const specEntry = z.strictObject(
   {
@@ -54,6 +66,7 @@ const specEntry = z.strictObject(
     download_inputs: downloadInputs.optional(),
     timeout: temporalDuration.optional(),
     max_attempts: z.int().positive().optional(),
+    upstream_code: upstreamCode.optional(),
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );

@@ -8,7 +8,7 @@ export type AindModel = 'Metadata' | 'AnalysisDispatchModel';
 let python: string | undefined;
 
 /** The venv's python with the institute's packages (installed by scripts/install-python-formats.sh). */
-function aindPython(): string {
+export function aindPython(): string {
   python ??= execFileSync(join(ROOT, 'scripts', 'install-python-formats.sh'), {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

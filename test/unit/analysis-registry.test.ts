@@ -76,6 +76,7 @@ void describe('analysis/registry', () => {
     assert.deepEqual((await loadRegistry(relative(process.cwd(), join(root, 'analyses')))).names(), [
       'Lick Bouts',
       'Lick Rate',
+      'Unit Filtering',
       'Unit Yield',
     ]);
     const fixtures = (await loadRegistry(join(root, 'test/fixtures/analyses'))).names();

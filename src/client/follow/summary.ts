@@ -24,6 +24,10 @@ export function planLines(plan: PlanSummary): string[] {
     lines.push(
       'tasks done by different code are skipped: bump analysis_version or pass --force to rerun them',
     );
+  if (plan.tasks_done_upstream)
+    lines.push(
+      `${plan.tasks_done_upstream} of the done tasks have a record by the wrapper code their spec names (upstream_code): skipped unless --force`,
+    );
   if (plan.tasks_changed_inputs)
     lines.push(`${plan.tasks_changed_inputs} done tasks have an input that changed since their record`);
   for (const warning of plan.warnings) lines.push(`warning: ${printable(warning)}`);

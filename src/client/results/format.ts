@@ -1,6 +1,7 @@
 import { recordFacts } from '../../aind/metadata';
 import type { StoredRecord } from '../../types';
 import { textTable } from '../table';
+import { listedAnalysis } from './query';
 
 const HASH_PREFIX = 12;
 
@@ -42,9 +43,10 @@ export function resultsTable(records: StoredRecord[]): string {
   const table = textTable({ head: ['hash', 'analysis', 'asset(s)', 'finished_at', 'outputs'] });
   for (const record of records) {
     const facts = recordFacts(record);
+    const analysis = listedAnalysis(record);
     table.push([
       record._id.slice(0, HASH_PREFIX),
-      `${record.analysis_name} ${record.analysis_version}`,
+      `${analysis.wrapper ? `${analysis.name} (wrapper)` : analysis.name} ${analysis.version}`,
       assetsSummary(record.input?.asset_name),
       minuteOf(facts.finished_at),
       outputsSummary(facts.outputs),
@@ -97,10 +99,11 @@ export function csvHeader(): string {
 /** One line per record; several assets are joined with ";", nested values are JSON. */
 export function csvRecord(record: StoredRecord): string {
   const facts = recordFacts(record);
+  const analysis = listedAnalysis(record);
   return csvRow([
     record._id,
-    record.analysis_name,
-    record.analysis_version,
+    analysis.name,
+    analysis.version,
     (record.input?.asset_name ?? []).join(';'),
     record.dispatch_id,
     facts.started_at,

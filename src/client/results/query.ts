@@ -14,10 +14,28 @@ export interface RecordPage {
   next?: string;
 }
 
+/** Where records of the institute's current wrapper, which lack the project's fields, keep them. */
+const WRAPPER_CODE = 'processing.data_processes.0.code';
+
+/**
+ * The project's field, or for a record without it (one the institute's wrapper wrote) the
+ * wrapper's: so those records list beside the project's own.
+ */
+function eitherRecord(field: 'analysis_name' | 'analysis_version', value: string, wrapperField: string) {
+  return { $or: [{ [field]: value }, { [field]: { $exists: false }, [wrapperField]: value }] };
+}
+
 export function recordFilter(filters: RecordFilters): Filter<StoredRecord> {
   const filter: Filter<StoredRecord> = {};
-  if (filters.analysis_name !== undefined) filter.analysis_name = filters.analysis_name;
-  if (filters.analysis_version !== undefined) filter.analysis_version = filters.analysis_version;
+  const either: Record<string, unknown>[] = [];
+  if (filters.analysis_name !== undefined)
+    either.push(
+      eitherRecord('analysis_name', filters.analysis_name, `${WRAPPER_CODE}.parameters.analysis_name`),
+    );
+  if (filters.analysis_version !== undefined)
+    either.push(eitherRecord('analysis_version', filters.analysis_version, `${WRAPPER_CODE}.version`));
+  if (either.length === 1) Object.assign(filter, either[0]);
+  else if (either.length > 1) filter.$and = either as Filter<StoredRecord>[];
   // Equality on an array field matches any of its elements: grouped tasks list several assets.
   if (filters.asset_name !== undefined) filter['input.asset_name'] = filters.asset_name;
   if (filters.dispatch_id !== undefined) filter.dispatch_id = filters.dispatch_id;
@@ -88,4 +106,17 @@ export async function findByHash(
     .toArray();
   if (matches.length === 0) return 'none';
   return matches.length > 1 ? 'ambiguous' : matches[0]!;
+}
+
+/** Name and version as `results` shows them: the project's fields, or a wrapper record's code. */
+export function listedAnalysis(record: StoredRecord): { name: string; version: string; wrapper: boolean } {
+  if (typeof record.analysis_name === 'string')
+    return { name: record.analysis_name, version: record.analysis_version, wrapper: false };
+  const code = 'processing' in record ? record.processing.data_processes[0]?.code : undefined;
+  const name = code?.parameters?.analysis_name;
+  return {
+    name: typeof name === 'string' ? name : (code?.name ?? ''),
+    version: code?.version ?? '',
+    wrapper: true,
+  };
 }
