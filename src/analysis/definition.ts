@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AnalysisTask } from '../aind/dispatch-model';
+import type { ContainerSpec } from './container-options';
 import type { SchemaCheck } from './json-schema';
 
 /** What a TypeScript analysis's `run` receives. */
@@ -48,6 +49,8 @@ export interface CommandAnalysis {
   max_attempts?: number;
   /** Only workers serving this pool (`worker --pools`) run it; absent: the default pool. */
   pool?: string;
+  /** The image its command runs in; absent: a bare command, run as the worker's user. */
+  container?: ContainerSpec;
   /** The manifest it was declared in. */
   file: string;
 }

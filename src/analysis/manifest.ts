@@ -1,10 +1,12 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { downloadInputs, temporalDuration } from '../request/spec';
 import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
+import { containerFields, parseMemory, type ContainerSpec } from './container-options';
 import type { CommandAnalysis } from './definition';
 import { compileSchema } from './json-schema';
 
@@ -29,6 +31,7 @@ const manifestFile = z.strictObject(
     timeout: temporalDuration.optional(),
     max_attempts: z.int().positive().optional(),
     pool: z.string({ error: 'must be a string' }).regex(POOL_NAME, POOL_NAME_RULE).optional(),
+    ...containerFields,
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
@@ -55,19 +58,47 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     }
   };
   const dir = dirname(path);
+  const container = containerSpec(manifest, dir);
   const [program = '', ...args] = manifest.command;
   return {
     name: manifest.name,
-    command: [
-      program.includes('/') ? resolveCommandArg(program, dir) : program,
-      ...args.map((arg) => resolveCommandArg(arg, dir)),
-    ],
+    // Inside an image, paths are the image's: nothing is resolved against this folder.
+    command: container
+      ? manifest.command
+      : [
+          program.includes('/') ? resolveCommandArg(program, dir) : program,
+          ...args.map((arg) => resolveCommandArg(arg, dir)),
+        ],
     parameters: schema('parameters'),
     outputs: schema('outputs'),
     ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
     ...(manifest.timeout !== undefined ? { timeout: manifest.timeout } : {}),
     ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
     ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
+    ...(container ? { container } : {}),
     file: path,
+  };
+}
+
+const CONTAINER_ONLY = ['runtime', 'cpus', 'memory', 'gpus', 'network', 'code'] as const;
+
+/** The container settings of a manifest that names an image; settings without one are a mistake. */
+function containerSpec(manifest: z.infer<typeof manifestFile>, dir: string): ContainerSpec | undefined {
+  if (manifest.image === undefined) {
+    const stray = CONTAINER_ONLY.find((field) => manifest[field] !== undefined);
+    if (stray) throw new Error(`${stray}: applies only to an analysis that names an "image"`);
+    return undefined;
+  }
+  const code = manifest.code === undefined ? undefined : resolve(dir, manifest.code);
+  if (code !== undefined && !statSync(code, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`code: no folder at ${code}`);
+  return {
+    image: manifest.image,
+    network: manifest.network ?? false,
+    ...(manifest.runtime ? { runtime: manifest.runtime } : {}),
+    ...(manifest.cpus !== undefined ? { cpus: manifest.cpus } : {}),
+    ...(manifest.memory !== undefined ? { memory_bytes: parseMemory(manifest.memory) } : {}),
+    ...(manifest.gpus !== undefined ? { gpus: manifest.gpus } : {}),
+    ...(code !== undefined ? { code } : {}),
   };
 }
