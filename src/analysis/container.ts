@@ -203,6 +203,8 @@ export function createArgs(options: {
     'create',
     '--name',
     options.name,
+    // Removed by the runtime as it ends, which spares a successful run a call of its own.
+    '--rm',
     '--label',
     `${WORKER_LABEL}=${options.worker}`,
     '--network',
@@ -286,6 +288,7 @@ export async function runContainer(options: ContainerRunOptions): Promise<Comman
     );
   });
   const sampling = sampleContainerUsage(runtime, name, runtimeEnv());
+  let ended = false;
   try {
     let ran: CommandResult | undefined;
     let failure: unknown;
@@ -310,12 +313,15 @@ export async function runContainer(options: ContainerRunOptions): Promise<Comman
     const usage = await sampling.stop();
     if (options.signal.aborted || !(failure instanceof ApplicationFailure)) {
       if (failure !== undefined) throw failure;
+      ended = true;
       return { ...ran!, ...(usage ? { usage } : {}) };
     }
     // The kernel's OOM kill is SIGKILL (exit 137); the runtime does not always notice it under
-    // cgroup v1, and nothing else here kills a container that was not cancelled.
+    // cgroup v1 (and may have removed the container already), and nothing else here kills a
+    // container that was not cancelled.
     const end = await containerEnd(runtime, name);
-    if (end?.oomKilled || (end?.exitCode === 137 && spec.memory_bytes !== undefined)) {
+    const exitCode = (failure.details?.[0] as { exit_code?: unknown } | undefined)?.exit_code;
+    if (end?.oomKilled || (exitCode === 137 && spec.memory_bytes !== undefined)) {
       throw nonRetryable(
         ErrorType.OutOfMemory,
         `"${options.analysisName}" was killed for running out of memory: its container reached its limit of ${mib(spec.memory_bytes)} (the manifest's "memory")`,
@@ -324,7 +330,7 @@ export async function runContainer(options: ContainerRunOptions): Promise<Comman
     throw failure;
   } finally {
     await sampling.stop();
-    await runtimeCall(runtime, ['rm', '--force', '--time', '0', name]).catch(() => undefined);
+    if (!ended) await runtimeCall(runtime, ['rm', '--force', '--time', '0', name]).catch(() => undefined);
   }
 }
 

@@ -24,12 +24,16 @@ export function testImage(name: 'busybox' | 'python'): string {
   }).trim();
 }
 
-/** `podman ps` of running containers that a worker process started (by its label). */
-export function runningContainersOf(pid: number): string[] {
+/**
+ * Containers a worker process started (by their label), in any state: a container being stopped
+ * still holds its processes, and one that has ended is removed.
+ */
+export function containersOf(pid: number): string[] {
   const out = execFileSync(
     'podman',
     [
       'ps',
+      '--all',
       '--filter',
       'label=analysis-dispatch.worker',
       '--format',

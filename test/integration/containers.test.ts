@@ -9,7 +9,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AnalysisRecord, StoredRecord, Task } from '../../src/types';
 import { aindErrors } from '../helpers/aind';
 import { runCli } from '../helpers/cli';
-import { containersConf, runningContainersOf, testImage } from '../helpers/containers';
+import { containersConf, containersOf, testImage } from '../helpers/containers';
 import { ROOT, testStack, type TestStack } from '../helpers/stack';
 
 const lickRate = JSON.parse(readFileSync(join(ROOT, 'analyses', 'lick_rate.analysis.json'), 'utf8')) as {
@@ -244,10 +244,10 @@ describe('container analyses (podman)', () => {
     writeFileSync(join(dir, 'sleep.json'), JSON.stringify(spec));
     const started = await dispatch(spec, 'sleep.json', ['--json']);
     assert.equal(started.code, 0, started.stderr);
-    await until('the containers to run', 60_000, () => runningContainersOf(process.pid).length === 2);
+    await until('the containers to run', 60_000, () => containersOf(process.pid).length === 2);
     const cancelled = await runCli(['cancel', JSON.parse(started.stdout).dispatch_id], stack.env);
     assert.equal(cancelled.code, 0, cancelled.stderr);
-    await until('the containers to stop', 20_000, () => runningContainersOf(process.pid).length === 0);
+    await until('the containers to stop', 20_000, () => containersOf(process.pid).length === 0);
   });
 
   test('bare commands: a HOME of their own, library versions from their interpreter, refused where containers are required', async () => {
@@ -298,10 +298,10 @@ describe('container analyses (podman)', () => {
     writeFileSync(join(dir, 'sleep2.json'), JSON.stringify(spec));
     const dispatched = await dispatch(spec, 'sleep2.json', ['--json']);
     assert.equal(dispatched.code, 0, dispatched.stderr);
-    await until('the containers to run', 60_000, () => runningContainersOf(child.pid!).length === 2);
+    await until('the containers to run', 60_000, () => containersOf(child.pid!).length === 2);
     child.kill('SIGKILL');
     const began = Date.now();
-    await until('the containers to stop', 20_000, () => runningContainersOf(child.pid!).length === 0);
+    await until('the containers to stop', 20_000, () => containersOf(child.pid!).length === 0);
     t.diagnostic(`containers gone ${Date.now() - began} ms after the worker's SIGKILL`);
   });
 });
