@@ -8,7 +8,7 @@ import { ErrorType, nonRetryable } from '../errors';
 import { redactRepositoryUrl } from '../redact';
 import type { AnalysisSpec, CodeProvenance } from '../types';
 import { commandEnv } from './command-env';
-import { runInImage } from './container';
+import { runInImage } from './container-image';
 import type { ContainerRuntime, ContainerSpec } from './container-options';
 import { projectRoot } from './paths';
 

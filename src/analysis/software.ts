@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { analysisCode, type MachineFacts, type SoftwareFacts } from '../aind/metadata';
 import type { AindCode, AnalysisSpec, CodeProvenance, Task } from '../types';
 import { commandEnv } from './command-env';
-import { ensureImage, runInImage } from './container';
+import { ensureImage, runInImage } from './container-image';
 import type { ContainerRuntime, ContainerSpec } from './container-options';
 import { codeDirOf, codeProvenance } from './provenance';
 

@@ -7,7 +7,7 @@ import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
 import type { RegistryProblem } from '../analysis/definition';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
-import { sweepOrphanContainers } from '../analysis/container';
+import { sweepOrphanContainers } from '../analysis/container-runtime';
 import type { Config } from '../config';
 import { redactText, redactUri } from '../redact';
 import { connectMongo, stores } from '../storage/database';

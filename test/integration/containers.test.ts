@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AnalysisRecord, StoredRecord, Task } from '../../src/types';
+import { selfIdentity, sweepOrphanContainers } from '../../src/analysis/container-runtime';
 import { aindErrors } from '../helpers/aind';
 import { runCli } from '../helpers/cli';
 import { containersConf, containersOf, testImage } from '../helpers/containers';
@@ -303,5 +304,27 @@ describe('container analyses (podman)', () => {
     const began = Date.now();
     await until('the containers to stop', 20_000, () => containersOf(child.pid!).length === 0);
     t.diagnostic(`containers gone ${Date.now() - began} ms after the worker's SIGKILL`);
+  });
+
+  test("a worker's start-up sweep removes containers of dead workers of its host, and only those", async () => {
+    const run = (owner: string) =>
+      execFileSync(
+        'podman',
+        ['run', '--detach', '--rm', '--label', `analysis-dispatch.worker=${owner}`, busybox, 'sleep', '300'],
+        { encoding: 'utf8' },
+      ).trim();
+    const dead = run(`${hostname()}/999999999/1`);
+    const living = run(selfIdentity());
+    const elsewhere = run('another-host/1/1');
+    try {
+      assert.equal(await sweepOrphanContainers('podman'), 1);
+      const left = execFileSync('podman', ['ps', '--all', '--no-trunc', '--format', '{{.ID}}'], {
+        encoding: 'utf8',
+      });
+      assert.ok(!left.includes(dead), "the dead worker's container is gone");
+      assert.ok(left.includes(living) && left.includes(elsewhere), 'the others are kept');
+    } finally {
+      execFileSync('podman', ['rm', '--force', '--time', '0', dead, living, elsewhere], { stdio: 'ignore' });
+    }
   });
 });
