@@ -324,7 +324,9 @@ describe('container analyses (podman)', () => {
       assert.ok(!left.includes(dead), "the dead worker's container is gone");
       assert.ok(left.includes(living) && left.includes(elsewhere), 'the others are kept');
     } finally {
-      execFileSync('podman', ['rm', '--force', '--time', '0', dead, living, elsewhere], { stdio: 'ignore' });
+      execFileSync('podman', ['rm', '--force', '--ignore', '--time', '0', dead, living, elsewhere], {
+        stdio: 'ignore',
+      });
     }
   });
 });
