@@ -5,6 +5,7 @@ import type { ConcurrencyResult } from './p2-concurrency';
 import type { ScaleResult } from './p3-scale';
 import type { PlanningResult } from './p4-planning';
 import type { DiscoveryResult } from './p5-discovery';
+import type { ContainerResult } from './p6-containers';
 import type { CliResult } from './p7-cli';
 import type { ActionsPerUnit } from './p8-actions';
 import { ratioFigure, type Figure } from './report';
@@ -23,6 +24,7 @@ export interface Results {
   p3?: ScaleResult;
   p4?: PlanningResult;
   p5?: DiscoveryResult;
+  p6?: ContainerResult;
   p7?: CliResult;
   p8?: { dispatch: ActionsPerUnit; baseline: ActionsPerUnit };
   /** The dispatch worker (`npx analysis worker`): process start to its first polls, seconds. */
@@ -307,8 +309,37 @@ export function buildFigures(results: Results): Figure[] {
       });
     }
   }
+  figures.push(...containerFigures(results));
   figures.push(...cliFigures(results));
   return figures;
+}
+
+/** P6: a task's command run in a container against the same command run bare, per task. */
+function containerFigures(results: Results): Figure[] {
+  const { p6 } = results;
+  if (!p6) return [];
+  return [
+    {
+      id: 'P6',
+      name: 'container run per task (podman, `true` in busybox) vs bare command',
+      value: p6.containerMedianSeconds,
+      unit: 's',
+      baseline: p6.bareMedianSeconds,
+      baselineUnit: 's',
+      ratio: p6.containerMedianSeconds / p6.bareMedianSeconds,
+      target: 'info',
+    },
+    {
+      id: 'P6',
+      name: 'same, vs `podman run --rm` from a shell',
+      value: p6.containerMedianSeconds,
+      unit: 's',
+      baseline: p6.podmanRunMedianSeconds,
+      baselineUnit: 's',
+      ratio: p6.containerMedianSeconds / p6.podmanRunMedianSeconds,
+      target: 'info',
+    },
+  ];
 }
 
 /** P7 (command latency, medians) and P8 (billable Temporal actions per task), with their baselines. */

@@ -13,6 +13,7 @@ import { benchPlanning } from './p4-planning';
 import { benchDiscovery } from './p5-discovery';
 import { benchScale } from './p3-scale';
 import { benchCli } from './p7-cli';
+import { benchContainers } from './p6-containers';
 import { baselineActions, dispatchActions } from './p8-actions';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { renderMarkdown, renderTable } from './report';
@@ -23,7 +24,9 @@ import { benchNames, deleteWorkflows, openStack, withLatency } from './stack';
 const SCALE_RATE_SHARE = 0.6;
 /** Time kept after P3 for its histories, the results and the cleanup. */
 const RESERVE_SECONDS = 150;
-const PHASES = ['p1', 'p3', 'p4', 'p5', 'p7'] as const;
+const PHASES = ['p1', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
+/** Runs of each way of running a command P6 times (after one warm-up), for their median. */
+const CONTAINER_RUNS = 10;
 /** Runs of each command P7 times (after one warm-up), for their median. */
 const CLI_RUNS = 7;
 
@@ -131,6 +134,10 @@ async function main() {
       } finally {
         slow.destroy();
       }
+    }
+    if (want('p6')) {
+      log(`P6 container run per task vs bare command: ${CONTAINER_RUNS} runs each, medians`);
+      results.p6 = await benchContainers(CONTAINER_RUNS);
     }
     if (want('p1')) {
       const baselines: MeasuredBaseline[] = [];

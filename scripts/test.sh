@@ -20,5 +20,8 @@ fi
 
 # The Web UI check drives Debian's Chromium.
 scripts/install-browser.sh
+# Container analyses run with podman and runc; their test images are built by the tests themselves
+# (scripts/build-image.sh), once per recipe, kept in podman's own store.
+scripts/install-containers.sh >/dev/null
 mkdir -p test-output
 scripts/with-stack.sh node --require tsx/cjs --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

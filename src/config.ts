@@ -51,6 +51,18 @@ const schema = z.object({
     .enum(['0', '1', ''], { error: 'must be 1 (allowed) or 0 (refused)' })
     .default('0')
     .transform((value) => value === '1'),
+  /** The program that runs container analyses (manifests naming an `image`). */
+  ANALYSIS_CONTAINER_RUNTIME: z
+    .enum(['podman', 'docker'], { error: 'must be podman or docker' })
+    .default('podman'),
+  /**
+   * `1`: this worker runs analyses only in containers: bare command analyses (and spec commands)
+   * are refused, and named when it starts.
+   */
+  ANALYSIS_REQUIRE_CONTAINERS: z
+    .enum(['0', '1', ''], { error: 'must be 1 (required) or 0' })
+    .default('0')
+    .transform((value) => value === '1'),
   /** Where relative paths in a specification's `command` are resolved. */
   ANALYSIS_COMMAND_ROOT: nonEmpty.optional(),
   /** Environment variable names passed on to command analyses (none by default). */

@@ -11,6 +11,12 @@ export enum ErrorType {
   /** A dispatch spec gave a command to a worker that runs only registered analyses. */
   SpecCommandRefused = 'SpecCommandRefused',
   AnalysisFailed = 'AnalysisFailed',
+  /** A container analysis's image is neither on its worker nor pullable. */
+  ImageNotFound = 'ImageNotFound',
+  /** A container analysis was killed for passing its memory limit: a retry would be killed again. */
+  OutOfMemory = 'OutOfMemory',
+  /** A bare command analysis sent to a worker that runs analyses only in containers. */
+  ContainerRequired = 'ContainerRequired',
   UnsafeResults = 'UnsafeResults',
   /**
    * A task whose stored hash or location is not the one its own fields give: a worker refuses it

@@ -226,8 +226,17 @@ export interface AindCode {
   run_script?: string;
   language?: string;
   language_version?: string;
+  container?: AindContainer;
   input_data?: Array<{ object_type: 'Data asset'; name?: string; url: string }>;
   parameters?: Record<string, unknown>;
+}
+
+/** aind-data-schema `Container`: the image a container analysis ran in. */
+export interface AindContainer {
+  object_type: 'Container';
+  container_type: string;
+  tag: string;
+  uri: string;
 }
 
 /** aind-data-schema `Processing` with one "Analysis" `DataProcess`, as JSON. */

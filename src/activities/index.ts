@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
+import type { ContainerRuntime } from '../analysis/container-options';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { createPlanStore } from '../storage/plan-store';
 import type { Stores } from '../storage/database';
@@ -22,6 +23,9 @@ export interface ActivityDeps {
   commandRoot: string;
   passEnv: string[];
   allowSpecCommands: boolean;
+  /** Absent: podman. */
+  containerRuntime?: ContainerRuntime;
+  requireContainers?: boolean;
   workRoot: string;
   workerQueue: string;
   temporal: () => Client;
@@ -32,6 +36,8 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const lookups = provenanceLookups(deps.registryDir, deps.commandRoot, {
     specCommands: deps.allowSpecCommands,
+    registry: deps.registry,
+    containerRuntime: deps.containerRuntime,
   });
   // One store for planning and jobs: jobs started in order share the plan pages it caches.
   const plans = createPlanStore(deps.stores.analysisDb);

@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Collection } from 'mongodb';
+import type { ContainerRuntime } from '../analysis/container-options';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { codeDirOf, codeProvenance, workerHost } from '../analysis/provenance';
 import { resultFilesOf, type RunResult } from '../task-record';
@@ -33,6 +34,9 @@ export interface RunDeps {
   commandRoot: string;
   passEnv: string[];
   allowSpecCommands: boolean;
+  /** Absent: podman. */
+  containerRuntime?: ContainerRuntime;
+  requireContainers?: boolean;
   workRoot: string;
   /** This worker's own task queue, where the upload of what it ran must go. */
   workerQueue: string;
@@ -123,6 +127,10 @@ export const createRunActivities = (deps: RunDeps) => {
           codeDir,
           moduleFile: deps.registry.file?.(task.analysis.analysis_name),
           askVersion: !task.analysis.command?.length,
+          container: task.analysis.command?.length
+            ? undefined
+            : deps.registry.command?.(task.analysis.analysis_name)?.container,
+          containerRuntime: deps.containerRuntime,
         });
         const fingerprints = await inputFingerprints(deps.s3, task, log);
         const started = Date.now();
@@ -135,6 +143,8 @@ export const createRunActivities = (deps: RunDeps) => {
           commandRoot: deps.commandRoot,
           passEnv: deps.passEnv,
           allowSpecCommands: deps.allowSpecCommands,
+          containerRuntime: deps.containerRuntime,
+          requireContainers: deps.requireContainers,
           heartbeat: (details?: unknown) => context.heartbeat(details),
           signal: context.cancellationSignal,
           log,

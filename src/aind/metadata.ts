@@ -9,6 +9,7 @@ import { inputDigest } from '../input-digest';
 import type { RunResult } from '../task-record';
 import type {
   AindCode,
+  AindContainer,
   AindDataProcess,
   AnalysisRecord,
   FlatAnalysisRecord,
@@ -32,6 +33,8 @@ export interface SoftwareFacts {
   run_script: string;
   language: string;
   language_version?: string;
+  /** The image a container analysis ran in, by the reference its manifest gave and its digest. */
+  container?: { image: string; digest: string };
 }
 
 /** The machine a run used, for the schema's `ResourceUsage`. */
@@ -64,12 +67,28 @@ export function analysisCode(task: Task, software?: SoftwareFacts, commit?: stri
     ...(commit && COMMIT_HASH.test(commit) ? { commit_hash: commit } : {}),
     ...(software ? { run_script: software.run_script, language: software.language } : {}),
     ...(software?.language_version ? { language_version: software.language_version } : {}),
+    ...(software?.container ? { container: containerOf(software.container) } : {}),
     input_data: task.input.s3_location.map((url, i) => ({
       object_type: 'Data asset' as const,
       ...(task.input.asset_name[i] ? { name: task.input.asset_name[i] } : {}),
       url,
     })),
     parameters: codeParameters(task),
+  };
+}
+
+/**
+ * The schema's `Container`: `uri` pins the image by digest (pullable wherever its registry is
+ * reachable), `tag` is the one the manifest named.
+ */
+function containerOf({ image, digest }: { image: string; digest: string }): AindContainer {
+  const repository = image.replace(/@.*$/, '').replace(/:([\w][\w.-]*)$/, '');
+  const tag = /:([\w][\w.-]*)$/.exec(image.replace(/@.*$/, ''))?.[1];
+  return {
+    object_type: 'Container',
+    container_type: 'OCI',
+    tag: tag ?? (image.includes('@') ? digest : 'latest'),
+    uri: `${repository}@${digest}`,
   };
 }
 

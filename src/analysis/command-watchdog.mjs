@@ -44,9 +44,32 @@ function killGroup(signal) {
 function terminate() {
   if (terminating) return;
   terminating = true;
+  if (spec?.stop && program) return stopOutside();
   killGroup('SIGTERM');
   if (program) setTimeout(() => program.kill('SIGKILL'), spec.killGraceMs).unref();
 }
+
+/**
+ * A program that only drives what runs elsewhere (a container runtime's client: the container
+ * itself is a child of the runtime's monitor, not of this group) is stopped by the command the
+ * worker gave for it, which gets the grace period itself. That command runs detached, in a group of
+ * its own, so that the group kill that ends this process does not cut it short; the program follows
+ * once what it drove is gone, or is killed a little later.
+ */
+function stopOutside() {
+  const [stopProgram, ...stopArgs] = spec.stop;
+  try {
+    spawn(stopProgram, stopArgs, { env: spec.env, detached: true, stdio: 'ignore' })
+      .on('error', () => undefined)
+      .unref();
+  } catch {
+    // Nothing more can be done from here; the program's kill below still ends the run.
+  }
+  setTimeout(() => program.kill('SIGKILL'), spec.killGraceMs + STOP_SLACK_MS).unref();
+}
+
+/** How long after the stop command's grace period the program is killed if still running. */
+const STOP_SLACK_MS = 3000;
 
 /**
  * Tells the worker how the program ended, then SIGKILLs the group, this process included: whatever

@@ -20,6 +20,12 @@ export interface CommandOptions {
   heartbeatIntervalMs?: number;
   /** Time between SIGTERM and SIGKILL on cancellation. */
   killGraceMs?: number;
+  /**
+   * For a program whose work runs outside its process tree (a container runtime's client): the
+   * command that stops that work, run instead of the SIGTERM on cancellation and when the worker
+   * dies. It gets the grace period; the program is killed a little after it.
+   */
+  stop?: string[];
 }
 
 /** What a program used, where the platform tells (Linux). */
@@ -71,6 +77,8 @@ const PIPE_DRAIN_MS = 2000;
 
 /** How long after the watchdog's own SIGKILL the worker kills the group itself. */
 const WATCHDOG_SLACK_MS = 2000;
+/** The watchdog's own wait for a stop command beyond the grace period (command-watchdog.mjs). */
+const STOP_SLACK_MS = 3000;
 
 /**
  * Runs a program without a shell and resolves when it exits 0. A non-zero exit is a retryable
@@ -98,7 +106,10 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   }) as ChildProcessByStdio<null, Readable, Readable>; // node's typings stop at three stdio entries
   // A watchdog that died at once reports nothing; its exit says so below.
-  child.send({ program, args: options.args, env: options.env, killGraceMs }, () => undefined);
+  child.send(
+    { program, args: options.args, env: options.env, killGraceMs, stop: options.stop },
+    () => undefined,
+  );
   let programPid: number | undefined;
   let report: WatchdogMessage | undefined;
   child.on('message', (message: WatchdogMessage) => {
@@ -121,7 +132,8 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     } catch {
       // The watchdog is already gone, and its group with it.
     }
-    killTimer = setTimeout(() => !exited && killGroup(pid, 'SIGKILL'), killGraceMs + WATCHDOG_SLACK_MS);
+    const slack = WATCHDOG_SLACK_MS + (options.stop ? STOP_SLACK_MS : 0);
+    killTimer = setTimeout(() => !exited && killGroup(pid, 'SIGKILL'), killGraceMs + slack);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   const elapsed = () => Math.round((Date.now() - started) / 1000);
@@ -130,7 +142,9 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     () => heartbeat({ program, pid: programPid, elapsed_s: elapsed() }),
     options.heartbeatIntervalMs ?? 5000,
   );
-  if (child.pid !== undefined) runningGroups.add(child.pid);
+  // A run with a stop command is left to its watchdog when the worker exits: killing the group
+  // from here would stop the watchdog before it could give that command.
+  if (child.pid !== undefined && !options.stop) runningGroups.add(child.pid);
 
   try {
     const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>(

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AnalysisTask } from '../aind/dispatch-model';
+import type { ContainerSpec } from './container-options';
 import type { SchemaCheck } from './json-schema';
 
 /** What a TypeScript analysis's `run` receives. */
@@ -52,6 +53,8 @@ export interface CommandAnalysis {
   pool?: string;
   /** At most this many runs of it at once, across every dispatch and worker; absent: no cap. */
   max_concurrent?: number;
+  /** The image its command runs in; absent: a bare command, run as the worker's user. */
+  container?: ContainerSpec;
   /** The manifest it was declared in. */
   file: string;
 }

@@ -1,11 +1,13 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { downloadInputs, temporalDuration } from '../request/spec';
 import { POOL_NAME, POOL_NAME_RULE } from '../worker-pools';
 import { formatIssues } from '../zod-issues';
 import { resolveCommandArg } from './command-env';
 import { MAX_CONCURRENT_RULE } from './define';
+import { containerFields, parseMemory, type ContainerSpec } from './container-options';
 import type { CommandAnalysis } from './definition';
 import { compileSchema, type SchemaCheck } from './json-schema';
 
@@ -31,6 +33,7 @@ const manifestFile = z.strictObject(
     max_attempts: z.int().positive().optional(),
     pool: z.string({ error: 'must be a string' }).regex(POOL_NAME, POOL_NAME_RULE).optional(),
     max_concurrent: z.int({ error: MAX_CONCURRENT_RULE }).min(1, MAX_CONCURRENT_RULE).optional(),
+    ...containerFields,
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object' : undefined) },
 );
@@ -57,14 +60,18 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     }
   };
   const dir = dirname(path);
+  const container = containerSpec(manifest, dir);
   const [program = '', ...args] = manifest.command;
   const parameters = schema('parameters');
   return {
     name: manifest.name,
-    command: [
-      program.includes('/') ? resolveCommandArg(program, dir) : program,
-      ...args.map((arg) => resolveCommandArg(arg, dir)),
-    ],
+    // Inside an image, paths are the image's: nothing is resolved against this folder.
+    command: container
+      ? manifest.command
+      : [
+          program.includes('/') ? resolveCommandArg(program, dir) : program,
+          ...args.map((arg) => resolveCommandArg(arg, dir)),
+        ],
     parameters: namesAnalysis(manifest.parameters) ? withAnalysisName(parameters, manifest.name) : parameters,
     outputs: schema('outputs'),
     ...(manifest.download_inputs !== undefined ? { download_inputs: manifest.download_inputs } : {}),
@@ -72,6 +79,7 @@ export async function loadManifest(path: string): Promise<CommandAnalysis> {
     ...(manifest.max_attempts !== undefined ? { max_attempts: manifest.max_attempts } : {}),
     ...(manifest.pool !== undefined ? { pool: manifest.pool } : {}),
     ...(manifest.max_concurrent !== undefined ? { max_concurrent: manifest.max_concurrent } : {}),
+    ...(container ? { container } : {}),
     file: path,
   };
 }
@@ -96,5 +104,28 @@ function withAnalysisName(check: SchemaCheck, name: string): SchemaCheck {
         ? { ...value, analysis_name: name }
         : value;
     return check(named);
+  };
+}
+
+const CONTAINER_ONLY = ['runtime', 'cpus', 'memory', 'gpus', 'network', 'code'] as const;
+
+/** The container settings of a manifest that names an image; settings without one are a mistake. */
+function containerSpec(manifest: z.infer<typeof manifestFile>, dir: string): ContainerSpec | undefined {
+  if (manifest.image === undefined) {
+    const stray = CONTAINER_ONLY.find((field) => manifest[field] !== undefined);
+    if (stray) throw new Error(`${stray}: applies only to an analysis that names an "image"`);
+    return undefined;
+  }
+  const code = manifest.code === undefined ? undefined : resolve(dir, manifest.code);
+  if (code !== undefined && !statSync(code, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`code: no folder at ${code}`);
+  return {
+    image: manifest.image,
+    network: manifest.network ?? false,
+    ...(manifest.runtime ? { runtime: manifest.runtime } : {}),
+    ...(manifest.cpus !== undefined ? { cpus: manifest.cpus } : {}),
+    ...(manifest.memory !== undefined ? { memory_bytes: parseMemory(manifest.memory) } : {}),
+    ...(manifest.gpus !== undefined ? { gpus: manifest.gpus } : {}),
+    ...(code !== undefined ? { code } : {}),
   };
 }

@@ -1,5 +1,7 @@
 import { InputError } from '../errors';
 import type { AnalysisSpec } from '../types';
+import type { ContainerRuntime } from './container-options';
+import type { AnalysisRegistry } from './definition';
 import { codeDirOf, codeProvenance, libraryVersions } from './provenance';
 import { specCommandRefusal } from './spec-command';
 
@@ -17,14 +19,23 @@ export interface ProvenanceLookups {
 export function provenanceLookups(
   registryDir: string,
   commandRoot: string,
-  { specCommands = true }: { specCommands?: boolean } = {},
+  {
+    specCommands = true,
+    registry,
+    containerRuntime,
+  }: {
+    specCommands?: boolean;
+    /** Where a named analysis's command (and image) is found: its libraries are asked there. */
+    registry?: AnalysisRegistry;
+    containerRuntime?: ContainerRuntime;
+  } = {},
 ): ProvenanceLookups {
   const refused = (spec: AnalysisSpec) => !specCommands && (spec.command?.length ?? 0) > 0;
   return {
     libraries: (spec) =>
       refused(spec)
         ? Promise.reject(new InputError(specCommandRefusal(spec.analysis_name)))
-        : libraryVersions(spec, commandRoot),
+        : libraryVersions(spec, commandRoot, registry?.command?.(spec.analysis_name), containerRuntime),
     codeCommit: async (spec) =>
       refused(spec) ? undefined : (await codeProvenance(codeDirOf(spec, registryDir, commandRoot))).commit,
   };

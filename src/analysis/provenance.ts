@@ -8,6 +8,8 @@ import { ErrorType, nonRetryable } from '../errors';
 import { redactRepositoryUrl } from '../redact';
 import type { AnalysisSpec, CodeProvenance } from '../types';
 import { commandEnv } from './command-env';
+import { runInImage } from './container-image';
+import type { ContainerRuntime, ContainerSpec } from './container-options';
 import { projectRoot } from './paths';
 
 const run = promisify(execFile);
@@ -176,14 +178,63 @@ async function pythonVersions(
   }
 }
 
+/** The same question asked of the image's interpreter, in a container of its own. */
+async function imagePythonVersions(
+  runtime: ContainerRuntime,
+  image: string,
+  interpreter: string,
+  libraries: string[],
+): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(
+      await runInImage(runtime, image, [interpreter, '-c', PYTHON_VERSIONS, ...libraries]),
+    ) as Record<string, string>;
+  } catch (err) {
+    // An image failure (missing, unpullable) is already the failure to report.
+    if ((err as { type?: string }).type !== undefined) throw err;
+    throw new Error(
+      `Could not ask ${interpreter} in ${image} for library versions: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** What a registered command analysis runs: its program, and the image it runs in. */
+export interface RegisteredCommand {
+  command: string[];
+  container?: ContainerSpec;
+}
+
 /**
- * Installed versions of `analysis_libraries`: npm packages of this project for TypeScript analyses,
- * the interpreter's packages for Python commands, "unknown" for programs we cannot ask.
+ * Installed versions of `analysis_libraries`, from the environment the analysis runs in: npm
+ * packages of this project for TypeScript analyses, the interpreter's packages for Python commands
+ * (in the image, for a command that runs in one: a program there that is not Python is taken to be
+ * started by the image's `python3`), "unknown" for programs we cannot ask. `registered` is the
+ * worker's own command for a spec that names none.
  */
-export function libraryVersions(spec: AnalysisSpec, commandRoot: string): Promise<Record<string, string>> {
+export function libraryVersions(
+  spec: AnalysisSpec,
+  commandRoot: string,
+  registered?: RegisteredCommand,
+  containerRuntime: ContainerRuntime = 'podman',
+): Promise<Record<string, string>> {
   const libraries = [...new Set(spec.analysis_libraries)].sort();
   if (libraries.length === 0) return Promise.resolve({});
-  const program = spec.command?.[0];
+  const own = spec.command?.length ? undefined : registered;
+  const program = spec.command?.[0] ?? own?.command[0];
+  const container = own?.container;
+  if (container) {
+    const runtime = container.runtime ?? containerRuntime;
+    const interpreter = program && isPythonProgram(program) ? program : 'python3';
+    return cached(`image\0${runtime}\0${container.image}\0${interpreter}\0${libraries.join('\0')}`, () =>
+      imagePythonVersions(runtime, container.image, interpreter, libraries).catch((err: unknown) => {
+        if (interpreter === program) throw err;
+        return Object.fromEntries(libraries.map((name) => [name, UNKNOWN_VERSION]));
+      }),
+    );
+  }
   if (!program) {
     const root = projectRoot();
     return cached(`npm\0${root}\0${libraries.join('\0')}`, async () =>

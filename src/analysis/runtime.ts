@@ -1,10 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType, nonRetryable } from '../errors';
 import { analysisTask } from '../aind/dispatch-model';
 import { cancellationError, runProgram, type ProgramUsage } from './command';
 import { commandEnv, resolveCommandArg } from './command-env';
+import { runContainer } from './container';
+import type { ContainerRuntime, ContainerSpec } from './container-options';
 import { downloadInputs, readObject, type LocalInput } from './inputs';
 import {
   validateCommandOutputs,
@@ -38,6 +40,10 @@ export interface RunAnalysisOptions {
   heartbeatIntervalMs?: number;
   /** The analysis's code as the institute's `Code`: part of the task the analysis receives. */
   code: AindCode;
+  /** What runs analyses whose manifest names an image (ANALYSIS_CONTAINER_RUNTIME). */
+  containerRuntime?: ContainerRuntime;
+  /** Bare commands refused: only analyses in containers run here (ANALYSIS_REQUIRE_CONTAINERS). */
+  requireContainers?: boolean;
 }
 
 export interface RunAnalysisResult {
@@ -74,6 +80,7 @@ async function runByKind(
   if (analysis.command?.length) {
     if (!options.allowSpecCommands)
       throw nonRetryable(ErrorType.SpecCommandRefused, specCommandRefusal(analysis.analysis_name));
+    if (options.requireContainers) throw bareRefusal(analysis.analysis_name);
     return runCommandAnalysis(options, resultsDir, {
       command: analysis.command,
       download_inputs: analysis.download_inputs,
@@ -82,12 +89,21 @@ async function runByKind(
   }
   const registered = options.registry.command?.(analysis.analysis_name);
   if (!registered) return runTypeScriptAnalysis(options, resultsDir);
+  if (!registered.container && options.requireContainers) throw bareRefusal(registered.name);
   const ran = await runCommandAnalysis(options, resultsDir, {
     command: registered.command,
+    container: registered.container,
     download_inputs: registered.download_inputs,
     parameters: validateCommandParameters(registered, options.task.parameters),
   });
   return { ...ran, outputs: validateCommandOutputs(registered, ran.outputs) };
+}
+
+function bareRefusal(name: string) {
+  return nonRetryable(
+    ErrorType.ContainerRequired,
+    `Analysis "${name}" is a bare command, and this worker runs analyses only in containers (ANALYSIS_REQUIRE_CONTAINERS=1): give its manifest an "image"`,
+  );
 }
 
 /** Settles with the analysis, or rejects on abort even when the analysis ignores its signal. */
@@ -150,6 +166,8 @@ async function runTypeScriptAnalysis(
 /** What a command analysis runs with: the spec's or its manifest's. */
 interface CommandRun {
   command: string[];
+  /** The image the command runs in; absent: run on the worker as its user. */
+  container?: ContainerSpec;
   download_inputs?: boolean | string[];
   /** Merged parameters as the program receives them in its task file. */
   parameters: Record<string, unknown>;
@@ -162,7 +180,8 @@ async function runCommandAnalysis(
 ): Promise<{ outputs: Record<string, unknown>; usage?: ProgramUsage }> {
   const { task, workDir, commandRoot, signal } = options;
   const [program = '', ...args] = run.command;
-  const inputDir = join(workDir, 'inputs');
+  // In a container, /data holds the task (job_dict/) and the inputs, as Code Ocean lays them out.
+  const inputDir = join(workDir, run.container ? 'data' : 'inputs');
   await mkdir(inputDir, { recursive: true });
   let inputFiles: LocalInput[] = [];
   const wanted = inputUrls(task, run.download_inputs);
@@ -171,13 +190,47 @@ async function runCommandAnalysis(
     inputFiles = await downloadInputs(options.s3, wanted, inputDir, signal);
     options.log('downloaded inputs', { files: inputFiles.length });
   }
-  const taskFile = join(workDir, 'task.json');
   const taskJson = {
     ...analysisTask({ ...task, parameters: run.parameters }, options.code),
     input_files: inputFiles,
   };
-  await writeFile(taskFile, `${JSON.stringify(taskJson, null, 2)}\n`);
+  const taskText = `${JSON.stringify(taskJson, null, 2)}\n`;
+  if (run.container) {
+    const taskFileName = `${task.hash}.json`;
+    await mkdir(join(inputDir, 'job_dict'), { recursive: true });
+    await writeFile(join(inputDir, 'job_dict', taskFileName), taskText);
+    const scratchDir = join(workDir, 'scratch');
+    await mkdir(scratchDir, { recursive: true });
+    // The image may run as any user: the folders it writes are its own, and the work root above
+    // them (0700) still keeps everyone else out.
+    await Promise.all([chmod(resultsDir, 0o777), chmod(scratchDir, 0o777)]);
+    options.log('running container analysis', {
+      analysis: task.analysis.analysis_name,
+      image: run.container.image,
+    });
+    const ran = await runContainer({
+      runtime: run.container.runtime ?? options.containerRuntime ?? 'podman',
+      spec: run.container,
+      command: run.command,
+      layout: { dataDir: inputDir, resultsDir, scratchDir, taskFileName },
+      workDir,
+      analysisName: task.analysis.analysis_name,
+      signal,
+      heartbeat: options.heartbeat,
+      log: options.log,
+      killGraceMs: options.killGraceMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+    });
+    return { outputs: await readOutputsJson(resultsDir, task.analysis.analysis_name), usage: ran.usage };
+  }
+  const taskFile = join(workDir, 'task.json');
+  await writeFile(taskFile, taskText);
+  // A HOME of the run's own: the worker's (its dotfiles, caches, cloud credentials) is not the
+  // program's to read or change, and runs do not meet through it.
+  const home = join(workDir, 'home');
+  await mkdir(home, { recursive: true, mode: 0o700 });
   const env = commandEnv(options.passEnv, {
+    HOME: home,
     ANALYSIS_TASK_FILE: taskFile,
     ANALYSIS_RESULTS_DIR: resultsDir,
     ANALYSIS_INPUT_DIR: inputDir,

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { analysisCode, type MachineFacts, type SoftwareFacts } from '../aind/metadata';
 import type { AindCode, AnalysisSpec, CodeProvenance, Task } from '../types';
 import { commandEnv } from './command-env';
+import { ensureImage, runInImage } from './container-image';
+import type { ContainerRuntime, ContainerSpec } from './container-options';
 import { codeDirOf, codeProvenance } from './provenance';
 
 const run = promisify(execFile);
@@ -58,6 +60,24 @@ function versionOf(program: string): Promise<string | undefined> {
   return version;
 }
 
+/** The same question asked inside an image: the interpreter there is the one that runs. */
+function versionInImage(
+  runtime: ContainerRuntime,
+  image: string,
+  program: string,
+): Promise<string | undefined> {
+  if (!VERSIONED.test(basename(program))) return Promise.resolve(undefined);
+  const key = `${runtime}\0${image}\0${program}`;
+  let version = versions.get(key);
+  if (!version) {
+    version = runInImage(runtime, image, [program, '--version'])
+      .then((stdout) => stdout.trim().split('\n')[0] || undefined)
+      .catch(() => undefined);
+    versions.set(key, version);
+  }
+  return version;
+}
+
 /** What ran for a spec: its code's URL, its script, and its language and version. */
 export async function softwareFacts(options: {
   spec: AnalysisSpec;
@@ -70,6 +90,9 @@ export async function softwareFacts(options: {
    * name, never one a dispatch spec names (false there), since asking runs it.
    */
   askVersion?: boolean;
+  /** The image a registered command runs in: its digest is looked up (the image pulled if missing). */
+  container?: ContainerSpec;
+  containerRuntime?: ContainerRuntime;
 }): Promise<SoftwareFacts> {
   const { spec, provenance, codeDir } = options;
   const url = codeUrl(provenance, codeDir);
@@ -80,6 +103,19 @@ export async function softwareFacts(options: {
       run_script: file ? scriptPath(file, provenance.repository, codeDir) : spec.analysis_name,
       language: 'TypeScript',
       language_version: `Node.js ${process.version}`,
+    };
+  }
+  const { container } = options;
+  if (container) {
+    const runtime = container.runtime ?? options.containerRuntime ?? 'podman';
+    const { digest } = await ensureImage(runtime, container.image);
+    const version = await versionInImage(runtime, container.image, spec.command[0] ?? '');
+    return {
+      url,
+      run_script: spec.command.join(' '),
+      language: languageOf(spec.command),
+      ...(version ? { language_version: version } : {}),
+      container: { image: container.image, digest },
     };
   }
   const version = options.askVersion === false ? undefined : await versionOf(spec.command[0] ?? '');

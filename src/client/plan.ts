@@ -32,7 +32,11 @@ export async function planPreview(
   try {
     const registryDir = resolveAnalysesDir(config.ANALYSIS_MODULES_DIR);
     const db = stores(mongo, config);
-    const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()));
+    const registry = await loadRegistry(registryDir);
+    const lookups = provenanceLookups(registryDir, resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()), {
+      registry,
+      containerRuntime: config.ANALYSIS_CONTAINER_RUNTIME,
+    });
     let index: RecordIndex | undefined;
     const result = await planDispatch(
       {
@@ -40,7 +44,7 @@ export async function planPreview(
         records: db.records,
         s3,
         store: createPlanStore(db.analysisDb),
-        registry: await loadRegistry(registryDir),
+        registry,
         allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
         ...lookups,
         log: () => undefined,

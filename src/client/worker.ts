@@ -18,6 +18,15 @@ export async function runWorker(
   for (const problem of worker.registryProblems) {
     log.error({ manifest: problem.file, problem: problem.message }, 'analysis manifest not served');
   }
+  if (worker.refusedBareCommands.length > 0) {
+    log.warn(
+      { analyses: worker.refusedBareCommands },
+      `bare command analyses not served, this worker runs analyses only in containers (ANALYSIS_REQUIRE_CONTAINERS=1): ${worker.refusedBareCommands.join(', ')}`,
+    );
+  }
+  if (worker.sweptContainers > 0) {
+    log.warn({ containers: worker.sweptContainers }, 'removed containers left by workers no longer running');
+  }
   const { connectionOptions, namespace } = temporalSettings();
   log.info(
     {
@@ -29,7 +38,9 @@ export async function runWorker(
       ...(flags.metrics_port !== undefined
         ? { metrics: `http://0.0.0.0:${flags.metrics_port}/metrics` }
         : {}),
-      spec_commands: config.ANALYSIS_ALLOW_SPEC_COMMANDS ? 'allowed' : 'refused',
+      spec_commands:
+        config.ANALYSIS_ALLOW_SPEC_COMMANDS && !config.ANALYSIS_REQUIRE_CONTAINERS ? 'allowed' : 'refused',
+      container_runtime: config.ANALYSIS_CONTAINER_RUNTIME,
       temporal: connectionOptions.address ?? 'localhost:7233',
       namespace,
       database: redactUri(config.MONGODB_URI),

@@ -7,6 +7,7 @@ import type { MongoClient } from 'mongodb';
 import { createActivities } from '../activities';
 import type { RegistryProblem } from '../analysis/definition';
 import { loadRegistry, resolveAnalysesDir } from '../analysis/registry';
+import { sweepOrphanContainers } from '../analysis/container-runtime';
 import type { Config } from '../config';
 import { redactText, redactUri } from '../redact';
 import { connectMongo, stores } from '../storage/database';
@@ -34,6 +35,10 @@ export interface WorkerHandle {
   analyses: string[];
   /** Manifests it could not serve, each with its file and the field at fault. */
   registryProblems: RegistryProblem[];
+  /** Bare command analyses it refuses, running analyses only in containers (ANALYSIS_REQUIRE_CONTAINERS). */
+  refusedBareCommands: string[];
+  /** Containers left running by dead workers of this host, removed as it started. */
+  sweptContainers: number;
 }
 
 export interface WorkerSetup {
@@ -88,6 +93,14 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     throw new Error(`cannot reach the database at ${where}: ${why}`, { cause: err });
   }
   const s3 = createS3(config);
+  const commands = registry.names().flatMap((name) => registry.command?.(name) ?? []);
+  const refusedBareCommands = config.ANALYSIS_REQUIRE_CONTAINERS
+    ? commands.filter((command) => !command.container).map((command) => command.name)
+    : [];
+  // Only where containers run at all: a worker without a runtime does not go looking for one.
+  const sweptContainers = commands.some((command) => command.container)
+    ? await sweepOrphanContainers(config.ANALYSIS_CONTAINER_RUNTIME)
+    : 0;
   const workerQueue = `${config.TEMPORAL_TASK_QUEUE}@${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const client = new Client({ connection, namespace });
 
@@ -99,6 +112,8 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     commandRoot: resolve(config.ANALYSIS_COMMAND_ROOT ?? process.cwd()),
     passEnv: config.ANALYSIS_PASS_ENV,
     allowSpecCommands: config.ANALYSIS_ALLOW_SPEC_COMMANDS,
+    containerRuntime: config.ANALYSIS_CONTAINER_RUNTIME,
+    requireContainers: config.ANALYSIS_REQUIRE_CONTAINERS,
     workRoot: config.ANALYSIS_WORK_DIR ?? join(tmpdir(), 'analysis-work'),
     workerQueue,
     temporal: () => client,
@@ -159,8 +174,10 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     workerQueue,
     pools: [DEFAULT_POOL, ...pools],
     poolQueues,
-    analyses: registry.names(),
+    analyses: registry.names().filter((name) => !refusedBareCommands.includes(name)),
     registryProblems: registry.problems ?? [],
+    refusedBareCommands,
+    sweptContainers,
     async run() {
       try {
         await Promise.all(all.map((worker) => worker.run()));
