@@ -10,6 +10,8 @@ import { provenanceLookups } from '../analysis/provenance-lookups';
 import { createRecordActivities, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
 import { createJobActivities } from './jobs';
+import { createNotifyActivities } from './notify';
+import { createNotifyTargets } from '../storage/notify-targets';
 import { createStorageActivities } from './storage';
 
 export interface ActivityDeps {
@@ -54,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobActivities({ temporal: deps.temporal }),
     ...createRunActivities({ ...deps, records: deps.stores.records, taskLocks }),
     ...createStorageActivities({ s3: deps.s3, records: deps.stores.records }),
+    ...createNotifyActivities({ targets: createNotifyTargets(deps.stores.analysisDb) }),
   };
 }
 

@@ -4,7 +4,7 @@ import type * as Cancel from './cancel';
 import { parsePositiveInt, reportError, runCommand } from './common';
 import type * as Control from './control';
 import type * as Dispatch from './dispatch';
-import { addDispatchOptions } from './dispatch-flags';
+import { addDispatchOptions, addFleetOptions } from './dispatch-flags';
 import type { LaunchFlags } from './launch';
 import type * as Plan from './plan';
 import type * as Report from './report';
@@ -81,12 +81,14 @@ export function buildProgram(output?: Partial<OutputConfiguration>): Command {
 
 /** `dispatch` and `plan`. */
 function declareDispatching(program: Command): void {
-  addDispatchOptions(
-    program
-      .command('dispatch')
-      .description(
-        'Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.',
-      ),
+  addFleetOptions(
+    addDispatchOptions(
+      program
+        .command('dispatch')
+        .description(
+          'Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.',
+        ),
+    ),
   )
     .option('--wait', 'follow the dispatch with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON instead of text')
@@ -173,8 +175,7 @@ function declareControl(program: Command): void {
       .action((id: string) => runCommand((session) => bodies.control().pauseDispatch(session, id, paused)));
   }
 
-  program
-    .command('retry')
+  addFleetOptions(program.command('retry'), true)
     .description(
       'Start a new dispatch over the plan of a finished one that runs only its tasks that failed or never ran.',
     )
@@ -235,11 +236,15 @@ function declareSchedule(program: Command): void {
       'Rerun a dispatch on a cron expression or an interval, as a Temporal Schedule; only new or changed tasks run.',
     );
 
-  addDispatchOptions(
-    schedule
-      .command('create')
-      .description('Create a schedule running a dispatch with these flags; the files they name are read now.')
-      .argument('<schedule_id>', 'a name for the schedule: letters, digits, ".", "_", "-"'),
+  addFleetOptions(
+    addDispatchOptions(
+      schedule
+        .command('create')
+        .description(
+          'Create a schedule running a dispatch with these flags; the files they name are read now.',
+        )
+        .argument('<schedule_id>', 'a name for the schedule: letters, digits, ".", "_", "-"'),
+    ),
   )
     .option('--cron <expression>', 'when to run, as cron in UTC, e.g. "0 3 * * *" (03:00 every day)')
     .option('--every <interval>', 'when to run, as an interval, e.g. 30m, 1h, 1d; 1h/15m: at a quarter past')
