@@ -211,6 +211,8 @@ export interface RunResources {
   wall_time_s: number;
   cpu_time_s?: number;
   peak_memory_mib?: number;
+  /** Bytes of the result files the run wrote; absent in records of earlier versions. */
+  output_bytes?: number;
 }
 
 /** aind-data-schema `Code`, as JSON. */

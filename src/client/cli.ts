@@ -18,6 +18,7 @@ import type * as SchedulePause from './schedule/pause';
 import type * as ScheduleTrigger from './schedule/trigger';
 import type * as Status from './status';
 import type * as Worker from './worker';
+import type * as Usage from './usage';
 
 /**
  * Each command's body, required when the command runs: `--help` and the other commands never load
@@ -33,6 +34,7 @@ export const bodies = {
   retry: () => require('./retry') as typeof Retry,
   results: () => require('./results/list') as typeof Results,
   report: () => require('./report') as typeof Report,
+  usage: () => require('./usage') as typeof Usage,
   scheduleCreate: () => require('./schedule/create') as typeof ScheduleCreate,
   scheduleList: () => require('./schedule/list') as typeof ScheduleList,
   scheduleDescribe: () => require('./schedule/describe') as typeof ScheduleDescribe,
@@ -74,6 +76,7 @@ export function buildProgram(output?: Partial<OutputConfiguration>): Command {
   declareFollowing(program);
   declareControl(program);
   declareRecords(program);
+  declareUsage(program);
   declareSchedule(program);
   declareWorker(program);
   return program;
@@ -226,6 +229,24 @@ function declareRecords(program: Command): void {
     .action((id: string, flags: { out?: string; json?: boolean }) =>
       runCommand((session) => bodies.report().writeReport(session, id, flags)),
     );
+}
+
+/** `usage`: what the fleet ran, summed. */
+function declareUsage(program: Command): void {
+  program
+    .command('usage')
+    .description(
+      'Sum the tasks, CPU-hours, wall-hours and bytes written of the runs recorded in a period, by experimenter, analysis or dispatch.',
+    )
+    .option(
+      '--since <period|date>',
+      'runs that finished in the last 30d, 12h, 2w, or since a date (2026-11-01)',
+      '30d',
+    )
+    .option('--by <grouping>', 'experimenter, analysis or dispatch', 'experimenter')
+    .option('--json', 'print the sums as JSON')
+    .option('--csv', 'print the sums as CSV')
+    .action((flags: Usage.UsageFlags) => runCommand((session) => bodies.usage().showUsage(session, flags)));
 }
 
 /** `schedule` and its subcommands. */
