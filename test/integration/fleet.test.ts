@@ -92,7 +92,7 @@ describe('a shared fleet: priority and fair share', () => {
     await server?.teardown();
   });
 
-  test('a priority-1 dispatch started later runs its tasks before the waiting priority-5 ones', async () => {
+  test('a priority-1 dispatch started later runs its tasks before the waiting priority-5 ones', async (t) => {
     const low = await dispatch('low', 'low', '--priority', '5');
     await until('the first priority-5 task', async () => (await startsOf('low')).length >= 1);
     const high = await dispatch('high', 'high', '--priority', '1');
@@ -118,13 +118,14 @@ describe('a shared fleet: priority and fair share', () => {
       .sort((a, b) => a[0] - b[0])
       .map(([, p]) => p)
       .join(' ');
+    t.diagnostic(`order the tasks started in, by priority: ${order}`);
     assert.ok(
       after >= 5,
       `priority-5 tasks started after the last priority-1 task: ${after} of 10 (${order})`,
     );
   });
 
-  test("two people's dispatches on one saturated worker take turns instead of first come, first served", async () => {
+  test("two people's dispatches on one saturated worker take turns instead of first come, first served", async (t) => {
     const ada = await dispatch('ada', 'ada');
     await until("ada's first task", async () => (await startsOf('ada')).length >= 1);
     const alan = await dispatch('alan', 'alan', '--fairness_key', 'alan');
@@ -145,6 +146,7 @@ describe('a shared fleet: priority and fair share', () => {
       .sort((a, b) => a[0] - b[0])
       .map(([, who]) => who)
       .join(' ');
+    t.diagnostic(`order the tasks started in, by fairness key: ${order}`);
     assert.ok(between >= 1, `ada's tasks between alan's first and last: ${between} (${order})`);
     assert.ok(afterLast >= 4, `ada's tasks after alan's last: ${afterLast} of 10 (${order})`);
   });
