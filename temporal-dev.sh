@@ -328,8 +328,14 @@ launch() {
     temporal)
       local sa=() a
       for a in "${SEARCH_ATTRIBUTES[@]}"; do sa+=(--search-attribute "$a"); done
+      # Task queue priority and fairness keys are honoured by the new matcher only, and within
+      # one partition of a queue: one partition orders them exactly, which a single dev server's
+      # throughput allows (README "Running a shared fleet").
       start_part temporal "$TEMPORAL" server start-dev --ip "$HOST" --port "$TEMPORAL_PORT" \
-        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$DATA/temporal.db" "${sa[@]}"
+        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$DATA/temporal.db" "${sa[@]}" \
+        --dynamic-config-value matching.useNewMatcher=true --dynamic-config-value matching.enableFairness=true \
+        --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+        --dynamic-config-value matching.numTaskqueueWritePartitions=1
       ;;
     mongo)
       mkdir -p "$DATA/ferretdb"

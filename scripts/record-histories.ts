@@ -60,11 +60,14 @@ async function main(): Promise<void> {
     const handle = await stack.client.workflow.start(dispatch, {
       taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       workflowId,
+      priority: { priorityKey: 2, fairnessKey: 'histories' },
       args: [
         {
           kind: 'new',
           dispatchId,
           continue_as_new_after: 2,
+          // No address is saved under it: the notification step is recorded, and sends nothing.
+          notify: dispatchId,
           request: {
             query: { name: { $regex: '^asset_' } },
             asset_id_field: '_id',

@@ -36,6 +36,8 @@ export enum ErrorType {
   FailureThresholdExceeded = 'FailureThresholdExceeded',
   /** Tasks failed and the dispatch tolerates none. */
   TasksFailed = 'TasksFailed',
+  /** The notification endpoint refused the message (a 4xx answer): sending it again would not help. */
+  NotificationRefused = 'NotificationRefused',
 }
 
 /** A mistake in what the user asked for: shown as is, exit code 2, nothing written. */

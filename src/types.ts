@@ -106,6 +106,13 @@ export interface DispatchSettings {
   /** Failed tasks tolerated, as a share of the tasks to run (0-100) or a count; none: none. */
   tolerated_failure_percent?: number;
   tolerated_failure_count?: number;
+  /**
+   * Task queue priority of every job and step, 1 (first) to 5; absent in dispatches of earlier
+   * versions, which ran at the server's default (3).
+   */
+  priority?: number;
+  /** Dispatches with different keys take turns on a shared queue; absent in earlier versions. */
+  fairness_key?: string;
 }
 
 /** Everything a dispatch was asked to do; contents of the user's files, never paths or secrets. */
@@ -214,6 +221,8 @@ export interface RunResources {
   wall_time_s: number;
   cpu_time_s?: number;
   peak_memory_mib?: number;
+  /** Bytes of the result files the run wrote; absent in records of earlier versions. */
+  output_bytes?: number;
 }
 
 /** aind-data-schema `Code`, as JSON. */

@@ -13,6 +13,8 @@ import type { RunMetrics } from '../workers/metrics';
 import { createRecordActivities, workflowIsRunning, workflowTaskLocks } from './records';
 import { createRunActivities } from './run';
 import { createJobActivities } from './jobs';
+import { createNotifyActivities } from './notify';
+import { createNotifyTargets } from '../storage/notify-targets';
 import { createStorageActivities } from './storage';
 
 export interface ActivityDeps {
@@ -68,6 +70,7 @@ export function createActivities(deps: ActivityDeps) {
       leases: createLeases({ leases: deps.stores.leases, isRunning: workflowIsRunning(deps.temporal) }),
     }),
     ...createStorageActivities({ s3: deps.s3, records: deps.stores.records }),
+    ...createNotifyActivities({ targets: createNotifyTargets(deps.stores.analysisDb) }),
   };
 }
 

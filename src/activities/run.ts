@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -175,7 +175,11 @@ export const createRunActivities = (deps: RunDeps) => {
           finished_at: new Date(finished).toISOString(),
           software,
           machine: machineFacts(),
-          resources: { wall_time_s: (finished - started) / 1000, ...result.usage },
+          resources: {
+            wall_time_s: (finished - started) / 1000,
+            ...result.usage,
+            output_bytes: await bytesOf(result.resultsDir, result.files),
+          },
           ...(workerUser() ? { worker_user: workerUser() } : {}),
           ...(fingerprints ? { input_fingerprints: fingerprints } : {}),
         };
@@ -275,6 +279,13 @@ async function takeSlot(deps: RunDeps, name: string, context: Context): Promise<
         );
     },
   };
+}
+
+/** What the run's result files weigh, for `usage`: the bytes its upload will write. */
+async function bytesOf(resultsDir: string, files: string[]): Promise<number> {
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(join(resultsDir, file)).catch(() => undefined))?.size ?? 0;
+  return bytes;
 }
 
 function isNonRetryable(err: unknown): boolean {

@@ -5,7 +5,7 @@ import { parsePositiveInt, reportError, runCommand } from './common';
 import { InputError } from '../errors';
 import type * as Control from './control';
 import type * as Dispatch from './dispatch';
-import { addDispatchOptions } from './dispatch-flags';
+import { addDispatchOptions, addFleetOptions } from './dispatch-flags';
 import type { LaunchFlags } from './launch';
 import type * as Plan from './plan';
 import type * as Report from './report';
@@ -19,6 +19,7 @@ import type * as SchedulePause from './schedule/pause';
 import type * as ScheduleTrigger from './schedule/trigger';
 import type * as Status from './status';
 import type * as Worker from './worker';
+import type * as Usage from './usage';
 
 /**
  * Each command's body, required when the command runs: `--help` and the other commands never load
@@ -34,6 +35,7 @@ export const bodies = {
   retry: () => require('./retry') as typeof Retry,
   results: () => require('./results/list') as typeof Results,
   report: () => require('./report') as typeof Report,
+  usage: () => require('./usage') as typeof Usage,
   scheduleCreate: () => require('./schedule/create') as typeof ScheduleCreate,
   scheduleList: () => require('./schedule/list') as typeof ScheduleList,
   scheduleDescribe: () => require('./schedule/describe') as typeof ScheduleDescribe,
@@ -75,6 +77,7 @@ export function buildProgram(output?: Partial<OutputConfiguration>): Command {
   declareFollowing(program);
   declareControl(program);
   declareRecords(program);
+  declareUsage(program);
   declareSchedule(program);
   declareWorker(program);
   return program;
@@ -82,12 +85,14 @@ export function buildProgram(output?: Partial<OutputConfiguration>): Command {
 
 /** `dispatch` and `plan`. */
 function declareDispatching(program: Command): void {
-  addDispatchOptions(
-    program
-      .command('dispatch')
-      .description(
-        'Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.',
-      ),
+  addFleetOptions(
+    addDispatchOptions(
+      program
+        .command('dispatch')
+        .description(
+          'Plan the tasks and run them as jobs on the workers; prints the dispatch id and its Web UI link.',
+        ),
+    ),
   )
     .option('--wait', 'follow the dispatch with a progress bar and a summary; exit 0 only if it succeeded')
     .option('--json', 'print machine-readable JSON instead of text')
@@ -174,8 +179,7 @@ function declareControl(program: Command): void {
       .action((id: string) => runCommand((session) => bodies.control().pauseDispatch(session, id, paused)));
   }
 
-  program
-    .command('retry')
+  addFleetOptions(program.command('retry'), true)
     .description(
       'Start a new dispatch over the plan of a finished one that runs only its tasks that failed or never ran.',
     )
@@ -228,6 +232,24 @@ function declareRecords(program: Command): void {
     );
 }
 
+/** `usage`: what the fleet ran, summed. */
+function declareUsage(program: Command): void {
+  program
+    .command('usage')
+    .description(
+      'Sum the tasks, CPU-hours, wall-hours and bytes written of the runs recorded in a period, by experimenter, analysis or dispatch.',
+    )
+    .option(
+      '--since <period|date>',
+      'runs that finished in the last 30d, 12h, 2w, or since a date (2026-11-01)',
+      '30d',
+    )
+    .option('--by <grouping>', 'experimenter, analysis or dispatch', 'experimenter')
+    .option('--json', 'print the sums as JSON')
+    .option('--csv', 'print the sums as CSV')
+    .action((flags: Usage.UsageFlags) => runCommand((session) => bodies.usage().showUsage(session, flags)));
+}
+
 /** `schedule` and its subcommands. */
 function declareSchedule(program: Command): void {
   const schedule = program
@@ -236,11 +258,15 @@ function declareSchedule(program: Command): void {
       'Rerun a dispatch on a cron expression or an interval, as a Temporal Schedule; only new or changed tasks run.',
     );
 
-  addDispatchOptions(
-    schedule
-      .command('create')
-      .description('Create a schedule running a dispatch with these flags; the files they name are read now.')
-      .argument('<schedule_id>', 'a name for the schedule: letters, digits, ".", "_", "-"'),
+  addFleetOptions(
+    addDispatchOptions(
+      schedule
+        .command('create')
+        .description(
+          'Create a schedule running a dispatch with these flags; the files they name are read now.',
+        )
+        .argument('<schedule_id>', 'a name for the schedule: letters, digits, ".", "_", "-"'),
+    ),
   )
     .option('--cron <expression>', 'when to run, as cron in UTC, e.g. "0 3 * * *" (03:00 every day)')
     .option('--every <interval>', 'when to run, as an interval, e.g. 30m, 1h, 1d; 1h/15m: at a quarter past')

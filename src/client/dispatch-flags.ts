@@ -95,3 +95,24 @@ export function addDispatchOptions(cmd: Command): Command {
       'failed tasks tolerated, as a count (0 or more); with a percent too, the lower wins',
     );
 }
+
+/**
+ * How a dispatch shares the fleet: `dispatch`, `retry` and `schedule create` take these. A retry
+ * keeps the first dispatch's priority and fairness key unless told otherwise.
+ */
+export function addFleetOptions(cmd: Command, retry = false): Command {
+  const fallback = (usual: string) => (retry ? 'default: as the first dispatch' : usual);
+  return cmd
+    .option(
+      '--priority <1-5>',
+      `task queue priority of all its jobs and steps: 1 runs first, 5 last (${fallback('default 3')})`,
+    )
+    .option(
+      '--fairness_key <key>',
+      `dispatches with different keys take turns on a shared queue (${fallback('default: the experimenter')})`,
+    )
+    .option(
+      '--notify <url>',
+      'POST a JSON message (with a chat-ready "text") to this http(s) URL when the dispatch ends (default: ANALYSIS_NOTIFY_URL)',
+    );
+}

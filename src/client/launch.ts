@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { createNotifyTargets } from '../storage/notify-targets';
 import { createPlanStore } from '../storage/plan-store';
 import { resolve } from 'node:path';
 import { resolveAnalysesDir } from '../analysis/registry';
@@ -12,6 +13,7 @@ import { EXIT } from '../dispatch-outcome';
 import type { Session } from './common';
 import { dispatchWorkflowId } from '../workflow-ids';
 import { checkInputSize } from './workflow-input';
+import { dispatchPriority, sharingText } from './sharing';
 import { announce, reportOutcome } from './follow/summary';
 import { awaitPlan, followToEnd } from './follow/watch';
 
@@ -28,6 +30,8 @@ export interface Launch {
   details: string;
   /** Removes what was saved for this dispatch, when it ends before it has planned. */
   discard?: () => Promise<void>;
+  /** Where to announce its end (`--notify`), saved in the database under the dispatch id. */
+  notifyUrl?: string;
 }
 
 /**
@@ -47,11 +51,19 @@ export async function launch(
   const input: DispatchInput = {
     ...what.input,
     continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
+    ...(what.notifyUrl ? { notify: dispatchId } : {}),
   };
-  const discard = async () => what.discard?.().catch(() => undefined);
+  const targets = what.notifyUrl
+    ? createNotifyTargets((await session.mongo()).db(config.DOCDB_DATABASE))
+    : undefined;
+  const discard = async () => {
+    await what.discard?.().catch(() => undefined);
+    await targets?.delete(dispatchId).catch(() => undefined);
+  };
   let handle;
   try {
     checkInputSize(`the input of dispatch ${dispatchId}`, input);
+    if (targets && what.notifyUrl) await targets.save(dispatchId, what.notifyUrl);
     handle = await startDispatch(client, input, what, workflowId, config.TEMPORAL_TASK_QUEUE);
   } catch (err) {
     await discard();
@@ -102,16 +114,18 @@ function startDispatch(
   taskQueue: string,
 ) {
   const names = what.analysisNames.join(', ');
+  const settings = input.kind === 'stored' || input.kind === 'retry' ? input.settings : undefined;
   return client.workflow.start(dispatch, {
     taskQueue,
     workflowId,
     args: [input],
+    ...(settings ? dispatchPriority(settings) : {}),
     typedSearchAttributes: [
       { key: DispatchIdKey, value: input.dispatchId },
       { key: AnalysisNameKey, value: names },
       ...(input.kind === 'retry' ? [{ key: RetryOfKey, value: input.retry_of }] : []),
     ],
-    staticSummary: what.summary,
-    staticDetails: what.details,
+    staticSummary: `${what.summary}${settings?.priority !== undefined ? ` · priority ${settings.priority}` : ''}`,
+    staticDetails: `${what.details}${settings ? sharingText(settings) : ''}`,
   });
 }

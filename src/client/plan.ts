@@ -17,6 +17,9 @@ import { createS3 } from '../storage/s3';
 import { unservedPoolWarnings } from '../pool-pollers';
 import { groupMetadata } from '../aind/dispatch-model';
 import type { Session } from './common';
+import { estimate, estimateLines, readHistory, type Estimate } from './estimate';
+import type { Collection } from 'mongodb';
+import type { DispatchRequest, StoredRecord } from '../types';
 import { printable } from './terminal-text';
 import { planLines } from './follow/summary';
 
@@ -59,9 +62,12 @@ export async function planPreview(
       { store: false },
     );
     const explanations = index ? await explainPlanned(index, result.tasks, lookups.codeCommit) : undefined;
-    if (flags.json) console.log(JSON.stringify(planJson(result, explanations), null, 2));
+    const estimated = await estimateOf(result, request, db.records);
+    if (flags.json)
+      console.log(JSON.stringify({ ...planJson(result, explanations), estimate: estimated }, null, 2));
     else {
       for (const line of planLines(result.summary)) console.log(line);
+      for (const line of estimateLines(estimated)) console.log(printable(line));
       // The reasons quote asset names and parameter values as the data holds them.
       if (explanations)
         for (const line of explainLines(explanations, labelsOf(result))) console.log(printable(line));
@@ -69,6 +75,26 @@ export async function planPreview(
   } finally {
     s3.destroy();
   }
+}
+
+/** What the tasks to run will cost, per analysis version, from the records of earlier runs. */
+async function estimateOf(
+  result: PlanResult,
+  request: DispatchRequest,
+  records: Collection<StoredRecord>,
+): Promise<Estimate> {
+  const key = (name: string, version: string) => JSON.stringify([name, version]);
+  const counts = new Map(request.specs.map((spec) => [key(spec.analysis_name, spec.analysis_version), 0]));
+  for (const { task, will_run } of result.tasks) {
+    const k = key(task.analysis.analysis_name, task.analysis.analysis_version);
+    if (will_run) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const tasks = [...counts].map(([k, count]) => {
+    const [analysis_name, analysis_version] = JSON.parse(k) as [string, string];
+    return { analysis_name, analysis_version, count };
+  });
+  const history = await readHistory(records, [...new Set(tasks.map((task) => task.analysis_name))]);
+  return estimate(tasks, history, request.num_parallel_workers);
 }
 
 /**

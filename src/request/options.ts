@@ -16,6 +16,7 @@ import {
   text,
   type DispatchFlags,
 } from './flag-values';
+import { fairnessKeyOf, priorityOf } from './fleet-flags';
 import { readInputDirectory, type InputDirectory } from './input-directory';
 import { checkParameterKeys } from './parameter-keys';
 import { parseQuery } from './query';
@@ -47,6 +48,11 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
       '--num_parallel_workers',
     ),
   };
+  const priority = priorityOf(options);
+  const experimenters = config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()];
+  // The person who starts a dispatch is the default share: one person's backlog then cannot hold
+  // a shared queue against everyone else's.
+  const fairnessKey = fairnessKeyOf(options, experimenters[0]!);
   const splitFiles = binary(options, 'split_files', true);
   const dryRun = binary(options, 'dry_run', false);
   const rerunChangedInputs = binary(options, 'rerun_changed_inputs', false);
@@ -85,7 +91,9 @@ export function buildDispatchRequest(options: DispatchFlags, config: Config): Di
     force: binary(options, 'force', false),
     ...(rerunChangedInputs ? { rerun_changed_inputs: true } : {}),
     ...tolerance(options),
-    experimenters: config.ANALYSIS_EXPERIMENTERS.length ? config.ANALYSIS_EXPERIMENTERS : [loginName()],
+    priority,
+    fairness_key: fairnessKey,
+    experimenters,
   };
 }
 

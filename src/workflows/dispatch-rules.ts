@@ -35,6 +35,8 @@ export function settingsOf(request: DispatchSettings): DispatchSettings {
     ...(request.tolerated_failure_count !== undefined
       ? { tolerated_failure_count: request.tolerated_failure_count }
       : {}),
+    ...(request.priority !== undefined ? { priority: request.priority } : {}),
+    ...(request.fairness_key !== undefined ? { fairness_key: request.fairness_key } : {}),
   };
 }
 

@@ -3,9 +3,11 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -18,7 +20,9 @@ import {
 } from '@temporalio/workflow';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import type { DispatchEnd } from '../activities/notify';
 import type { Duration } from '@temporalio/common';
+import { capMessage } from '../problem-list';
 import { dispatchIdOf, jobWorkflowId } from '../workflow-ids';
 import type { PlanSummary } from '../types';
 import {
@@ -62,6 +66,21 @@ const { closedJobs } = proxyActivities<Activities>({
   summary: 'look for jobs that closed without reporting',
 });
 
+/**
+ * The end of a dispatch told to whoever asked (`--notify`): retried for about a quarter of an
+ * hour, since a chat service may be down for a while, and never the dispatch's own failure.
+ */
+const { notifyDispatchEnd } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 8,
+  },
+  summary: 'notify: the dispatch ended',
+});
+
 const CONTINUE_AS_NEW_AFTER = 400;
 const CANCEL_GRACE = '10 minutes';
 /** While a cancelled dispatch waits for its jobs: how often it looks for lost ones, and how long. */
@@ -91,6 +110,10 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
   const progress = () => progressView(dispatchId, state);
   const showProgress = handleMessages(dispatchId, state);
   let watch: JobWatch | undefined;
+  // Inputs without a notification target (all those of earlier versions) schedule nothing more,
+  // so their histories replay as they were recorded.
+  const announceEnd = (status: DispatchEnd['status'], error?: string) =>
+    input.notify ? notifyEnd(input.notify, dispatchId, state, status, error) : Promise.resolve();
 
   try {
     const current = isPlanned(state)
@@ -151,6 +174,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
         state: { ...current, runs: current.runs + 1 },
         continue_as_new_after: input.continue_as_new_after,
         ...(input.check_jobs_every !== undefined ? { check_jobs_every: input.check_jobs_every } : {}),
+        ...(input.notify ? { notify: input.notify } : {}),
       });
     }
     const end = ending(current);
@@ -164,17 +188,55 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
         nonRetryable: true,
         details: [progress()],
       });
+    await announceEnd(end.phase);
     return progress();
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) {
       state.phase = 'failed';
+      await announceEnd('failed', failureMessage(err));
       throw err;
     }
     state.phase = 'cancelling';
     await cancelRunningJobs(state, watch);
     state.phase = 'cancelled';
+    await announceEnd('cancelled');
     throw err;
   }
+}
+
+/** The innermost message of a failure, capped: an activity's failure wraps its cause. */
+function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  while (
+    current instanceof Error &&
+    current.cause instanceof Error &&
+    !(current instanceof ApplicationFailure)
+  )
+    current = current.cause;
+  return capMessage(current instanceof Error ? current.message : String(current));
+}
+
+/**
+ * Runs the notification activity, whatever state the dispatch ends in (a cancelled one too), and
+ * only logs it when it could not be delivered: a notification never fails its dispatch.
+ */
+async function notifyEnd(
+  target: string,
+  dispatchId: string,
+  state: DispatchState,
+  status: DispatchEnd['status'],
+  error?: string,
+): Promise<void> {
+  const { dry_run_outputs: _omitted, ...progress } = progressView(dispatchId, state);
+  await CancellationScope.nonCancellable(() =>
+    notifyDispatchEnd({ target, status, ...(error ? { error } : {}), progress, ended_at: Date.now() }),
+  ).catch((err: unknown) =>
+    log.warn('the end of the dispatch was not announced', {
+      dispatch_id: dispatchId,
+      error: failureMessage(err),
+    }),
+  );
 }
 
 /**

@@ -94,6 +94,11 @@ interface DispatchRun {
   continue_as_new_after?: number;
   /** How often the dispatch looks for jobs that closed without reporting; short in tests. */
   check_jobs_every?: Duration;
+  /**
+   * The id its notification address is saved under (storage/notify-targets.ts), never the address
+   * itself: that holds a token, and inputs are readable in the history.
+   */
+  notify?: string;
 }
 
 /** The ways a dispatch run begins. */

@@ -100,7 +100,10 @@ describe('status without the SDK client', () => {
     const shown = await cli('status', id);
     assert.equal(shown.code, 0, output(shown));
     assert.match(shown.stdout, /^2 to run in 2 jobs$/m);
-    assert.match(shown.stdout, /^phase running: \d\/2 tasks finished, \d of \d+ jobs running$/m);
+    assert.match(
+      shown.stdout,
+      /^phase running: \d\/2 tasks finished, \d of \d+ jobs running; priority 3, fairness key \S+$/m,
+    );
     assert.ok(
       !loaded(shown).includes('@temporalio/client'),
       'status of a running dispatch loaded the SDK client',

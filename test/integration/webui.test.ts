@@ -220,9 +220,14 @@ void describe('Temporal Web UI', () => {
     // Summary and details are on the "User Metadata" tab of UI 2.x, each markdown rendered in an
     // iframe of its own.
     await page.getByRole('tab', { name: 'User Metadata' }).click({ timeout: UI_TIMEOUT_MS });
-    const summary = page.frameLocator('#user-metadata-summary').getByText('dispatch · Noop', { exact: true });
+    // The summary ends with the dispatch's priority (3, the default), which the Web UI shows as is.
+    const summary = page
+      .frameLocator('#user-metadata-summary')
+      .getByText('dispatch · Noop · priority 3', { exact: true });
     await expectVisible(page, summary, 'the summary', 'summary-failed.png');
-    const details = page.frameLocator('#user-metadata-details').getByText(/^Analyses: Noop 1\.0\.0;/);
+    const details = page
+      .frameLocator('#user-metadata-details')
+      .getByText(/^Analyses: Noop 1\.0\.0;.*; priority 3, fairness key \S+$/);
     await expectVisible(page, details, 'the details', 'summary-failed.png');
     await page.screenshot({ path: join(SHOTS, 'workflow-summary.png'), fullPage: true });
   });

@@ -55,6 +55,7 @@ describe('client/cli', () => {
       'retry',
       'results',
       'report',
+      'usage',
       'schedule',
       'worker',
     ]);

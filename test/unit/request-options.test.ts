@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
-import { addDispatchOptions } from '../../src/client/dispatch-flags';
+import { addDispatchOptions, addFleetOptions } from '../../src/client/dispatch-flags';
 import { loadConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildDispatchRequest, type DispatchFlags } from '../../src/request/options';
@@ -20,8 +20,8 @@ const config = loadConfig({ ANALYSIS_BUCKET: 'results' });
 
 /** Parses a command line with the CLI's own flags, so defaults come from commander. */
 function parse(...args: string[]): DispatchFlags {
-  const cmd = addDispatchOptions(
-    new Command('plan').exitOverride().configureOutput({ writeErr: () => undefined }),
+  const cmd = addFleetOptions(
+    addDispatchOptions(new Command('dispatch').exitOverride().configureOutput({ writeErr: () => undefined })),
   );
   cmd.parse(['--analysis_spec', specPath, ...args], { from: 'user' });
   return cmd.opts();
@@ -61,8 +61,24 @@ describe('buildDispatchRequest', () => {
       drop_null_groups: true,
       dry_run: false,
       force: false,
+      priority: 3,
+      fairness_key: userInfo().username,
       experimenters: [userInfo().username],
     });
+  });
+
+  test('--priority 1..5 and --fairness_key, the first experimenter by default', () => {
+    const request = build('--query', '{}', '--priority', '1', '--fairness_key', 'imaging-team');
+    assert.equal(request.priority, 1);
+    assert.equal(request.fairness_key, 'imaging-team');
+    const byExperimenter = buildDispatchRequest(
+      { query: '{}', analysis_spec: specPath },
+      { ...config, ANALYSIS_EXPERIMENTERS: ['Ada Lovelace', 'Alan Turing'] },
+    );
+    assert.equal(byExperimenter.fairness_key, 'Ada Lovelace');
+    for (const bad of ['0', '6', '2.5', 'high', '-1'])
+      rejects(['--query', '{}', '--priority', bad], '--priority', `"${bad}"`);
+    rejects(['--query', '{}', '--fairness_key', 'x'.repeat(65)], '--fairness_key', '64 bytes');
   });
 
   test('experimenters come from ANALYSIS_EXPERIMENTERS when it is set', () => {

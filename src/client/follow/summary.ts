@@ -8,6 +8,7 @@ import {
   type Outcome,
   type OutcomeView,
 } from '../../dispatch-outcome';
+import { sharingText } from '../sharing';
 import { textTable } from '../table';
 import { printable } from '../terminal-text';
 
@@ -47,7 +48,7 @@ export function barFigures(progress: DispatchProgress) {
 
 /** Where a dispatch stands, for `status`: its phase, tasks finished and jobs running. */
 export function phaseLine(progress: DispatchProgress): string {
-  return `phase ${progress.phase}: ${progress.tasks_finished}/${progress.plan?.tasks_to_run ?? '?'} tasks finished, ${progress.running} of ${progress.settings.num_parallel_workers} jobs running`;
+  return `phase ${progress.phase}: ${progress.tasks_finished}/${progress.plan?.tasks_to_run ?? '?'} tasks finished, ${progress.running} of ${progress.settings.num_parallel_workers} jobs running${printable(sharingText(progress.settings))}`;
 }
 
 /** The status line, the counts with time and rate, and the first failures with their errors. */

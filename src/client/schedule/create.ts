@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../../config';
 import { InputError } from '../../errors';
+import { notifyUrlOf } from '../../request/fleet-flags';
 import { buildDispatchRequest, type DispatchFlags } from '../../request/options';
+import { createNotifyTargets } from '../../storage/notify-targets';
+import { dispatchPriority, sharingText } from '../sharing';
 import { webUiUrl } from '../../temporal';
 import type { DispatchRequest } from '../../types';
 import { dispatch } from '../../workflows/dispatch';
@@ -30,6 +33,8 @@ export interface CreateOptions {
   request: DispatchRequest;
   paused: boolean;
   note?: string;
+  /** Where each run announces its end, saved under the schedule's request id. */
+  notifyUrl?: string;
 }
 
 /**
@@ -49,6 +54,7 @@ export function scheduleOptions(options: CreateOptions, config: Config, requestI
     settings: settingsOf(request),
     analysis_names: analysisNamesOf(request),
     continue_as_new_after: config.ANALYSIS_CONTINUE_AS_NEW_AFTER,
+    ...(options.notifyUrl ? { notify: requestId } : {}),
   };
   checkInputSize(`the input of schedule ${scheduleId}'s dispatches`, input);
   return {
@@ -60,9 +66,10 @@ export function scheduleOptions(options: CreateOptions, config: Config, requestI
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowId: scheduledWorkflowId(scheduleId),
       args: [input],
+      ...dispatchPriority(input.settings),
       typedSearchAttributes: [{ key: AnalysisNameKey, value: names }],
-      staticSummary: `scheduled dispatch · ${names} · ${scheduleId}`,
-      staticDetails: `Schedule ${scheduleId} (${options.timing.text}): ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; only new or changed tasks run`,
+      staticSummary: `scheduled dispatch · ${names} · ${scheduleId}${request.priority !== undefined ? ` · priority ${request.priority}` : ''}`,
+      staticDetails: `Schedule ${scheduleId} (${options.timing.text}): ${request.specs.map((s) => `${s.analysis_name} ${s.analysis_version}`).join(', ')}; only new or changed tasks run${sharingText(input.settings)}`,
     },
     // The identity hash makes a rerun cheap, but two runs at once would plan the same tasks twice.
     policies: { overlap: ScheduleOverlapPolicy.SKIP },
@@ -76,11 +83,14 @@ export async function createSchedule(session: Session, options: CreateOptions): 
   const requests = await requestStore(session);
   // An id of its own, so that a refused create (the schedule exists) leaves the other's request be.
   const requestId = `schedule-${options.scheduleId}-${randomUUID()}`;
+  const targets = createNotifyTargets((await session.mongo()).db(session.config.DOCDB_DATABASE));
   await requests.save(requestId, options.request);
   try {
+    if (options.notifyUrl) await targets.save(requestId, options.notifyUrl);
     await client.schedule.create(scheduleOptions(options, session.config, requestId));
   } catch (err) {
     await requests.delete(requestId).catch(() => undefined);
+    if (options.notifyUrl) await targets.delete(requestId).catch(() => undefined);
     if (err instanceof ScheduleAlreadyRunning) {
       throw new InputError(
         `schedule "${options.scheduleId}" already exists: delete it first or choose another id`,
@@ -101,12 +111,14 @@ export async function createAction(session: Session, id: string, flags: CreateFl
   const scheduleId = checkScheduleId(id);
   const timing = scheduleTiming(flags);
   const request = buildDispatchRequest(flags, session.config);
+  const notifyUrl = notifyUrlOf(flags);
   await createSchedule(session, {
     scheduleId,
     timing,
     request,
     paused: flags.paused === true,
     note: flags.note,
+    notifyUrl,
   });
   const description = await (await session.temporal()).schedule.getHandle(scheduleId).describe();
   const next = description.info.nextActionTimes[0]?.toISOString();

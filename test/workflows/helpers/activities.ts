@@ -18,6 +18,7 @@ const ACTIVITY_NAMES: Record<keyof Activities, true> = {
   uploadResults: true,
   discardResults: true,
   closedJobs: true,
+  notifyDispatchEnd: true,
 };
 
 /** An activity that fails at once and for good: a workflow reaching it ends instead of retrying. */
