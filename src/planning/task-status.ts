@@ -27,27 +27,32 @@ export interface RecordReader {
   add(record: StoredRecord): void;
 }
 
+/** What the records are read for: the tasks' hashes, and the analyses whose records may hold them. */
+export interface RecordedQuery {
+  hashes: ReadonlySet<string>;
+  analysisNames: string[];
+}
+
 /**
  * The records of these tasks, by hash, with ONE streamed read of the records of the analyses
  * involved: FerretDB scans for every lookup, so one lookup per task would not scale. Only each
- * record's input digest is read, never its list of fingerprints.
+ * record's input digest is read, never its list of fingerprints, and only the records of planned
+ * tasks are kept.
  */
 export async function readRecorded(
   records: Collection<StoredRecord>,
-  tasks: Task[],
+  planned: RecordedQuery,
   reader?: RecordReader,
 ): Promise<Map<string, RecordedFacts>> {
-  const hashes = new Set(tasks.map((task) => task.hash));
-  const names = [...new Set(tasks.map((task) => task.analysis.analysis_name))];
   const recorded = new Map<string, RecordedFacts>();
   const cursor = records.find(
-    { analysis_name: { $in: names } },
+    { analysis_name: { $in: planned.analysisNames } },
     { projection: { ...reader?.projection, _id: 1, 'code.commit': 1, input_digest: 1 }, batchSize: 5000 },
   );
   try {
     for await (const record of cursor) {
       reader?.add(record);
-      if (!hashes.has(record._id)) continue;
+      if (!planned.hashes.has(record._id)) continue;
       const digest = 'input_digest' in record ? record.input_digest : undefined;
       recorded.set(record._id, { commit: record.code?.commit, digest });
     }
@@ -55,6 +60,14 @@ export async function readRecorded(
     await cursor.close();
   }
   return recorded;
+}
+
+/** The tasks' hashes and analysis names, as readRecorded takes them. */
+export function recordedQuery(tasks: Task[]): RecordedQuery {
+  return {
+    hashes: new Set(tasks.map((task) => task.hash)),
+    analysisNames: [...new Set(tasks.map((task) => task.analysis.analysis_name))],
+  };
 }
 
 /** Marks each task new, done, or done by other code, and notes changed inputs. */
