@@ -105,55 +105,57 @@ export function createPlanStore(db: Db): PlanStore {
     return jobs;
   }
 
+  async function writer(dispatchId: string, tasksPerJob: number): Promise<PlanWriter> {
+    forget(dispatchId);
+    // Replace whatever an earlier attempt wrote, so a retried planning activity is idempotent.
+    await pages.deleteMany({ plan_id: dispatchId });
+    const layout = new PageLayout();
+    // Every job but the last has the request's length, so only their size can make pages
+    // smaller than this; a plan whose largest job does is written again (repage).
+    const perPage = layoutFor(Math.max(1, tasksPerJob), 1);
+    const pageWriter = createPageWriter(pages, dispatchId);
+    let page: string[] = [];
+    let jobs = 0;
+    return {
+      async add(job) {
+        page.push(layout.add(job));
+        jobs += 1;
+        if (page.length === perPage) {
+          await pageWriter.add(page);
+          page = [];
+        }
+      },
+      async finish() {
+        if (page.length > 0) await pageWriter.add(page);
+        page = [];
+        await pageWriter.flush();
+        const final = layout.jobsPerPage();
+        if (final < perPage && jobs > final) await repage(pages, dispatchId, final);
+        return { jobs_per_page: final };
+      },
+      async abort() {
+        await pages.deleteMany({ plan_id: dispatchId });
+        await pages.deleteMany({ plan_id: repagingId(dispatchId) });
+      },
+    };
+  }
+
   return {
     async save(dispatchId, jobs) {
-      const writer = await this.writer(
+      const plan = await writer(
         dispatchId,
         jobs.reduce((most, job) => Math.max(most, job.length), 1),
       );
       try {
-        for (const job of jobs) await writer.add(job);
-        return await writer.finish();
+        for (const job of jobs) await plan.add(job);
+        return await plan.finish();
       } catch (err) {
-        await writer.abort();
+        await plan.abort().catch(() => undefined);
         throw err;
       }
     },
 
-    async writer(dispatchId, tasksPerJob) {
-      forget(dispatchId);
-      // Replace whatever an earlier attempt wrote, so a retried planning activity is idempotent.
-      await pages.deleteMany({ plan_id: dispatchId });
-      const layout = new PageLayout();
-      // Every job but the last has the request's length, so only their size can make pages
-      // smaller than this; a plan whose largest job does is written again (repage).
-      const perPage = layoutFor(Math.max(1, tasksPerJob), 1);
-      const pageWriter = createPageWriter(pages, dispatchId);
-      let page: string[] = [];
-      let jobs = 0;
-      return {
-        async add(job) {
-          page.push(layout.add(job));
-          jobs += 1;
-          if (page.length === perPage) {
-            await pageWriter.add(page);
-            page = [];
-          }
-        },
-        async finish() {
-          if (page.length > 0) await pageWriter.add(page);
-          page = [];
-          await pageWriter.flush();
-          const final = layout.jobsPerPage();
-          if (final < perPage && jobs > final) await repage(pages, dispatchId, final);
-          return { jobs_per_page: final };
-        },
-        async abort() {
-          await pages.deleteMany({ plan_id: dispatchId });
-          await pages.deleteMany({ plan_id: repagingId(dispatchId) });
-        },
-      };
-    },
+    writer,
 
     async loadJob(dispatchId, jobIndex, perPage) {
       const jobs = await readPage(dispatchId, Math.floor(jobIndex / perPage));
