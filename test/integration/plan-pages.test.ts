@@ -14,9 +14,10 @@ import type { PlanSummary, StoredRecord } from '../../src/types';
 import { FIXTURE_ANALYSES, ROOT, testStack, type TestStack } from '../helpers/stack';
 
 /**
- * Plans of a selection several pages long, each compared with the plan the planner stored before
- * it made plans in a stream (test/fixtures/plan-pages.json): the same summary, and page for page
- * the same stored text. The output bucket has a fixed name, since it is part of every task's hash.
+ * Plans of a selection several pages long, each compared with a fixture of the same plans written
+ * by a planner that held each plan whole (test/fixtures/plan-pages.json): the same summary, and
+ * page for page the same stored text. The output bucket has a fixed name, since it is part of
+ * every task's hash; it stays empty, and stays.
  * `PLAN_PAGES_WRITE=1` writes the fixture from the planner at hand instead of comparing.
  */
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'plan-pages.json');
