@@ -74,7 +74,7 @@ export async function benchPlanning(options: {
       },
       request,
       'bench-p4',
-      { store: storePlan },
+      { store: storePlan, listTasks: !storePlan },
     );
     if (summary.tasks_to_run !== options.records)
       throw new Error(`planned ${summary.tasks_to_run} of ${options.records} tasks`);

@@ -64,7 +64,7 @@ export const createPlanActivities = (deps: PlanningDeps) => {
           },
           request,
           dispatchId,
-          { store: true },
+          { store: true, listTasks: false },
         );
         return summary;
       } catch (err) {

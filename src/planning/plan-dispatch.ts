@@ -3,18 +3,26 @@ import type { Collection } from 'mongodb';
 import type { AnalysisRegistry } from '../analysis/definition';
 import { withRunPolicy } from '../analysis/run-policy';
 import { InputError } from '../errors';
+import { canonicalJson } from '../identity';
 import { changedInputs, type ChangedInput } from '../input-digest';
 import type { AnalysisSpec, DispatchRequest, PlanSummary, StoredRecord, Task, TaskStatus } from '../types';
 import { checkOutputBuckets } from './buckets';
 import { discoverFiles } from './discover';
-import { expandTasks } from './expand';
+import { expandedTasks, identifyTasks, prepareExpansion } from './expand';
 import { fingerprintListedFiles, fingerprintTasks, type ObjectFacts } from './fingerprint';
 import { levels, type PlanLog } from './log';
 import { checkParameterSets } from './parameters';
 import { selectAssets, type SelectedAsset } from './select';
-import { readRecorded, taskStates, type RecordReader } from './task-status';
+import {
+  readRecorded,
+  taskStates,
+  type RecordedFacts,
+  type RecordedQuery,
+  type RecordReader,
+  type TaskState,
+} from './task-status';
 import { UpstreamIndex } from './upstream';
-import { jobsPerPage, type PlanStore } from '../storage/plan-store';
+import { PageLayout, type PlanStore, type PlanWriter } from '../storage/plan-store';
 import { collectWarnings } from './warnings';
 
 export interface PlanDeps {
@@ -59,19 +67,31 @@ export interface PlannedTask {
 
 export interface PlanResult {
   summary: PlanSummary;
-  /** Every task with its status, for `plan --json`; held in memory by the CLI, never by a workflow. */
+  /**
+   * Every task with its status, for `plan --json`; held in memory by the CLI, never by a workflow.
+   * Empty when planning was asked not to list them (`listTasks` false), as the worker's planning is.
+   */
   tasks: PlannedTask[];
 }
 
+/** Tasks settled against their records at a time: what planning holds of whole tasks. */
+const BATCH = 1_000;
+
 /**
  * Everything a dispatch will do, checked before any of it is written: inputs, parameters and
- * buckets first, so a bad request leaves nothing behind. Jobs are saved only when `store` is set.
+ * buckets first, so a bad request leaves nothing behind. Jobs are saved only when `store` is set,
+ * page by page as planning makes them; every task is kept for the result unless `listTasks` is
+ * false, so a stored plan of any size is never held whole.
+ *
+ * Two passes over the expansion: the first keeps only each task's identity hash, for the one
+ * read of the records; the second makes the tasks again, a batch at a time, settles each against
+ * its record and hands those to run to the plan's pages.
  */
 export async function planDispatch(
   deps: PlanDeps,
   requested: DispatchRequest,
   dispatchId: string,
-  opts: { store: boolean },
+  opts: { store: boolean; listTasks?: boolean },
 ): Promise<PlanResult> {
   const beat = deps.heartbeat ?? (() => undefined);
   const report = collectWarnings(deps.log);
@@ -83,8 +103,10 @@ export async function planDispatch(
 
   const selection = selectAssets(deps.assets, request, report.warn);
   const assets: SelectedAsset[] = [];
+  // Only groups read an asset's other fields: without them, each asset is three strings.
+  const grouped = request.group_by.length > 0;
   for await (const asset of selection) {
-    assets.push(asset);
+    assets.push(grouped ? asset : { id: asset.id, name: asset.name, location: asset.location });
     if (assets.length % 1000 === 0) beat();
   }
   info(`selected ${assets.length} assets (${selection.stats.withoutLocation} skipped without a location)`);
@@ -111,108 +133,230 @@ export async function planDispatch(
   }
 
   const libraries = await Promise.all(request.specs.map((spec) => deps.libraries(spec)));
-  const expansion = expandTasks({ assets, files, request, libraries });
+  const expansion = prepareExpansion({ assets, files, request, libraries });
+  const hashes = identifyTasks(expansion);
   // What the records and the analyses' task files say of the dispatch as a whole.
   const query = queryForTasks(request, report.warn);
-  for (const task of expansion.tasks) {
-    if (query !== undefined) task.query = query;
-    if (request.experimenters?.length) task.experimenters = request.experimenters;
+  const tasksOfPlan = () => {
+    const tasks = expandedTasks(expansion, hashes);
+    return query === undefined && !request.experimenters?.length ? tasks : dressed(tasks);
+  };
+  function* dressed(tasks: Iterable<Task>) {
+    for (const task of tasks) {
+      if (query !== undefined) task.query = query;
+      if (request.experimenters?.length) task.experimenters = request.experimenters;
+      yield task;
+    }
   }
   expansion.warnings.forEach(report.warn);
   beat();
 
+  const planned: RecordedQuery = {
+    hashes: new Set(hashes.filter((hash): hash is string => hash !== null)),
+    analysisNames: [...new Set(request.specs.map((spec) => spec.analysis_name))],
+  };
   // Records of the wrapper code specs name (`upstream_code`) come in the same read.
-  const upstreamIndex = new UpstreamIndex(expansion.tasks);
-  const recorded = await readRecorded(
-    deps.records,
-    expansion.tasks,
-    deps.recordReader?.(expansion.tasks),
-    upstreamIndex,
-  );
-  // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
-  // listings of their own, so here only those of tasks whose record kept fingerprints to compare
-  // with are listed. Records made before fingerprints were kept cost no listing.
-  const fingerprintingStarted = Date.now();
-  const folders = await fingerprintTasks(
-    deps.s3,
-    expansion.tasks.filter((task) => recorded.get(task.hash)?.digest !== undefined),
-    facts,
-    { onListed: beat, warn: report.warn },
-  );
-  if (folders > 0) info(`fingerprinted ${folders} input folders in ${Date.now() - fingerprintingStarted} ms`);
-  const states = await taskStates(recorded, expansion.tasks, (spec) => deps.codeCommit(spec));
-  // A task without a record of its own may have one by the wrapper its spec names.
-  const upstream = new Map<string, string>();
-  for (const [index, task] of expansion.tasks.entries()) {
-    const record = states[index]?.status === 'new' ? upstreamIndex.recordOf(task) : undefined;
-    if (record === undefined) continue;
-    upstream.set(task.hash, record);
-    states[index] = { status: 'done', inputs_changed: false };
+  const upstream = new UpstreamIndex(tasksOfPlan());
+  const recorded =
+    planned.hashes.size > 0
+      ? await readRecorded(deps.records, planned, deps.recordReader?.([...tasksOfPlan()]), upstream)
+      : new Map<string, RecordedFacts>();
+
+  const writer = opts.store ? await deps.store.writer(dispatchId, request.tasks_per_job) : undefined;
+  const settle = settler(deps, request, { recorded, upstream, facts, beat, warn: report.warn, writer });
+  const listed: PlannedTask[] | undefined = opts.listTasks === false ? undefined : [];
+  let perPage: number;
+  try {
+    let batch: Task[] = [];
+    const settleBatch = async () => {
+      const settled = await settle.batch(batch);
+      if (listed) for (const entry of settled) listed.push(entry);
+      batch = [];
+    };
+    for (const task of tasksOfPlan()) {
+      batch.push(task);
+      if (batch.length === BATCH) await settleBatch();
+    }
+    await settleBatch();
+    const { counts } = settle;
+    if (counts.folders > 0)
+      info(`fingerprinted ${counts.folders} input folders in ${counts.fingerprintMs} ms`);
+    if (counts.changed && !request.force) {
+      report.warn(
+        `${counts.changed} tasks have a record made by different code: bump analysis_version, or pass --force to rerun them`,
+      );
+    }
+    if (counts.inputsChanged && request.rerun_changed_inputs !== true && !request.force) {
+      report.warn(
+        `${counts.inputsChanged} done tasks have an input that changed since their record: pass --rerun_changed_inputs 1 to rerun them`,
+      );
+    }
+    if (counts.inputsChanged && listed && !opts.store) await nameChangedInputs(deps.records, listed);
+    // A pool nobody serves is no error: its tasks wait on their queue until a worker of it starts.
+    if (settle.pools.size > 0 && deps.poolWarnings)
+      (await deps.poolWarnings([...settle.pools])).forEach(report.warn);
+    if (counts.doneUpstream > 0)
+      info(`found ${counts.doneUpstream} tasks done by the wrapper code their specs name`);
+    perPage = await settle.finish();
+  } catch (err) {
+    // A plan that failed half-way leaves no pages; the failure is the planning's, not this cleanup's.
+    await writer?.abort().catch(() => undefined);
+    throw err;
   }
-  if (upstream.size > 0) info(`found ${upstream.size} tasks done by the wrapper code their specs name`);
-  const statuses = states.map((state) => state.status);
-  const count = (status: TaskStatus) => statuses.filter((value) => value === status).length;
-  const changed = count('changed_code');
-  if (changed && !request.force) {
-    report.warn(
-      `${changed} tasks have a record made by different code: bump analysis_version, or pass --force to rerun them`,
-    );
-  }
-  const inputsChanged = states.filter((state) => state.inputs_changed).length;
-  const rerunChanged = request.rerun_changed_inputs === true;
-  if (inputsChanged && !rerunChanged && !request.force) {
-    report.warn(
-      `${inputsChanged} done tasks have an input that changed since their record: pass --rerun_changed_inputs 1 to rerun them`,
-    );
-  }
-  // The cap counts only what would run, so a rerun with the same cap moves on to the next tasks.
-  const replacing = new Set(
-    rerunChanged ? expansion.tasks.filter((_, index) => states[index]?.inputs_changed) : [],
-  );
-  const runnable = expansion.tasks.filter(
-    (task, index) => statuses[index] === 'new' || request.force || replacing.has(task),
-  );
-  const capped = capTasks(runnable, request.max_number_of_tasks_dispatched);
-  const toRun = capped.tasks;
-  // The job replaces these tasks' records even without --force (src/storage/task-commit.ts).
-  for (const task of toRun) if (replacing.has(task)) task.replace_record = true;
-  // Folder inputs of the tasks to run are listed by their runs, as they start (fingerprintAtRun):
-  // what a record keeps is its inputs as the analysis read them, and planning lists nothing new.
-  fingerprintListedFiles(toRun, facts);
-  const running = new Set(toRun);
-  const tasks: PlannedTask[] = expansion.tasks.map((task, index) => ({
-    task,
-    status: statuses[index] as TaskStatus,
-    inputs_changed: states[index]?.inputs_changed === true,
-    ...(upstream.has(task.hash) ? { upstream_record: upstream.get(task.hash) } : {}),
-    will_run: running.has(task),
-  }));
-  if (inputsChanged && !opts.store) await nameChangedInputs(deps.records, tasks);
-  // A pool nobody serves is no error: its tasks wait on their queue until a worker of it starts.
-  const pools = [...new Set(toRun.flatMap((task) => (task.analysis.pool ? [task.analysis.pool] : [])))];
-  if (pools.length > 0 && deps.poolWarnings) (await deps.poolWarnings(pools)).forEach(report.warn);
-  const jobs = splitIntoJobs(toRun, request.tasks_per_job);
-  const perPage = opts.store ? (await deps.store.save(dispatchId, jobs)).jobs_per_page : jobsPerPage(jobs);
+  const { counts } = settle;
 
   const summary: PlanSummary = {
     plan_id: dispatchId,
     assets: assets.length,
     assets_without_location: selection.stats.withoutLocation,
     assets_without_files: expansion.assets_without_files,
-    tasks_total: tasks.length,
-    tasks_new: count('new'),
-    tasks_done: count('done'),
-    ...(upstream.size > 0 ? { tasks_done_upstream: upstream.size } : {}),
-    tasks_changed_code: changed,
-    tasks_changed_inputs: inputsChanged,
-    tasks_to_run: toRun.length,
-    ...(capped.capped_from !== undefined ? { capped_from: capped.capped_from } : {}),
-    jobs: jobs.length,
+    tasks_total: counts.total,
+    tasks_new: counts.new,
+    tasks_done: counts.done,
+    ...(counts.doneUpstream > 0 ? { tasks_done_upstream: counts.doneUpstream } : {}),
+    tasks_changed_code: counts.changed,
+    tasks_changed_inputs: counts.inputsChanged,
+    tasks_to_run: counts.toRun,
+    ...(request.max_number_of_tasks_dispatched !== undefined &&
+    counts.runnable > request.max_number_of_tasks_dispatched
+      ? { capped_from: counts.runnable }
+      : {}),
+    jobs: counts.jobs,
     jobs_per_page: perPage,
     warnings: report.list(),
   };
   info(`planned ${summary.tasks_to_run} of ${summary.tasks_total} tasks in ${summary.jobs} jobs`);
-  return { summary, tasks };
+  return { summary, tasks: listed ?? [] };
+}
+
+/**
+ * Settles the plan's tasks a batch at a time, in plan order: each against its record (new, done,
+ * done by other code, inputs changed), the cap, and into jobs, which go to the plan's pages as
+ * they fill. Holds no more than a batch and a job of whole tasks, and counts the rest.
+ */
+function settler(
+  deps: PlanDeps,
+  request: DispatchRequest,
+  context: {
+    recorded: Map<string, RecordedFacts>;
+    upstream: UpstreamIndex;
+    facts: ObjectFacts;
+    beat: () => void;
+    warn: (message: string) => void;
+    writer?: PlanWriter;
+  },
+) {
+  const { recorded, facts } = context;
+  const counts = {
+    total: 0,
+    new: 0,
+    done: 0,
+    doneUpstream: 0,
+    changed: 0,
+    inputsChanged: 0,
+    runnable: 0,
+    toRun: 0,
+    jobs: 0,
+    folders: 0,
+    fingerprintMs: 0,
+  };
+  const pools = new Set<string>();
+  const layout = new PageLayout();
+  const cap = request.max_number_of_tasks_dispatched;
+  const rerunChanged = request.rerun_changed_inputs === true;
+  const commits = new Map<string, Promise<string | undefined>>();
+  const codeCommit = (spec: AnalysisSpec) => {
+    const key = canonicalJson(spec);
+    if (!commits.has(key)) commits.set(key, deps.codeCommit(spec));
+    return commits.get(key) as Promise<string | undefined>;
+  };
+  // A bucket that cannot be listed is named once for the plan, not once per batch.
+  const warned = new Set<string>();
+  const warnOnce = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    context.warn(message);
+  };
+  let job: Task[] = [];
+  const addJob = async (tasks: Task[]) => {
+    counts.jobs += 1;
+    if (context.writer) await context.writer.add(tasks);
+    else layout.add(tasks);
+  };
+
+  return {
+    counts,
+    pools,
+    async batch(tasks: Task[]): Promise<PlannedTask[]> {
+      if (tasks.length === 0) return [];
+      // Files' facts came with discovery; folder-shaped inputs (asset prefixes, zarr stores) need
+      // listings of their own, so here only those of tasks whose record kept fingerprints to
+      // compare with are listed. Records made before fingerprints were kept cost no listing.
+      const started = Date.now();
+      counts.folders += await fingerprintTasks(
+        deps.s3,
+        tasks.filter((task) => recorded.get(task.hash)?.digest !== undefined),
+        facts,
+        { onListed: context.beat, warn: warnOnce },
+      );
+      counts.fingerprintMs += Date.now() - started;
+      const states = await taskStates(recorded, tasks, codeCommit);
+      const toRun: Task[] = [];
+      const settled = tasks.map((task, index): PlannedTask => {
+        let state = states[index] as TaskState;
+        // A task without a record of its own may have one by the wrapper its spec names.
+        const upstreamRecord = state.status === 'new' ? context.upstream.recordOf(task) : undefined;
+        if (upstreamRecord !== undefined) {
+          state = { status: 'done', inputs_changed: false };
+          counts.doneUpstream += 1;
+        }
+        counts.total += 1;
+        if (state.status === 'new') counts.new += 1;
+        else if (state.status === 'done') counts.done += 1;
+        else counts.changed += 1;
+        if (state.inputs_changed) counts.inputsChanged += 1;
+        const replacing = rerunChanged && state.inputs_changed;
+        // The cap counts only what would run, so a rerun with the same cap moves on to the next tasks.
+        let willRun = false;
+        if (state.status === 'new' || request.force || replacing) {
+          counts.runnable += 1;
+          willRun = cap === undefined || counts.toRun < cap;
+        }
+        if (willRun) {
+          counts.toRun += 1;
+          // The job replaces this task's record even without --force (src/storage/task-commit.ts).
+          if (replacing) task.replace_record = true;
+          toRun.push(task);
+          if (task.analysis.pool) pools.add(task.analysis.pool);
+        }
+        return {
+          task,
+          status: state.status,
+          inputs_changed: state.inputs_changed,
+          ...(upstreamRecord !== undefined ? { upstream_record: upstreamRecord } : {}),
+          will_run: willRun,
+        };
+      });
+      // Folder inputs of the tasks to run are listed by their runs, as they start (fingerprintAtRun):
+      // what a record keeps is its inputs as the analysis read them, and planning lists nothing new.
+      fingerprintListedFiles(toRun, facts);
+      for (const task of toRun) {
+        job.push(task);
+        if (job.length === request.tasks_per_job) {
+          await addJob(job);
+          job = [];
+        }
+      }
+      context.beat();
+      return settled;
+    },
+    /** The last job; the page layout of the plan. */
+    async finish(): Promise<number> {
+      if (job.length > 0) await addJob(job);
+      job = [];
+      return context.writer ? (await context.writer.finish()).jobs_per_page : layout.jobsPerPage();
+    },
+  };
 }
 
 /**
@@ -252,12 +396,6 @@ function queryForTasks(request: DispatchRequest, warn: (message: string) => void
     `the query is ${(query.length / 1024).toFixed(0)} KiB, more than the ${QUERY_IN_TASK_MAX / 1024} KiB a task carries: tasks and records name no query (the dispatch's request keeps it)`,
   );
   return undefined;
-}
-
-/** The first `cap` tasks (in plan order), and how many there were when the cap cut the list. */
-export function capTasks(tasks: Task[], cap: number | undefined): { tasks: Task[]; capped_from?: number } {
-  if (cap === undefined || tasks.length <= cap) return { tasks };
-  return { tasks: tasks.slice(0, cap), capped_from: tasks.length };
 }
 
 /** Consecutive jobs of `tasksPerJob` tasks, the last one possibly smaller. */

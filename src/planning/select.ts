@@ -18,8 +18,8 @@ export interface SelectedAsset {
   name: string;
   /** Normalized, without a trailing slash. */
   location: string;
-  /** The projected document, for `--group_by` values. */
-  doc: Document;
+  /** The projected document, for `--group_by` values; planning drops it when there are none. */
+  doc?: Document;
 }
 
 export interface SelectionStats {

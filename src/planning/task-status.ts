@@ -29,22 +29,27 @@ export interface RecordReader {
   add(record: StoredRecord): void;
 }
 
+/** What the records are read for: the tasks' hashes, and the analyses whose records may hold them. */
+export interface RecordedQuery {
+  hashes: ReadonlySet<string>;
+  analysisNames: string[];
+}
+
 /**
  * The records of these tasks, by hash, with ONE streamed read of the records of the analyses
- * involved (and of those the readers ask for): FerretDB scans for every lookup, so one lookup
- * per task, or one read per reader, would not scale. Only each record's input digest is read,
- * never its list of fingerprints.
+ * involved (and of those the readers ask for): FerretDB scans for every lookup, so one lookup per
+ * task, or one read per reader, would not scale. Only each record's input digest is read, never
+ * its list of fingerprints, and only the records of planned tasks are kept.
  */
 export async function readRecorded(
   records: Collection<StoredRecord>,
-  tasks: Task[],
+  planned: RecordedQuery,
   ...readers: Array<RecordReader | undefined>
 ): Promise<Map<string, RecordedFacts>> {
-  const hashes = new Set(tasks.map((task) => task.hash));
-  const names = new Set(tasks.map((task) => task.analysis.analysis_name));
   const recorded = new Map<string, RecordedFacts>();
+  const names = new Set(planned.analysisNames);
   const others = readers.flatMap((reader) => (reader?.filter ? [reader.filter] : []));
-  const own: Filter<StoredRecord> = { analysis_name: { $in: [...names] } };
+  const own: Filter<StoredRecord> = { analysis_name: { $in: planned.analysisNames } };
   const projection = Object.assign({}, ...readers.map((reader) => reader?.projection)) as Record<string, 1>;
   const cursor = records.find(others.length ? { $or: [own, ...others] } : own, {
     projection: { ...projection, _id: 1, analysis_name: 1, 'code.commit': 1, input_digest: 1 },
@@ -54,7 +59,7 @@ export async function readRecorded(
     for await (const record of cursor) {
       for (const reader of readers) reader?.add(record);
       // What another reader asked for is no record of these analyses.
-      if (!hashes.has(record._id) || !names.has(record.analysis_name)) continue;
+      if (!planned.hashes.has(record._id) || !names.has(record.analysis_name)) continue;
       const digest = 'input_digest' in record ? record.input_digest : undefined;
       recorded.set(record._id, { commit: record.code?.commit, digest });
     }
@@ -62,6 +67,14 @@ export async function readRecorded(
     await cursor.close();
   }
   return recorded;
+}
+
+/** The tasks' hashes and analysis names, as readRecorded takes them. */
+export function recordedQuery(tasks: Task[]): RecordedQuery {
+  return {
+    hashes: new Set(tasks.map((task) => task.hash)),
+    analysisNames: [...new Set(tasks.map((task) => task.analysis.analysis_name))],
+  };
 }
 
 /** Marks each task new, done, or done by other code, and notes changed inputs. */

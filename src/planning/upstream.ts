@@ -64,18 +64,21 @@ export class UpstreamIndex implements RecordReader {
     'processing.data_processes.code.parameters': 1,
   };
   readonly filter?: Filter<StoredRecord>;
-  private readonly wanted = new Map<string, Task[]>();
+  /** Match key to the hashes of the tasks it stands for: strings, not tasks, so a plan streams. */
+  private readonly wanted = new Map<string, string[]>();
   /** Task hash to the `_id` of the wrapper's record. */
   private readonly found = new Map<string, string>();
 
-  constructor(tasks: Task[]) {
+  constructor(tasks: Iterable<Task>) {
     const codes = new Map<string, UpstreamCode>();
     for (const task of tasks) {
       const code = task.analysis.upstream_code;
       if (!code) continue;
       codes.set(canonicalJson(code), code);
       const key = taskKey(task, code);
-      this.wanted.set(key, [...(this.wanted.get(key) ?? []), task]);
+      const hashes = this.wanted.get(key);
+      if (hashes) hashes.push(task.hash);
+      else this.wanted.set(key, [task.hash]);
     }
     if (codes.size > 0)
       this.filter = {
@@ -92,8 +95,8 @@ export class UpstreamIndex implements RecordReader {
       .processing?.data_processes;
     const code = processes?.[0]?.code;
     const key = code && recordKey(code);
-    for (const task of (key && this.wanted.get(key)) || [])
-      if (!this.found.has(task.hash)) this.found.set(task.hash, record._id);
+    for (const hash of (key && this.wanted.get(key)) || [])
+      if (!this.found.has(hash)) this.found.set(hash, record._id);
   }
 
   /** The `_id` of the wrapper's record of this task, if it has one. */

@@ -19,7 +19,7 @@ import {
   type Explanation,
 } from '../../src/planning/explain';
 import type { PlannedTask } from '../../src/planning/plan-dispatch';
-import { readRecorded } from '../../src/planning/task-status';
+import { readRecorded, recordedQuery } from '../../src/planning/task-status';
 import type { FlatAnalysisRecord, StoredRecord, Task, TaskStatus } from '../../src/types';
 
 /** A task as the planner makes it: its hash is its identity, its location under its bucket. */
@@ -330,7 +330,7 @@ describe('planning/explain', () => {
       },
     } as unknown as Collection<StoredRecord>;
     const index = new RecordIndex(current);
-    await readRecorded(records, current, index);
+    await readRecorded(records, recordedQuery(current), index);
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0]?.filter, { analysis_name: { $in: ['Lick Rate'] } });
     for (const field of Object.keys(EXPLAIN_PROJECTION)) assert.equal(calls[0]?.options.projection[field], 1);
