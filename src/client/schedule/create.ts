@@ -3,7 +3,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } f
 import type { Config } from '../../config';
 import { InputError } from '../../errors';
 import { buildDispatchRequest, type DispatchFlags } from '../../request/options';
-import { webUiUrl } from '../../temporal';
+import { setupProblem, webUiUrl } from '../../temporal';
 import type { DispatchRequest } from '../../types';
 import { dispatch } from '../../workflows/dispatch';
 import { analysisNamesOf, settingsOf } from '../../workflows/dispatch-rules';
@@ -81,6 +81,8 @@ export async function createSchedule(session: Session, options: CreateOptions): 
     await client.schedule.create(scheduleOptions(options, session.config, requestId));
   } catch (err) {
     await requests.delete(requestId).catch(() => undefined);
+    const setup = await setupProblem(client, err);
+    if (setup !== err) throw setup;
     if (err instanceof ScheduleAlreadyRunning) {
       throw new InputError(
         `schedule "${options.scheduleId}" already exists: delete it first or choose another id`,
