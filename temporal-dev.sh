@@ -579,8 +579,10 @@ launch() {
       fi
       local sa=() a
       for a in "${SEARCH_ATTRIBUTES[@]}"; do sa+=(--search-attribute "$a"); done
+      # Task queue fairness, as dev/temporal-server/dynamicconfig.yaml turns it on for the server.
       start_part temporal "$TEMPORAL" server start-dev --ip "$HOST" --port "$TEMPORAL_PORT" \
-        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$DATA/temporal.db" "${sa[@]}"
+        --ui-port "$TEMPORAL_UI_PORT" --db-filename "$DATA/temporal.db" "${sa[@]}" \
+        --dynamic-config-value matching.enableFairness=true
       ;;
     ui)
       write_ui_config
