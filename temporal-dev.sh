@@ -163,6 +163,17 @@ file_name_of() {
     *) program_of "$1" ;;
   esac
 }
+port_setting_of() {
+  case $1 in
+    temporal) if [[ $TEMPORAL_MODE == server ]]; then echo DEV_TEMPORAL_PORT; else echo DEV_TEMPORAL_PORT or DEV_TEMPORAL_UI_PORT; fi ;;
+    postgres) echo DEV_POSTGRES_PORT ;;
+    ui) echo DEV_TEMPORAL_UI_PORT ;;
+    mongo) echo DEV_MONGO_PORT ;;
+    s3) echo DEV_S3_PORT ;;
+  esac
+}
+# PostgreSQL and the Web UI server are skipped with the Temporal server they serve.
+skip_name_of() { case $1 in postgres | ui) echo temporal ;; *) echo "$1" ;; esac; }
 pid_file() { echo "$RUN/$(file_name_of "$1").pid"; }
 ports_file() { echo "$RUN/$(file_name_of "$1").ports"; }
 log_file() { echo "$LOGS/$(file_name_of "$1").log"; }
@@ -702,7 +713,7 @@ cmd_up() {
           errors+=("port $port, needed by $part, is held by pid $pid, a server of this checkout that lost its pid file; run ./temporal-dev.sh down first")
           continue
         fi
-        errors+=("port $port, needed by $part ($(program_of "$part")), is already in use by a process not started by this script${holder:+ ($holder)}; stop it, choose another port (DEV_*_PORT, see --help) or skip the part (DEV_SKIP=$part)")
+        errors+=("port $port, needed by $part ($(program_of "$part")), is already in use by a process not started by this script${holder:+ ($holder)}; stop it, choose another port ($(port_setting_of "$part"), see --help) or skip the part (DEV_SKIP=$(skip_name_of "$part"))")
       fi
     done
     to_start+=("$part")
