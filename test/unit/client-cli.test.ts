@@ -57,6 +57,7 @@ describe('client/cli', () => {
       'report',
       'schedule',
       'worker',
+      'setup',
     ]);
     const schedule = program.commands.find((command) => command.name() === 'schedule')!;
     assert.deepEqual(
