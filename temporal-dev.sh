@@ -316,8 +316,10 @@ orphans() {
 
 # Stops the process group of pid (each part runs in its own session, see start_part).
 stop_pid() {
-  local pid=$1 name=$2 waited=0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local pid=$1 name=$2 waited=0 signal=TERM
+  # PostgreSQL takes SIGTERM as "wait for every client to leave"; SIGINT ends their sessions first.
+  [[ $name == postgres ]] && signal=INT
+  kill -"$signal" -- "-$pid" 2>/dev/null || kill -"$signal" "$pid" 2>/dev/null || true
   while alive "$pid" && ((waited < STOP_TIMEOUT * 10)); do
     sleep 0.1
     waited=$((waited + 1))

@@ -20,25 +20,29 @@ export function stackPids(): Record<string, number> {
   return pids;
 }
 
-/** CPU seconds of a process group: PostgreSQL serves each connection from a process of its own. */
-function groupCpuSeconds(pgid: number): number {
-  let total = 0;
+/**
+ * CPU seconds of a process and its children: PostgreSQL serves each connection from a child of
+ * its own (in a session of its own, so not by process group). A backend that has ended is lost
+ * from the count; the Temporal server keeps its connections open.
+ */
+function withChildrenCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      if (Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
     } catch {
-      // gone meanwhile
+      // Gone between the listing and the read.
     }
   }
   return total;
 }
 
-/** The CPU a server has used: PostgreSQL's whole process group (the script starts it as a leader). */
+/** The CPU a server has used; PostgreSQL's with its backends. */
 function serverCpuSeconds(name: string, pid: number): number {
-  return name === 'postgres' ? groupCpuSeconds(pid) : cpuSeconds(pid);
+  return name === 'postgres' ? withChildrenCpuSeconds(pid) : cpuSeconds(pid);
 }
 
 /** User plus system CPU seconds a process has used so far (0 once it is gone). */
