@@ -15,6 +15,8 @@ export interface MachineFacts {
   loadAverageAtStart: number[];
   loadAverageAtEnd?: number[];
   versions: Record<string, string>;
+  /** Where the Temporal server keeps its state: `sqlite` for the dev server, `postgres12` for the server. */
+  temporalStores?: { persistence: string; visibility: string };
 }
 
 function packageVersion(name: string): string {
@@ -34,6 +36,7 @@ function quiet(work: () => string): string {
 export async function machineFacts(client: Client, mongo: MongoClient): Promise<MachineFacts> {
   const temporalCli = join(ROOT, '.dev', 'venv', 'bin', 'temporal');
   const system = await client.workflowService.getSystemInfo({}).catch(() => undefined);
+  const cluster = await client.workflowService.getClusterInfo({}).catch(() => undefined);
   const build = await mongo
     .db('admin')
     .command({ buildInfo: 1 })
@@ -46,6 +49,10 @@ export async function machineFacts(client: Client, mongo: MongoClient): Promise<
     kernel: release(),
     node: process.version,
     loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+    temporalStores: {
+      persistence: cluster?.persistenceStore || 'unknown',
+      visibility: cluster?.visibilityStore || 'unknown',
+    },
     versions: {
       temporalServer: system?.serverVersion ?? 'unknown',
       temporalCli: existsSync(temporalCli)

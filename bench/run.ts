@@ -18,6 +18,7 @@ import { baselineActions, dispatchActions } from './p8-actions';
 import { startWorkerProcess, type WorkerProcess } from './processes';
 import { renderMarkdown, renderTable } from './report';
 import { FULL, QUICK } from './sizes';
+import { SERVER_RESULTS, serverKind, sideBySide } from './servers';
 import { benchNames, deleteWorkflows, openStack, withLatency } from './stack';
 
 /** The share of the batched P1 rate that P3 is sized for. */
@@ -42,10 +43,13 @@ async function main() {
       keep: { type: 'boolean', default: false },
       // Writes a V8 CPU profile of the dispatch worker (open it in Chrome DevTools or speedscope).
       profile: { type: 'boolean', default: false },
-      out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
+      // Default: bench/results.json on the dev server, bench/results-server.json with DEV_TEMPORAL=server.
+      out: { type: 'string' },
     },
   });
   const plan = values.quick ? QUICK : FULL;
+  const kind = serverKind();
+  const out = values.out ?? SERVER_RESULTS[kind];
   const only = values.only ? values.only.split(',').map((phase) => phase.trim().toLowerCase()) : [...PHASES];
   const want = (phase: (typeof PHASES)[number]) => only.includes(phase);
   const started = performance.now();
@@ -247,11 +251,11 @@ async function main() {
   results.startedAt = startedAt.toISOString();
   results.durationSeconds = (performance.now() - started) / 1000;
   results.figures = buildFigures(results);
-  writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTable(results.figures));
-  console.log(
-    `\n${plan.mode} run in ${(results.durationSeconds / 60).toFixed(1)} min; results in ${values.out}`,
-  );
+  const servers = sideBySide(results, kind);
+  if (servers) console.log(`\n${servers}`);
+  console.log(`\n${plan.mode} run in ${(results.durationSeconds / 60).toFixed(1)} min; results in ${out}`);
   if (process.env.BENCH_MARKDOWN) console.log(`\n${renderMarkdown(results.figures)}`);
 }
 

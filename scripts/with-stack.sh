@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Usage: scripts/with-stack.sh COMMAND [ARG...]
 # Runs COMMAND against this checkout's local stack (Temporal, FerretDB, versitygw): installs what
-# is missing, brings the stack up through ./temporal-dev.sh, loads its environment, runs COMMAND,
+# is missing, brings the stack up through ./temporal-dev.sh, loads its environment, registers the
+# project's namespace and search attributes (`analysis setup`, a no-op when done), runs COMMAND,
 # and stops the stack afterwards only if this script started it (and KEEP_STACK is not set).
+# DEV_TEMPORAL=server runs it all on a Temporal server on PostgreSQL instead of the dev server.
 # Exits with COMMAND's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,8 @@ stop_stack() { if ((started_stack)) && [[ -z ${KEEP_STACK:-} ]]; then ./temporal
 trap stop_stack EXIT
 ./temporal-dev.sh up >/dev/null
 eval "$(./temporal-dev.sh env)"
+# What an operator does once per namespace; on a fresh Temporal server it is the only way in.
+node bin/analysis.js setup >&2
 # Tells the test helpers the stack is up and its environment loaded (test/helpers/stack.ts).
 export ANALYSIS_TEST_STACK_UP=1
 

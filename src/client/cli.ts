@@ -12,6 +12,7 @@ import type * as Report from './report';
 import type * as Results from './results/list';
 import type * as Retry from './retry';
 import type * as ScheduleCreate from './schedule/create';
+import type * as Setup from './setup';
 import type * as ScheduleDelete from './schedule/delete';
 import type * as ScheduleDescribe from './schedule/describe';
 import type * as ScheduleList from './schedule/list';
@@ -43,6 +44,7 @@ export const bodies = {
   scheduleTrigger: () => require('./schedule/trigger') as typeof ScheduleTrigger,
   scheduleDelete: () => require('./schedule/delete') as typeof ScheduleDelete,
   worker: () => require('./worker') as typeof Worker,
+  setup: () => require('./setup') as typeof Setup,
 };
 
 /** The exit codes as the `--help` of commands that follow a dispatch tells them; README "Exit codes". */
@@ -80,6 +82,7 @@ export function buildProgram(output?: Partial<OutputConfiguration>): Command {
   declareUsage(program);
   declareSchedule(program);
   declareWorker(program);
+  declareSetup(program);
   return program;
 }
 
@@ -367,6 +370,34 @@ function declareWorker(program: Command): void {
     .action((flags: { pools?: string; metrics_port?: number }) =>
       runCommand(({ config }) => bodies.worker().runWorker(config, flags)),
     );
+}
+
+function declareSetup(program: Command): void {
+  program
+    .command('setup')
+    .description(
+      'Register what the project needs on the namespace: its search attributes, and on a self-hosted server the namespace itself.',
+    )
+    .option(
+      '--retention_days <days>',
+      'how long a namespace this command creates keeps closed workflows (default: 30)',
+      parsePositiveInt('--retention_days'),
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Connects as the workers and the CLI do (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,',
+        'temporal.toml profiles) and registers the search attributes DispatchId, AnalysisName and RetryOf',
+        '(Keyword) through the operator service; what is there already is left as it is, so running it',
+        'again is safe. On Temporal Cloud (a *.tmprl.cloud or *.api.temporal.io address, or an API key) it',
+        'only checks, and prints the tcld commands or web-console steps for what is missing.',
+        'Run it once per namespace before the first worker starts. The local dev server needs none of it.',
+        '',
+        'Exit codes: 0 ready, 1 not ready (steps printed) or a server could not be reached, 2 bad input.',
+      ].join('\n'),
+    )
+    .action((flags: { retention_days?: number }) => runCommand(() => bodies.setup().runSetup(flags)));
 }
 
 async function main(): Promise<void> {

@@ -72,12 +72,26 @@ export function reportError(err: unknown): number {
     console.error(`error: ${shown(err.message)}`);
     return EXIT.input;
   }
+  // A query or start refused for a search attribute the namespace lacks: a namespace not set up.
+  const attribute = err instanceof Error ? unknownSearchAttributeOf(err) : undefined;
+  if (attribute) {
+    const { missingSearchAttributesError, temporalSettings } =
+      require('../temporal') as typeof TemporalModule;
+    const namespace = temporalSettings().namespace;
+    console.error(`error: ${shown(missingSearchAttributesError(namespace, [attribute]).message)}`);
+    return EXIT.failed;
+  }
   console.error(
     err instanceof Error
       ? shown((process.env.DEBUG ? err.stack : undefined) ?? `error: ${err.message}`)
       : err,
   );
   return EXIT.failed;
+}
+
+function unknownSearchAttributeOf(err: Error): string | undefined {
+  const { unknownSearchAttribute } = require('../temporal') as typeof TemporalModule;
+  return unknownSearchAttribute(err);
 }
 
 async function connectTemporal(): Promise<Client> {

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { resolveAnalysesDir } from '../analysis/registry';
 import { codeDescriber } from '../analysis/software';
 import { writeOutputDir } from './output-dir';
-import { webUiUrl } from '../temporal';
+import { setupProblem, webUiUrl } from '../temporal';
 import { dispatch } from '../workflows/dispatch';
 import type { DispatchInput } from '../workflows/messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from '../workflows/search-attributes';
@@ -67,7 +67,7 @@ export async function launch(
     handle = await startDispatch(client, input, what, workflowId, config.TEMPORAL_TASK_QUEUE);
   } catch (err) {
     await discard();
-    throw err;
+    throw await setupProblem(client, err);
   }
   const view = { dispatchId, url: webUiUrl(config, 'workflows', workflowId), json: flags.json === true };
   const say = (line: string) => (flags.json ? undefined : console.log(line));

@@ -13,6 +13,7 @@ import { redactText, redactUri } from '../redact';
 import { connectMongo, stores } from '../storage/database';
 import { createS3 } from '../storage/s3';
 import { InputError } from '../errors';
+import { checkSearchAttributes } from '../temporal';
 import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
 import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
@@ -82,6 +83,14 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
   const bundling = setup.workflowBundle ? Promise.resolve(setup.workflowBundle) : workflowBundle();
   bundling.catch(() => undefined);
   const { connection, namespace } = await connectWorkerConnection();
+  // A namespace without the project's search attributes would fail every dispatch's workflow task
+  // over and over: refuse to start instead, naming the command that registers them.
+  try {
+    await checkSearchAttributes(connection, namespace);
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
   let mongo: MongoClient;
   try {
     mongo = await connectMongo(config);

@@ -58,6 +58,7 @@ describe('client/cli', () => {
       'usage',
       'schedule',
       'worker',
+      'setup',
     ]);
     const schedule = program.commands.find((command) => command.name() === 'schedule')!;
     assert.deepEqual(

@@ -6,7 +6,7 @@ import { notifyUrlOf } from '../../request/fleet-flags';
 import { buildDispatchRequest, type DispatchFlags } from '../../request/options';
 import { createNotifyTargets } from '../../storage/notify-targets';
 import { dispatchPriority, sharingText } from '../sharing';
-import { webUiUrl } from '../../temporal';
+import { setupProblem, webUiUrl } from '../../temporal';
 import type { DispatchRequest } from '../../types';
 import { dispatch } from '../../workflows/dispatch';
 import { analysisNamesOf, settingsOf } from '../../workflows/dispatch-rules';
@@ -91,6 +91,8 @@ export async function createSchedule(session: Session, options: CreateOptions): 
   } catch (err) {
     await requests.delete(requestId).catch(() => undefined);
     if (options.notifyUrl) await targets.delete(requestId).catch(() => undefined);
+    const setup = await setupProblem(client, err);
+    if (setup !== err) throw setup;
     if (err instanceof ScheduleAlreadyRunning) {
       throw new InputError(
         `schedule "${options.scheduleId}" already exists: delete it first or choose another id`,
