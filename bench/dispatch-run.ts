@@ -40,7 +40,7 @@ export interface DispatchRunOptions {
 }
 
 /**
- * Starts a dispatch of the Noop analysis exactly as `npx analysis dispatch` does, then samples its
+ * Starts a dispatch of the Noop analysis exactly as `analysis dispatch` does, then samples its
  * `progress` query and (independently) the visibility store's count of running jobs until it closes.
  */
 export async function runDispatch(options: DispatchRunOptions): Promise<DispatchRun> {

@@ -27,7 +27,7 @@ export interface Results {
   p6?: ContainerResult;
   p7?: CliResult;
   p8?: { dispatch: ActionsPerUnit; baseline: ActionsPerUnit };
-  /** The dispatch worker (`npx analysis worker`): process start to its first polls, seconds. */
+  /** The dispatch worker (`analysis worker`): process start to its first polls, seconds. */
   workerStartSeconds?: number;
   workers?: Record<string, { peakRss: number }>;
   figures?: Figure[];

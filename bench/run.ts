@@ -72,7 +72,7 @@ async function main() {
   const results: Results = { plan, phases: only, names };
   try {
     results.machine = await machineFacts(stack.client, stack.mongo);
-    log('starting the dispatch worker (npx analysis worker) and the baseline worker');
+    log('starting the dispatch worker (analysis worker) and the baseline worker');
     const [dispatchWorker, baselineWorker] = await Promise.all([
       startWorkerProcess(stack.client, {
         name: 'dispatch-worker',

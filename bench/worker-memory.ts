@@ -12,7 +12,7 @@ import { benchNames, deleteWorkflows, openStack } from './stack';
 /**
  * The dispatch worker's memory under a P1+P3-like load, in a few minutes: one-task jobs, then a
  * dispatch batched 100 tasks to a job, window 20, as `npm run bench` runs them against the same
- * `npx analysis worker`. Prints the worker's peak resident set (VmHWM) and the rate of each phase.
+ * `analysis worker`. Prints the worker's peak resident set (VmHWM) and the rate of each phase.
  *
  * `--probe` preloads bench/memory-probe.mjs into the worker's threads and splits the highest
  * resident set sampled: the main thread's V8 heap (activities, the SDK's worker loop) and its

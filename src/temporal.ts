@@ -31,7 +31,7 @@ export function webUiUrl(
 }
 
 /** What registers the project's namespace and search attributes (src/client/setup.ts). */
-export const SETUP_COMMAND = 'npx analysis setup';
+export const SETUP_COMMAND = 'analysis setup';
 
 /** A namespace without the search attributes (or without the namespace) the project needs. */
 export class MissingSetupError extends Error {

@@ -37,7 +37,7 @@ export interface DispatchNotice {
 const SEND_TIMEOUT_MS = 15_000;
 
 export function reportCommand(dispatchId: string): string {
-  return `npx analysis report ${dispatchId} --out report-${dispatchId}.html`;
+  return `analysis report ${dispatchId} --out report-${dispatchId}.html`;
 }
 
 /** "3 h 12 min", "4 min 5 s", "12 s". */

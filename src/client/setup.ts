@@ -44,7 +44,7 @@ export function cloudSteps(namespace: string, missing: string[], namespaceMissin
     lines.push(
       '',
       `Namespace "${namespace}" does not exist (or this API key may not see it). Create it in the web console`,
-      '(https://cloud.temporal.io, Namespaces, Create Namespace) or with `tcld namespace create`, then run `npx analysis setup` again.',
+      '(https://cloud.temporal.io, Namespaces, Create Namespace) or with `tcld namespace create`, then run `analysis setup` again.',
     );
   if (attributes.length > 0)
     lines.push(
@@ -59,7 +59,7 @@ export function cloudSteps(namespace: string, missing: string[], namespaceMissin
       `or in the web console: Namespaces, ${namespace}, Edit, Custom Search Attributes, and add`,
       ...attributes.map((a) => `  ${a.name} of type ${a.type}`),
       '',
-      'then run `npx analysis setup` again to check.',
+      'then run `analysis setup` again to check.',
     );
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * Registered on a namespace by `npx analysis setup` (and by ./temporal-dev.sh's dev server at its
+ * Registered on a namespace by `analysis setup` (and by ./temporal-dev.sh's dev server at its
  * start); all of Keyword type.
  */
 export const DispatchIdKey = defineSearchAttributeKey('DispatchId', SearchAttributeType.KEYWORD);

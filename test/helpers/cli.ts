@@ -8,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `npx analysis ...` as a user would, through the package's bin script. */
+/** Runs `analysis ...` as a user would, through the package's bin script. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,

@@ -111,12 +111,12 @@ describe('notifications when a dispatch ends', () => {
     assert.deepEqual(body.counts, { succeeded: 3, skipped: 0, changed_code: 0, failed: 0, cancelled: 0 });
     assert.equal(body.tasks_to_run, 3);
     assert.ok(body.elapsed_s > 0 && body.elapsed_s < 120, `elapsed ${body.elapsed_s}`);
-    assert.equal(body.report_command, `npx analysis report ${id} --out report-${id}.html`);
+    assert.equal(body.report_command, `analysis report ${id} --out report-${id}.html`);
     assert.equal(body.failure_groups, undefined);
     assert.match(
       body.text,
       new RegExp(
-        `^dispatch ${id} \\(Noop\\) completed: 3 succeeded, 0 failed, 0 skipped of 3 tasks in \\d+ s\\. Report: npx analysis report ${id} `,
+        `^dispatch ${id} \\(Noop\\) completed: 3 succeeded, 0 failed, 0 skipped of 3 tasks in \\d+ s\\. Report: analysis report ${id} `,
       ),
     );
     assert.ok(!body.text.includes('\n'));

@@ -91,7 +91,7 @@ describe('analysis setup', () => {
     assert.ok(refusal, 'the worker refused to start');
     assert.match(refusal.message, new RegExp(`namespace "${bare}" lacks the search attributes`));
     for (const name of PROJECT_ATTRIBUTES) assert.match(refusal.message, new RegExp(name));
-    assert.match(refusal.message, /npx analysis setup/);
+    assert.match(refusal.message, /analysis setup/);
 
     await seedAssets(stack, { count: 1, namePrefix: 'setup' });
     const dir = mkdtempSync(join(tmpdir(), 'setup-test-'));
@@ -104,7 +104,7 @@ describe('analysis setup', () => {
     );
     assert.equal(dispatched.code, 1, output(dispatched));
     assert.match(dispatched.stderr, new RegExp(`namespace "${bare}" lacks the search attributes? `));
-    assert.match(dispatched.stderr, /run `npx analysis setup` once against it/);
+    assert.match(dispatched.stderr, /run `analysis setup` once against it/);
     assert.doesNotMatch(dispatched.stderr, /INVALID_ARGUMENT|is not defined|no mapping/);
   });
 });

@@ -37,14 +37,14 @@ describe('notify', () => {
     assert.equal(
       notice.text,
       'dispatch d1 (Unit Yield) failed: 6 succeeded, 3 failed, 1 skipped of 10 tasks in 1 h 2 min; ' +
-        'most failures: no file at <path>. Report: npx analysis report d1 --out report-d1.html',
+        'most failures: no file at <path>. Report: analysis report d1 --out report-d1.html',
     );
     assert.ok(!notice.text.includes('\n'));
     assert.deepEqual(notice.counts, { succeeded: 6, skipped: 1, changed_code: 0, failed: 3, cancelled: 0 });
     assert.equal(notice.elapsed_s, 3725);
     assert.equal(notice.failure_groups?.groups[0]?.count, 2);
     assert.deepEqual(notice.failure_groups?.groups[0]?.example_assets, ['asset_0001', 'asset_0002']);
-    assert.equal(notice.report_command, 'npx analysis report d1 --out report-d1.html');
+    assert.equal(notice.report_command, 'analysis report d1 --out report-d1.html');
     assert.equal(notice.priority, 1);
     assert.equal(notice.error, '3 of 10 tasks failed');
   });

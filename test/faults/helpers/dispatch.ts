@@ -22,7 +22,7 @@ export interface RunningDispatch {
 }
 
 /**
- * Runs `npx analysis dispatch ... --wait` as a user would and resolves as soon as it printed the
+ * Runs `analysis dispatch ... --wait` as a user would and resolves as soon as it printed the
  * dispatch id, while the CLI goes on following the dispatch; the test meanwhile breaks things.
  */
 export async function startDispatch(

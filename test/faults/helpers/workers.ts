@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ROOT } from '../../helpers/stack';
 
-/** A `npx analysis worker` running as a process of its own, with its output in a log file. */
+/** An `analysis worker` running as a process of its own, with its output in a log file. */
 export interface WorkerProcess {
   pid: number;
   logFile: string;
