@@ -40,7 +40,9 @@ describe('worker kill -9', () => {
     const marks = join(setup.dir, 'marks');
     mkdirSync(marks);
     const parameters = setup.writeJson('parameters.json', {
-      fixed_parameters: { ms: 50, marks },
+      // Long enough that a run the test saw start is still running when the kill's news reaches its
+      // watchdog, even on a loaded machine, where that can take a good part of a second.
+      fixed_parameters: { ms: 400, marks },
       distributed_parameters: ks.map((k) => ({ k, parts: partsOf(k) })),
     });
     const started = Date.now();
