@@ -2,7 +2,7 @@ import { defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } 
 // Types only: workflow code runs in Temporal's sandbox and must not load the activities' module.
 import type { BaselineActivities } from './baseline-activities';
 
-const { noop } = proxyActivities<BaselineActivities>({ startToCloseTimeout: '1 minute' });
+const { noop, stamp } = proxyActivities<BaselineActivities>({ startToCloseTimeout: '1 minute' });
 
 export interface BaselineProgress {
   running: number;
@@ -43,4 +43,9 @@ export async function baselineParent(input: BaselineInput): Promise<number> {
   };
   await Promise.all(Array.from({ length: Math.min(input.window, input.children) }, lane));
   return completed;
+}
+
+/** P10's baseline: one activity that writes when it started, the least a first result takes. */
+export async function baselineFirst(path: string): Promise<void> {
+  await stamp(path);
 }

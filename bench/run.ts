@@ -13,6 +13,8 @@ import { benchPlanning } from './p4-planning';
 import { benchDiscovery } from './p5-discovery';
 import { benchScale } from './p3-scale';
 import { benchCli } from './p7-cli';
+import { benchTransfer } from './p9-transfer';
+import { benchFirstResult } from './p10-first-result';
 import { benchContainers } from './p6-containers';
 import { baselineActions, dispatchActions } from './p8-actions';
 import { startWorkerProcess, type WorkerProcess } from './processes';
@@ -25,7 +27,7 @@ import { benchNames, deleteWorkflows, openStack, withLatency } from './stack';
 const SCALE_RATE_SHARE = 0.6;
 /** Time kept after P3 for its histories, the results and the cleanup. */
 const RESERVE_SECONDS = 150;
-const PHASES = ['p1', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
+const PHASES = ['p1', 'p3', 'p4', 'p5', 'p6', 'p7', 'p9', 'p10'] as const;
 /** Runs of each way of running a command P6 times (after one warm-up), for their median. */
 const CONTAINER_RUNS = 10;
 /** Runs of each command P7 times (after one warm-up), for their median. */
@@ -81,7 +83,8 @@ async function main() {
           join(ROOT, 'bin', 'analysis.js'),
           'worker',
         ],
-        env: stack.env,
+        // P10's analysis is a command given in its spec.
+        env: { ...stack.env, ANALYSIS_ALLOW_SPEC_COMMANDS: '1' },
         taskQueue: names.taskQueue,
         logDir: dir,
       }),
@@ -104,6 +107,29 @@ async function main() {
       sampleMs: 200,
     };
 
+    if (want('p10')) {
+      // First, while the stack is idle: nothing else of the bench has run yet.
+      log(`P10 time to first result: ${plan.firstResultRuns} runs of each command, medians`);
+      results.p10 = await benchFirstResult(stack, {
+        dir,
+        baselineQueue: names.baselineQueue,
+        runs: plan.firstResultRuns,
+      });
+    }
+    if (want('p9')) {
+      log(`P9 data movement: ${plan.transferObjects} objects, ${plan.transferLargeMiB} MiB`);
+      results.p9 = await benchTransfer({
+        s3: stack.s3,
+        env: stack.env,
+        bucket: `bench-${names.id}-transfer`,
+        dir,
+        smallObjects: plan.transferObjects,
+        smallObjectBytes: plan.transferObjectBytes,
+        largeBytes: plan.transferLargeMiB * 2 ** 20,
+        keep: values.keep,
+        log,
+      });
+    }
     if (want('p4')) {
       log(`P4 planning: ${plan.planningRecords} asset records`);
       results.p4 = await benchPlanning({

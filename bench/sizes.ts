@@ -19,6 +19,12 @@ export interface BenchPlan {
   latencyMs: number;
   latencyPrefixes: number;
   latencySequentialPrefixes: number;
+  /** P9: objects of the zarr-like store and of the folder of results, their size, and the large file's. */
+  transferObjects: number;
+  transferObjectBytes: number;
+  transferLargeMiB: number;
+  /** P10: runs of each command (after one warm-up), for their medians. */
+  firstResultRuns: number;
 }
 
 export const QUICK: BenchPlan = {
@@ -42,6 +48,10 @@ export const QUICK: BenchPlan = {
   latencyMs: 20,
   latencyPrefixes: 500,
   latencySequentialPrefixes: 100,
+  transferObjects: 1_000,
+  transferObjectBytes: 16 * 1024,
+  transferLargeMiB: 128,
+  firstResultRuns: 3,
 };
 
 export const FULL: BenchPlan = {
@@ -64,4 +74,8 @@ export const FULL: BenchPlan = {
   latencyMs: 20,
   latencyPrefixes: 2_000,
   latencySequentialPrefixes: 200,
+  transferObjects: 10_000,
+  transferObjectBytes: 16 * 1024,
+  transferLargeMiB: 1024,
+  firstResultRuns: 5,
 };

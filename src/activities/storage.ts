@@ -113,24 +113,34 @@ async function putFiles(
   const putOne = async (file: string) => {
     const handle = await openResult(target.root, file);
     // The handle outlives its stream, so that it is closed here, once, whatever the upload did.
-    const body = handle.createReadStream({ autoClose: false });
+    let body: ReturnType<FileHandle['createReadStream']> | undefined;
     const abort = abortOn(stop.signal);
     try {
       // Read before adding: `bytes += await ...` would add to a total read before the await.
       const { size } = await handle.stat();
       bytes += size;
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: target.bucket, Key: target.prefix + file, Body: body },
-        partSize: PART_SIZE,
-        queueSize: 4,
-        abortController: abort,
-      });
-      await upload.done();
+      const params = { Bucket: target.bucket, Key: target.prefix + file };
+      if (size < PART_SIZE) {
+        // A file of one part goes up in one request, read whole (at most a part per file in
+        // flight): lib-storage's Upload costs each file of a folder of small ones more than its
+        // bytes do (a fifth of the folder's time, measured).
+        const data = await handle.readFile();
+        await s3.send(new PutObjectCommand({ ...params, Body: data }), { abortSignal: abort.signal });
+      } else {
+        body = handle.createReadStream({ autoClose: false });
+        const upload = new Upload({
+          client: s3,
+          params: { ...params, Body: body },
+          partSize: PART_SIZE,
+          queueSize: 4,
+          abortController: abort,
+        });
+        await upload.done();
+      }
     } finally {
       // A folder of thousands of files would otherwise leave a listener per file on `stop`.
       abort.release();
-      body.destroy();
+      body?.destroy();
       // Waits for a read still in flight (an aborted upload) before closing.
       await handle.close();
     }

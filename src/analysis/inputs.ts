@@ -118,27 +118,29 @@ async function downloadFolder(
   required = true,
 ): Promise<number> {
   const prefix = folderPrefix(address.key);
+  // The listing is read as fetches finish, so the next page is asked for while the last objects
+  // of this one are still coming: no pause at every thousand keys for the page's slowest object.
+  async function* keys() {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: address.bucket, Prefix: prefix, ContinuationToken: token }),
+        { abortSignal: signal },
+      );
+      for (const item of page.Contents ?? []) if (item.Key && !item.Key.endsWith('/')) yield item.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
   let fetched = 0;
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: address.bucket, Prefix: prefix, ContinuationToken: token }),
-      { abortSignal: signal },
+  await mapWithConcurrency(keys(), FOLDER_CONCURRENCY, async (key) => {
+    await downloadObject(
+      s3,
+      { bucket: address.bucket, key },
+      join(target, ...key.slice(prefix.length).split('/').map(safeSegment)),
+      signal,
     );
-    const keys = (page.Contents ?? []).flatMap((item) =>
-      item.Key && !item.Key.endsWith('/') ? [item.Key] : [],
-    );
-    await mapWithConcurrency(keys, FOLDER_CONCURRENCY, (key) =>
-      downloadObject(
-        s3,
-        { bucket: address.bucket, key },
-        join(target, ...key.slice(prefix.length).split('/').map(safeSegment)),
-        signal,
-      ),
-    );
-    fetched += keys.length;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    fetched++;
+  });
   if (fetched === 0 && required) throw new Error(`No objects under the input folder ${url}`);
   return fetched;
 }
