@@ -9,7 +9,7 @@ import {
   type OutcomeView,
 } from '../../dispatch-outcome';
 import { sharingText } from '../sharing';
-import { textTable } from '../table';
+import { TABLE_WIDTH, textTable } from '../table';
 import { printable } from '../terminal-text';
 
 export function planLines(plan: PlanSummary): string[] {
@@ -73,9 +73,14 @@ export function summaryText(outcome: Outcome, dispatchId: string, now = Date.now
     ]);
     out.push(table.toString());
     if (progress.failures.length > 0) {
+      // The asset column as wide as its names (up to 40), the error the rest of the line: errors
+      // are what the reader came for.
+      const names = progress.failures.map((failure) => printable(failure.asset_name ?? '').length);
+      const assetWidth = Math.min(40, Math.max('asset'.length, ...names) + 2);
+      const hashWidth = 14;
       const failures = textTable({
         head: ['failed task', 'asset', 'error'],
-        colWidths: [16, 40, 70],
+        colWidths: [hashWidth, assetWidth, TABLE_WIDTH - 4 - hashWidth - assetWidth],
         wordWrap: true,
       });
       for (const failure of progress.failures)
