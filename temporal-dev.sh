@@ -35,7 +35,7 @@ Commands:
 Environment:
   DEV_TEMPORAL          dev (default): the Temporal CLI's dev server, search attributes registered
                         at its start; server: a Temporal server on PostgreSQL, as in production,
-                        whose namespace and search attributes `npx analysis setup` registers
+                        whose namespace and search attributes `analysis setup` registers
   DEV_TEMPORAL_PORT     Temporal gRPC port          (default 7233; the server's other ports are
                         derived from it: gRPC +1..+6, HTTP +10, membership -300..-294)
   DEV_TEMPORAL_UI_PORT  Temporal Web UI port        (default 8233)
@@ -759,7 +759,7 @@ cmd_up() {
     log "Temporal Web UI: http://$HOST:$TEMPORAL_UI_PORT"
     if [[ $TEMPORAL_MODE == server ]]; then
       log "Temporal server on PostgreSQL: register the namespace and search attributes once with"
-      log "  eval \"\$(./temporal-dev.sh env)\" && npx analysis setup"
+      log "  eval \"\$(./temporal-dev.sh env)\" && analysis setup"
     fi
   fi
 }
