@@ -47,6 +47,8 @@ async function main() {
       profile: { type: 'boolean', default: false },
       // Default: bench/results.json on the dev server, bench/results-server.json with DEV_TEMPORAL=server.
       out: { type: 'string' },
+      // P3 of exactly this many tasks, however long it takes (the full run sizes P3 to its time left).
+      p3_tasks: { type: 'string' },
     },
   });
   const plan = values.quick ? QUICK : FULL;
@@ -54,6 +56,11 @@ async function main() {
   const out = values.out ?? SERVER_RESULTS[kind];
   const only = values.only ? values.only.split(',').map((phase) => phase.trim().toLowerCase()) : [...PHASES];
   const want = (phase: (typeof PHASES)[number]) => only.includes(phase);
+  const p3Tasks = values.p3_tasks === undefined ? undefined : Number(values.p3_tasks);
+  if (p3Tasks !== undefined && !(Number.isInteger(p3Tasks) && p3Tasks >= plan.scaleTasksPerJob)) {
+    console.error(`--p3_tasks must be a whole number of at least ${plan.scaleTasksPerJob}, not "${values.p3_tasks}"`);
+    process.exit(2);
+  }
   const started = performance.now();
   const startedAt = new Date();
   const deadline = started + plan.minutes * 60_000;
@@ -234,13 +241,15 @@ async function main() {
       // Discounted: its jobs of 100 meet a larger records collection and busier database than P1's
       // (measured: 3.7 tasks/s against P1's 5.3 on the same machine), and the others' load varies.
       const rate = SCALE_RATE_SHARE * (results.p1?.batched.tasksPerSecond ?? 2);
-      const tasks = Math.min(
-        plan.scaleMaxTasks,
-        Math.max(
-          plan.scaleMinTasks,
-          Math.floor((rate * budget) / plan.scaleTasksPerJob) * plan.scaleTasksPerJob,
-        ),
-      );
+      const tasks =
+        p3Tasks ??
+        Math.min(
+          plan.scaleMaxTasks,
+          Math.max(
+            plan.scaleMinTasks,
+            Math.floor((rate * budget) / plan.scaleTasksPerJob) * plan.scaleTasksPerJob,
+          ),
+        );
       log(
         `P3 scale: ${tasks} tasks, ${plan.scaleTasksPerJob} per job (${Math.round(budget)} s at ${rate.toFixed(2)} tasks/s)`,
       );
