@@ -58,7 +58,9 @@ async function main() {
   const want = (phase: (typeof PHASES)[number]) => only.includes(phase);
   const p3Tasks = values.p3_tasks === undefined ? undefined : Number(values.p3_tasks);
   if (p3Tasks !== undefined && !(Number.isInteger(p3Tasks) && p3Tasks >= plan.scaleTasksPerJob)) {
-    console.error(`--p3_tasks must be a whole number of at least ${plan.scaleTasksPerJob}, not "${values.p3_tasks}"`);
+    console.error(
+      `--p3_tasks must be a whole number of at least ${plan.scaleTasksPerJob}, not "${values.p3_tasks}"`,
+    );
     process.exit(2);
   }
   const started = performance.now();

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ErrorType, nonRetryable } from '../errors';
 import { OutputCapture } from './output-capture';
+import { markReaped, programCpu, reapedSinceMark, supervisor } from './supervisor';
 
 export interface CommandOptions {
   program: string;
@@ -46,18 +49,14 @@ export function cancellationError(signal: AbortSignal): Error {
 }
 
 /**
- * Every program runs under this watchdog, which leads the program's process group (so the
- * program's children die with it) and stops that group when the worker dies, even of SIGKILL.
+ * Every program starts behind this gate, `sh` reading one line from descriptor 3: it goes on, by
+ * exec (the same process, no shell left), only once the worker's supervisor has it in view, so it
+ * never runs unguarded; when the worker dies first, the gate reads nothing and exits. The program's
+ * arguments stay arguments: the shell never parses them.
  */
-const WATCHDOG = join(__dirname, 'command-watchdog.mjs');
+const GATE = 'read -r go <&3 && [ "$go" = go ] || exit 125; exec "$0" "$@" 3<&-';
 
-/** What the watchdog reports over its IPC channel. */
-type WatchdogMessage =
-  | { type: 'started'; pid: number }
-  | { type: 'spawn-error'; code?: string; message: string }
-  | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null; usage?: ProgramUsage };
-
-// A worker that exits normally kills the groups at once, without the watchdogs' grace period.
+// A worker that exits normally kills the groups at once, without the supervisor's grace period.
 const runningGroups = new Set<number>();
 process.on('exit', () => {
   for (const pid of runningGroups) killGroup(pid, 'SIGKILL');
@@ -74,22 +73,49 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** A grandchild that outlives the program may hold its pipes open; do not wait on it for ever. */
 const PIPE_DRAIN_MS = 2000;
-
-/** How long after the watchdog's own SIGKILL the worker kills the group itself. */
-const WATCHDOG_SLACK_MS = 2000;
-/** The watchdog's own wait for a stop command beyond the grace period (command-watchdog.mjs). */
+/** How long after the grace period a stop command gets before the program's group is killed. */
 const STOP_SLACK_MS = 3000;
+
+/**
+ * The file `program` names, found as exec would find it (a name with a slash as it is, else the
+ * first match on PATH), so that a missing or unusable program is named before anything starts.
+ */
+function resolveProgram(program: string, path: string | undefined): string {
+  const fail = (why: string) => nonRetryable(ErrorType.CommandNotFound, `Cannot run "${program}": ${why}`);
+  const executable = (file: string) => {
+    try {
+      if (!statSync(file).isFile()) return false;
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    if (!existsSync(program)) throw fail('not found');
+    if (!executable(program)) throw fail('not executable');
+    return program;
+  }
+  let found = false;
+  for (const dir of (path ?? '').split(':')) {
+    const file = join(dir || '.', program);
+    if (executable(file)) return file;
+    found ||= existsSync(file);
+  }
+  throw fail(found ? 'not executable' : 'not found');
+}
 
 /**
  * Runs a program without a shell and resolves when it exits 0. A non-zero exit is a retryable
  * failure carrying the stderr tail; a missing program is permanent; an abort sends SIGTERM to the
- * process group, then SIGKILL after the grace period, and rejects with a cancellation. The program
- * never outlives the worker: its watchdog stops it (SIGTERM, SIGKILL after the grace period) as
- * soon as the worker is gone, however it died.
+ * process group (or runs the stop command), then SIGKILL after the grace period, and rejects with a
+ * cancellation. The program never outlives the worker: the worker's supervisor stops it (SIGTERM,
+ * SIGKILL after the grace period) as soon as the worker is gone, however it died.
  */
 export async function runProgram(options: CommandOptions): Promise<CommandResult> {
   const { program, signal, heartbeat } = options;
   if (signal.aborted) throw cancellationError(signal);
+  const file = resolveProgram(program, options.env.PATH);
   // Bounded however much the program writes: a log file's head, a tail in memory (output-capture.ts).
   const stdoutFile = new OutputCapture(options.stdoutPath);
   const stderrFile = new OutputCapture(options.stderrPath);
@@ -97,100 +123,109 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
   const stderrTail = stderrFile.tail;
   const started = Date.now();
   const killGraceMs = options.killGraceMs ?? 5000;
-  // The program inherits the watchdog's stdout and stderr, so its output comes straight here. The
-  // watchdog gets no environment: the program's own (NODE_OPTIONS, say) is not meant for it.
-  const child = spawn(process.execPath, [WATCHDOG], {
+  // Every process of the run inherits the mark, so that the supervisor finds even a daemon whose
+  // parent left before it looked (process-tree.mjs).
+  const mark = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  markReaped();
+  // Detached: the program leads a session and process group of its own, which its children join.
+  const child = spawn('/bin/sh', ['-c', GATE, file, ...options.args], {
     cwd: options.cwd,
-    env: {},
+    env: { ...options.env, ANALYSIS_RUN_MARK: mark },
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   }) as ChildProcessByStdio<null, Readable, Readable>; // node's typings stop at three stdio entries
-  // A watchdog that died at once reports nothing; its exit says so below.
-  child.send(
-    { program, args: options.args, env: options.env, killGraceMs, stop: options.stop },
-    () => undefined,
-  );
-  let programPid: number | undefined;
-  let report: WatchdogMessage | undefined;
-  child.on('message', (message: WatchdogMessage) => {
-    if (message.type === 'started') programPid = message.pid;
-    else report = message;
-  });
+  const gate = child.stdio[3] as Writable;
+  gate.on('error', () => undefined);
+  const pid = child.pid;
   child.stdout.pipe(stdoutFile);
   child.stderr.pipe(stderrFile);
 
   let exited = false;
+  let reaped: number | undefined;
   let killTimer: NodeJS.Timeout | undefined;
+  const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    // The shell itself could not be started: a problem of this machine, not of the program.
+    child.once('error', (err) =>
+      reject(new Error(`Cannot start ${program}: ${err.message}`, { cause: err })),
+    );
+    child.once('exit', (code, killedBy) => {
+      exited = true;
+      // Read now, while the reaping that just happened is the newest (supervisor.ts).
+      reaped = reapedSinceMark();
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, PIPE_DRAIN_MS).unref();
+      resolve([code, killedBy]);
+    });
+  });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+
   const onAbort = () => {
-    const pid = child.pid;
     if (pid === undefined || exited) return;
-    // The watchdog passes SIGTERM on to the whole group, exactly once to each process in it, and
-    // SIGKILLs the program after the grace period. Should it be unable to (stopped, wedged), the
-    // group gets SIGKILL from here a little later.
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // The watchdog is already gone, and its group with it.
-    }
-    const slack = WATCHDOG_SLACK_MS + (options.stop ? STOP_SLACK_MS : 0);
+    if (options.stop) {
+      // The work runs elsewhere (a container): its own stop command ends it, and the client with it.
+      const [stopProgram = '', ...stopArgs] = options.stop;
+      spawn(stopProgram, stopArgs, { env: options.env, detached: true, stdio: 'ignore' })
+        .on('error', () => undefined)
+        .unref();
+    } else killGroup(pid, 'SIGTERM');
+    const slack = options.stop ? STOP_SLACK_MS : 0;
     killTimer = setTimeout(() => !exited && killGroup(pid, 'SIGKILL'), killGraceMs + slack);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+
+  let watchId: number | undefined;
   const elapsed = () => Math.round((Date.now() - started) / 1000);
   heartbeat({ program, elapsed_s: 0 });
   const beat = setInterval(
-    () => heartbeat({ program, pid: programPid, elapsed_s: elapsed() }),
+    () => heartbeat({ program, pid, elapsed_s: elapsed() }),
     options.heartbeatIntervalMs ?? 5000,
   );
-  // A run with a stop command is left to its watchdog when the worker exits: killing the group
-  // from here would stop the watchdog before it could give that command.
-  if (child.pid !== undefined && !options.stop) runningGroups.add(child.pid);
+  // A run with a stop command is left to the supervisor when the worker exits: killing the group
+  // from here would end the client before the stop command could run.
+  if (pid !== undefined && !options.stop) runningGroups.add(pid);
 
   try {
-    const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>(
-      (resolve, reject) => {
-        // Node itself could not be started: a problem of this machine, not of the program.
-        child.once('error', (err) =>
-          reject(new Error(`Cannot start the command watchdog: ${err.message}`, { cause: err })),
-        );
-        // The watchdog's report is the program's fate; without one (the watchdog itself was
-        // killed, with the whole group, say) the watchdog's own end is the best account there is.
-        child.once('close', (exitCode: number | null, killedBy: NodeJS.Signals | null) => {
-          if (report?.type === 'spawn-error')
-            reject(Object.assign(new Error(report.message), { code: report.code }));
-          else if (report?.type === 'exit') resolve([report.code, report.signal]);
-          else resolve([exitCode, killedBy]);
+    if (pid !== undefined) {
+      try {
+        watchId = await supervisor.watch({
+          pid,
+          mark,
+          killGraceMs,
+          ...(options.stop ? { stop: options.stop, stopEnv: options.env } : {}),
         });
-        child.once('exit', () => {
-          exited = true;
-          // Whatever the program left in its group (daemons, a child that ignored SIGTERM) goes too.
-          // The watchdog's last act does that already; this covers a watchdog that died first, and
-          // runs at once, while the group id cannot yet have been reused.
-          if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
-          setTimeout(() => {
-            child.stdout.destroy();
-            child.stderr.destroy();
-          }, PIPE_DRAIN_MS).unref();
-        });
-      },
-    ).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'EACCES') {
-        throw nonRetryable(
-          ErrorType.CommandNotFound,
-          `Cannot run "${program}": ${err.code === 'ENOENT' ? 'not found' : 'not executable'}`,
-        );
+      } catch (err) {
+        killGroup(pid, 'SIGKILL');
+        throw err;
       }
-      throw err;
-    });
+      // Cancelled while the supervisor was told: the program never starts.
+      if (signal.aborted) killGroup(pid, 'SIGKILL');
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        gate.end('go\n');
+      }
+    }
+    const [code, exitSignal] = await ended;
+    const watched = watchId === undefined ? undefined : await supervisor.end(watchId);
+    watchId = undefined;
+    // Whatever the program left in its group goes too, should the supervisor not have done it.
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+    await closed;
     // Every byte has reached the file streams once the child closed; flush them before reading.
     stdoutFile.end();
     stderrFile.end();
     await Promise.all([finished(stdoutFile), finished(stderrFile)]).catch(() => undefined);
     if (signal.aborted) throw cancellationError(signal);
+    const usage: ProgramUsage | undefined = watched && {
+      cpu_time_s: programCpu(watched, reaped),
+      ...(watched.peak_memory_kib
+        ? { peak_memory_mib: Math.round((watched.peak_memory_kib / 1024) * 10) / 10 }
+        : {}),
+    };
     const result: CommandResult = {
       stdoutTail: stdoutTail.lines(),
       stderrTail: stderrTail.lines(),
-      ...(report?.type === 'exit' && report.usage ? { usage: report.usage } : {}),
+      ...(usage ? { usage } : {}),
     };
     if (code === 0) return result;
     const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
@@ -204,7 +239,8 @@ export async function runProgram(options: CommandOptions): Promise<CommandResult
     clearInterval(beat);
     clearTimeout(killTimer);
     signal.removeEventListener('abort', onAbort);
-    if (child.pid !== undefined) runningGroups.delete(child.pid);
+    if (watchId !== undefined) void supervisor.end(watchId);
+    if (pid !== undefined) runningGroups.delete(pid);
     stdoutFile.end();
     stderrFile.end();
     options.log('command output', { stdout_tail: stdoutTail.lines(), stderr_tail: stderrTail.lines() });

@@ -66,7 +66,7 @@ export function lastLines(text: string, count = 5): string {
 }
 
 /**
- * Removes containers left by workers of this host that are gone (a worker and its watchdog both
+ * Removes containers left by workers of this host that are gone (a worker and its supervisor both
  * killed at once leave theirs running). Run when a worker starts; a container whose worker lives
  * is never touched. Answers how many it removed.
  */

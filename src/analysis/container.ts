@@ -106,7 +106,7 @@ export interface ContainerRunOptions {
  * Runs a command in its image and resolves when it exits 0, with the CPU time and peak memory the
  * container's cgroup counted. The container is created first (so its cgroup can be read and its
  * end inspected), then started attached; it is removed however the run ends. Cancellation, and the
- * worker's death, stop it through the runtime (the watchdog runs `rm --force`), since the
+ * worker's death, stop it through the runtime (the supervisor runs `rm --force`), since the
  * container is the runtime monitor's child, not the client's.
  */
 export async function runContainer(options: ContainerRunOptions): Promise<CommandResult> {

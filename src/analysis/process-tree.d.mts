@@ -23,22 +23,23 @@ export interface ProcessMemory {
 
 export function parseStat(text: string): ProcessStat;
 export function statusKib(status: string, field: string): number | undefined;
-export function environHas(environ: string, entry: string): boolean;
+export function environValue(environ: string, name: string): string | undefined;
 
 export class TreeMeter {
-  constructor(watchdog: number);
+  constructor(leader: number, waiter: number);
   observe(
     processes: ProcessStat[],
     isMarked: (process: ProcessStat) => boolean,
     memory: (process: ProcessStat) => ProcessMemory | undefined,
   ): Set<number>;
   unwaitedTicks(): number;
+  waitedTicks(): { leader: number; bound: number };
   peakMemoryKib(): number;
 }
 
 export function readProcesses(): ProcessStat[];
 export function readMemory(process: ProcessStat): ProcessMemory | undefined;
-export function markReader(entry: string): {
-  isMarked: (process: ProcessStat) => boolean;
+export function markReader(name: string): {
+  markOf: (process: ProcessStat) => string | undefined;
   prune: (processes: ProcessStat[]) => void;
 };

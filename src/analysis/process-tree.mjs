@@ -1,15 +1,16 @@
 // What a command analysis used, counted over its whole process tree from /proc (Linux only). Plain
-// JavaScript beside the watchdog (command-watchdog.mjs), which runs without tsx.
+// JavaScript, shared by the worker's supervisor (program-supervisor.mjs), which runs without tsx.
 //
 // The kernel's own counters fall short for a tree: a parent's cutime/cstime hold only the children
-// it waited for, and VmHWM is one process's peak. So the watchdog looks at the tree every few
+// it waited for, and VmHWM is one process's peak. So the supervisor looks at the tree every few
 // hundred milliseconds: the sum of the members' resident memory at each look gives the peak, and
 // the CPU time last seen of every member nobody in the tree will wait for (a child reparented to
-// init, a daemon, a child still running when the program ends) is added to the waited-for counters.
+// init, a daemon, a child still running when the program ends) is added to what the worker's own
+// counters gain when it reaps the program.
 //
-// A process belongs to the tree when it descends from the program (a parent that belongs), shares
-// the watchdog's session or process group, was seen belonging before, or carries the run's mark in
-// its environment: the mark is what finds a daemon whose parent left before any look saw it.
+// A process belongs to the tree when it is the program, descends from it (a parent that belongs),
+// is in the program's session or process group, was seen belonging before, or carries the run's
+// mark in its environment: the mark is what finds a daemon whose parent left before any look saw it.
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Linux reports process times in clock ticks of this many per second (USER_HZ). */
@@ -46,21 +47,29 @@ export function statusKib(status, field) {
   return match ? Number(match[1]) : undefined;
 }
 
-/** Whether a `/proc/<pid>/environ` text (NUL-separated) holds `name=value` exactly. */
-export function environHas(environ, entry) {
-  return environ === entry || environ.startsWith(`${entry}\0`) || environ.includes(`\0${entry}\0`);
+/** The value of `name` in a `/proc/<pid>/environ` text (NUL-separated), or undefined. */
+export function environValue(environ, name) {
+  const key = `${name}=`;
+  const at = environ.startsWith(key) ? 0 : environ.indexOf(`\0${key}`) + 1;
+  if (at === 0 && !environ.startsWith(key)) return undefined;
+  const from = at + key.length;
+  const to = environ.indexOf('\0', from);
+  return environ.slice(from, to === -1 ? undefined : to);
 }
 
 /**
- * Keeps what the looks at one tree found; pure, fed with parsed stats, so tests can give it any
- * tree. `watchdog` is the pid that leads the session and group and reaps the program: it is never a
- * member, and what it waits for is in its own cutime/cstime.
+ * Keeps what the looks at one run's tree found; pure, fed with parsed stats, so tests can give it
+ * any tree. `leader` is the program, which leads its own session and process group; `waiter` is
+ * the process that started it and will reap it (the worker), which is never a member: what the
+ * program's reaping adds to the waiter's counters is the waiter's to read.
  */
 export class TreeMeter {
-  constructor(watchdog) {
-    this.watchdog = watchdog;
+  constructor(leader, waiter) {
+    this.leader = leader;
+    this.waiter = waiter;
     /** key -> { ticks, root, alive }: the last look at each member. */
     this.members = new Map();
+    this.leaderKey = undefined;
     this.peakKib = 0;
     this.hwmKib = 0;
   }
@@ -71,18 +80,20 @@ export class TreeMeter {
    * members' pids.
    */
   observe(processes, isMarked, memory) {
-    const watchdog = this.watchdog;
+    const { leader, waiter } = this;
     const member = new Set();
     const children = new Map();
     for (const process of processes) {
-      if (process.pid === watchdog) continue;
+      if (process.pid === waiter) continue;
       const siblings = children.get(process.ppid);
       if (siblings) siblings.push(process);
       else children.set(process.ppid, [process]);
+      const isLeader = process.pid === leader && process.ppid === waiter;
+      if (isLeader) this.leaderKey ??= keyOf(process);
       if (
-        process.ppid === watchdog ||
-        process.session === watchdog ||
-        process.pgrp === watchdog ||
+        isLeader ||
+        process.session === leader ||
+        process.pgrp === leader ||
         this.members.has(keyOf(process)) ||
         isMarked(process)
       )
@@ -103,7 +114,7 @@ export class TreeMeter {
       this.members.set(keyOf(process), {
         ticks: process.utime + process.stime + process.cutime + process.cstime,
         // Nobody in the tree will wait for it: its parent left the tree (or is init).
-        root: !(member.has(process.ppid) || process.ppid === watchdog),
+        root: !(member.has(process.ppid) || process.ppid === waiter),
         alive: true,
       });
       if (process.state === 'Z') continue;
@@ -117,7 +128,7 @@ export class TreeMeter {
   }
 
   /**
-   * Clock ticks the tree used beyond the watchdog's waited-for counters: every member last seen
+   * Clock ticks the tree used that the waiter's counters will not hold: every member last seen
    * with nobody of the tree to wait for it, and every member still running at this final look
    * (its parent has not waited for it yet). A member that ended between looks is credited up to the
    * last look that saw it.
@@ -126,6 +137,18 @@ export class TreeMeter {
     let ticks = 0;
     for (const entry of this.members.values()) if (entry.root || entry.alive) ticks += entry.ticks;
     return ticks;
+  }
+
+  /**
+   * What the looks saw of the part the waiter will reap: the program's own ticks and its waited-for
+   * children's (`leader`), and at most what its members that someone in the tree waits for may still
+   * add to that (`bound`, an over-estimate: a child already waited for counts twice).
+   */
+  waitedTicks() {
+    let bound = 0;
+    for (const entry of this.members.values()) if (!entry.root) bound += entry.ticks;
+    const leader = this.leaderKey ? (this.members.get(this.leaderKey)?.ticks ?? 0) : 0;
+    return { leader, bound };
   }
 
   /** The peak of the summed resident memory, never below the largest single peak (VmHWM) seen. */
@@ -159,28 +182,28 @@ export function readMemory(process) {
 }
 
 /**
- * `isMarked` for `TreeMeter.observe`: reads a process's environment once (another user's is
- * unreadable, so never marked) and remembers the answer while that process lives.
+ * The run marks of processes: reads a process's environment once (another user's is unreadable,
+ * so never marked) and remembers the value of `name` there while that process lives. One reader
+ * serves every run of a worker, so each process's environment is read once, not once a run.
  */
-export function markReader(entry) {
+export function markReader(name) {
   const known = new Map();
-  const isMarked = (process) => {
+  const markOf = (process) => {
     const key = keyOf(process);
-    let marked = known.get(key);
-    if (marked === undefined) {
-      try {
-        marked = environHas(readFileSync(`/proc/${process.pid}/environ`, 'latin1'), entry);
-      } catch {
-        marked = false;
-      }
-      known.set(key, marked);
+    if (known.has(key)) return known.get(key);
+    let mark;
+    try {
+      mark = environValue(readFileSync(`/proc/${process.pid}/environ`, 'latin1'), name);
+    } catch {
+      mark = undefined;
     }
-    return marked;
+    known.set(key, mark);
+    return mark;
   };
   /** Forgets processes that are gone. */
   const prune = (processes) => {
     const alive = new Set(processes.map(keyOf));
     for (const key of known.keys()) if (!alive.has(key)) known.delete(key);
   };
-  return { isMarked, prune };
+  return { markOf, prune };
 }

@@ -199,7 +199,7 @@ describe('poison and hanging tasks', () => {
       while (!existsSync(pidFile) && Date.now() < deadline) await delay(200);
       const pid = Number(readFileSync(pidFile, 'utf8').trim().split('\n')[0]);
       const { group } = processStat(pid);
-      // The program runs under a watchdog that the worker started: the worker is an ancestor.
+      // The worker starts the program itself: the worker is an ancestor.
       const ancestors: number[] = [];
       for (let ancestor = processStat(pid).parent; ancestor > 1; ancestor = processStat(ancestor).parent)
         ancestors.push(ancestor);

@@ -41,7 +41,7 @@ describe('worker kill -9', () => {
     mkdirSync(marks);
     const parameters = setup.writeJson('parameters.json', {
       // Long enough that a run the test saw start is still running when the kill's news reaches its
-      // watchdog, even on a loaded machine, where that can take a good part of a second.
+      // supervisor, even on a loaded machine, where that can take a good part of a second.
       fixed_parameters: { ms: 400, marks },
       distributed_parameters: ks.map((k) => ({ k, parts: partsOf(k) })),
     });

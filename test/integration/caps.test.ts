@@ -197,7 +197,7 @@ export default defineAnalysis({
     const [longDone, shortDone] = await Promise.all([long, short]);
     assert.equal(longDone.code, 0, longDone.stderr + longDone.stdout);
     assert.equal(shortDone.code, 0, shortDone.stderr + shortDone.stdout);
-    // One run at a time throughout: the killed run ended with its worker (its watchdog stops it).
+    // One run at a time throughout: the killed run ended with its worker (its supervisor stops it).
     const runs = runsIn(marks);
     assert.ok(runs.filter((run) => run.end === undefined).length === 1, 'only the killed run has no end');
     const peak = maxOverlap(runs.map((run) => [run.start, run.end ?? killedAt]));

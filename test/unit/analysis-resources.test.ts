@@ -124,8 +124,10 @@ describe('analysis resources', () => {
   });
 
   test('TreeMeter: members by descent, session or mark; summed memory; CPU of those nobody waits for', () => {
-    const watchdog = 100;
-    const meter = new TreeMeter(watchdog);
+    // The worker (100) started the program (101), which leads its own session and group.
+    const worker = 100;
+    const program = 101;
+    const meter = new TreeMeter(program, worker);
     const marked = new Set(['103-start']);
     const isMarked = (process: ProcessStat) => marked.has(`${process.pid}-start`);
     const memory: Record<number, ProcessMemory> = {
@@ -139,12 +141,12 @@ describe('analysis resources', () => {
 
     const first = meter.observe(
       [
-        stat({ pid: watchdog, ppid: 1, utime: 5 }),
+        stat({ pid: worker, ppid: 1, utime: 5 }),
         // The program, its child, a marked daemon reparented to init, a zombie, and a stranger.
-        stat({ pid: 101, ppid: watchdog, pgrp: watchdog, session: watchdog, utime: 10 }),
-        stat({ pid: 102, ppid: 101, pgrp: watchdog, session: watchdog, utime: 20 }),
+        stat({ pid: program, ppid: worker, utime: 10 }),
+        stat({ pid: 102, ppid: program, pgrp: program, session: program, utime: 20 }),
         stat({ pid: 103, ppid: 1, utime: 30 }),
-        stat({ pid: 104, ppid: 101, state: 'Z', utime: 4 }),
+        stat({ pid: 104, ppid: program, state: 'Z', utime: 4 }),
         stat({ pid: 200, ppid: 1, utime: 999 }),
       ],
       isMarked,
@@ -155,7 +157,8 @@ describe('analysis resources', () => {
     // 102 has ended (101 waited for it), the daemon worked on, and pid 102 now is someone else's.
     const second = meter.observe(
       [
-        stat({ pid: 101, ppid: watchdog, pgrp: watchdog, session: watchdog, utime: 12, cutime: 25 }),
+        stat({ pid: worker, ppid: 1, utime: 6 }),
+        stat({ pid: program, ppid: worker, utime: 12, cutime: 25 }),
         stat({ pid: 103, ppid: 1, utime: 60 }),
         stat({ pid: 102, ppid: 1, starttime: 'later', utime: 777 }),
         stat({ pid: 200, ppid: 1, utime: 1000 }),
@@ -168,5 +171,23 @@ describe('analysis resources', () => {
     assert.equal(meter.peakMemoryKib(), 210_000);
     // The program still running (12 + 25) and the daemon (60); 102's ticks are in 101's cutime.
     assert.equal(meter.unwaitedTicks(), 97);
+
+    // The program ended and the worker reaped it: the daemon alone is left to the looks, and the
+    // program's part is the worker's to read, bounded by what its waited-for members showed.
+    meter.observe(
+      [stat({ pid: worker, ppid: 1, utime: 7 }), stat({ pid: 103, ppid: 1, utime: 61 })],
+      isMarked,
+      memoryOf,
+    );
+    assert.equal(meter.unwaitedTicks(), 61);
+    assert.deepEqual(meter.waitedTicks(), { leader: 37, bound: 37 + 20 + 4 });
+  });
+
+  test('environValue finds a variable anywhere in an environ text, and only a whole name', () => {
+    const environ = 'PATH=/bin\0XANALYSIS_RUN_MARK=no\0ANALYSIS_RUN_MARK=1-ab\0HOME=/h';
+    assert.equal(processTree.environValue(environ, 'ANALYSIS_RUN_MARK'), '1-ab');
+    assert.equal(processTree.environValue('ANALYSIS_RUN_MARK=first\0A=b', 'ANALYSIS_RUN_MARK'), 'first');
+    assert.equal(processTree.environValue('A=b\0ANALYSIS_RUN_MARK=', 'ANALYSIS_RUN_MARK'), '');
+    assert.equal(processTree.environValue('XANALYSIS_RUN_MARK=no', 'ANALYSIS_RUN_MARK'), undefined);
   });
 });
