@@ -1,12 +1,7 @@
 import type { Collection } from 'mongodb';
+import { RUN_PROJECTION, runTimes, type RunRecord } from '../aind/run-facts';
 import { Numbers, percentiles } from '../report/stats';
 import type { StoredRecord } from '../types';
-
-/** What a past run of an analysis cost, from either record format. */
-interface PastRun {
-  wall_s?: number;
-  cpu_s?: number;
-}
 
 /** Runs of one analysis version: its durations as numbers, CPU time as a sum. */
 interface VersionHistory {
@@ -42,50 +37,19 @@ export interface Estimate {
   tasks_without_history: number;
 }
 
-const PROJECTION = {
-  analysis_name: 1,
-  analysis_version: 1,
-  run_resources: 1,
-  'processing.data_processes.start_date_time': 1,
-  'processing.data_processes.end_date_time': 1,
-  started_at: 1,
-  finished_at: 1,
-};
-
-interface ProjectedRecord {
-  analysis_name?: string;
-  analysis_version?: string;
-  run_resources?: { wall_time_s?: number; cpu_time_s?: number };
-  processing?: { data_processes?: Array<{ start_date_time?: string; end_date_time?: string }> };
-  started_at?: string;
-  finished_at?: string;
-}
-
-function pastRun(record: ProjectedRecord): PastRun {
-  const process = record.processing?.data_processes?.[0];
-  const started = Date.parse(process?.start_date_time ?? record.started_at ?? '');
-  const finished = Date.parse(process?.end_date_time ?? record.finished_at ?? '');
-  const wall =
-    record.run_resources?.wall_time_s ??
-    (Number.isFinite(started) && Number.isFinite(finished)
-      ? Math.max(0, (finished - started) / 1000)
-      : undefined);
-  return { wall_s: wall, cpu_s: record.run_resources?.cpu_time_s };
-}
-
 /**
  * One streamed pass over the records of the named analyses, keeping a few numbers per record: a
  * lookup per analysis version would cost a scan each on a database without indexes that help.
  */
 export async function readHistory(records: Collection<StoredRecord>, names: string[]): Promise<History> {
   const history: History = new Map();
-  const cursor = records.find<ProjectedRecord>(
+  const cursor = records.find<RunRecord>(
     { analysis_name: { $in: names } },
-    { projection: PROJECTION, batchSize: 2000 },
+    { projection: RUN_PROJECTION, batchSize: 2000 },
   );
   try {
     for await (const record of cursor) {
-      const run = pastRun(record);
+      const run = runTimes(record);
       if (run.wall_s === undefined || !record.analysis_name) continue;
       const versions = history.get(record.analysis_name) ?? new Map<string, VersionHistory>();
       history.set(record.analysis_name, versions);

@@ -1,4 +1,5 @@
 import type { Collection } from 'mongodb';
+import { RUN_PROJECTION, runTimes, type RunRecord } from '../aind/run-facts';
 import { InputError } from '../errors';
 import { stores } from '../storage/database';
 import type { StoredRecord } from '../types';
@@ -50,26 +51,12 @@ export function groupingOf(value: string | undefined): UsageGrouping {
 }
 
 const PROJECTION = {
-  analysis_name: 1,
+  ...RUN_PROJECTION,
   dispatch_id: 1,
-  run_resources: 1,
   'processing.data_processes.experimenters': 1,
-  'processing.data_processes.start_date_time': 1,
-  'processing.data_processes.end_date_time': 1,
-  started_at: 1,
-  finished_at: 1,
 };
 
-interface ProjectedRecord {
-  analysis_name?: string;
-  dispatch_id?: string;
-  run_resources?: { wall_time_s?: number; cpu_time_s?: number; output_bytes?: number };
-  processing?: {
-    data_processes?: Array<{ experimenters?: string[]; start_date_time?: string; end_date_time?: string }>;
-  };
-  started_at?: string;
-  finished_at?: string;
-}
+type ProjectedRecord = RunRecord & { dispatch_id?: string };
 
 function keyOf(record: ProjectedRecord, by: UsageGrouping): string {
   if (by === 'analysis') return record.analysis_name ?? '(unnamed)';
@@ -84,14 +71,8 @@ export function addRecord(
   by: UsageGrouping,
   since: number,
 ): boolean {
-  const process = record.processing?.data_processes?.[0];
-  const finished = Date.parse(process?.end_date_time ?? record.finished_at ?? '');
-  if (!Number.isFinite(finished) || finished < since) return false;
-  const started = Date.parse(process?.start_date_time ?? record.started_at ?? '');
-  const wall =
-    record.run_resources?.wall_time_s ??
-    (Number.isFinite(started) ? Math.max(0, (finished - started) / 1000) : 0);
-  const cpu = record.run_resources?.cpu_time_s;
+  const { finished, wall_s: wall = 0, cpu_s: cpu } = runTimes(record);
+  if (finished === undefined || finished < since) return false;
   const key = keyOf(record, by);
   const row = rows.get(key) ?? {
     key,

@@ -1,33 +1,13 @@
 import type { Collection } from 'mongodb';
 import type { StoredRecord } from '../types';
+import { RUN_PROJECTION, runTimes, type RunRecord } from '../aind/run-facts';
 import { Numbers } from './stats';
 import type { TaskSample } from './types';
 
 /** Only what the report reads of a record, in either format. */
-const PROJECTION = {
-  _id: 1,
-  analysis_name: 1,
-  analysis_version: 1,
-  'input.asset_name': 1,
-  worker_host: 1,
-  run_resources: 1,
-  'processing.data_processes.start_date_time': 1,
-  'processing.data_processes.end_date_time': 1,
-  started_at: 1,
-  finished_at: 1,
-};
+const PROJECTION = { ...RUN_PROJECTION, _id: 1, 'input.asset_name': 1, worker_host: 1 };
 
-interface ProjectedRecord {
-  _id: string;
-  analysis_name?: string;
-  analysis_version?: string;
-  input?: { asset_name?: string[] };
-  worker_host?: string;
-  run_resources?: { wall_time_s?: number; cpu_time_s?: number; peak_memory_mib?: number };
-  processing?: { data_processes?: Array<{ start_date_time?: string; end_date_time?: string }> };
-  started_at?: string;
-  finished_at?: string;
-}
+type ProjectedRecord = RunRecord & { _id: string; input?: { asset_name?: string[] }; worker_host?: string };
 
 /** What one pass over the records gathers per analysis: numbers, not documents. */
 export interface AnalysisTally {
@@ -53,12 +33,6 @@ export interface RecordTally {
 }
 
 const SLOWEST_KEPT = 5;
-
-function time(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}
 
 function keepSlowest(slowest: TaskSample[], sample: TaskSample): void {
   if (slowest.length === SLOWEST_KEPT && sample.duration_s <= slowest[slowest.length - 1]!.duration_s) return;
@@ -86,14 +60,9 @@ export function tallyRecord(tally: RecordTally, record: ProjectedRecord): void {
   }
   analysis.records++;
   if (record.analysis_version) analysis.versions.add(record.analysis_version);
-  const process = record.processing?.data_processes?.[0];
-  const started = time(process?.start_date_time ?? record.started_at);
-  const finished = time(process?.end_date_time ?? record.finished_at);
+  const { started, finished, span_s } = runTimes(record);
   const resources = record.run_resources;
-  const duration =
-    started !== undefined && finished !== undefined
-      ? Math.max(0, (finished - started) / 1000)
-      : resources?.wall_time_s;
+  const duration = span_s ?? resources?.wall_time_s;
   if (duration !== undefined) {
     analysis.durations.push(duration);
     keepSlowest(tally.slowest, {
