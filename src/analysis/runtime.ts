@@ -195,6 +195,14 @@ async function runCommandAnalysis(
     input_files: inputFiles,
   };
   const taskText = `${JSON.stringify(taskJson, null, 2)}\n`;
+  // How a run is watched, stopped and heard from, the same in a container and bare.
+  const supervision = {
+    signal,
+    heartbeat: options.heartbeat,
+    log: options.log,
+    killGraceMs: options.killGraceMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+  };
   if (run.container) {
     const taskFileName = `${task.hash}.json`;
     await mkdir(join(inputDir, 'job_dict'), { recursive: true });
@@ -215,11 +223,7 @@ async function runCommandAnalysis(
       layout: { dataDir: inputDir, resultsDir, scratchDir, taskFileName },
       workDir,
       analysisName: task.analysis.analysis_name,
-      signal,
-      heartbeat: options.heartbeat,
-      log: options.log,
-      killGraceMs: options.killGraceMs,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      ...supervision,
     });
     return { outputs: await readOutputsJson(resultsDir, task.analysis.analysis_name), usage: ran.usage };
   }
@@ -244,11 +248,7 @@ async function runCommandAnalysis(
     env,
     stdoutPath: join(workDir, 'stdout.log'),
     stderrPath: join(workDir, 'stderr.log'),
-    signal,
-    heartbeat: options.heartbeat,
-    log: options.log,
-    killGraceMs: options.killGraceMs,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    ...supervision,
   });
   return { outputs: await readOutputsJson(resultsDir, task.analysis.analysis_name), usage: ran.usage };
 }
