@@ -9,11 +9,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
-import { analysisCode } from '../../src/aind/metadata';
-import { runAnalysis } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';
 import { fakeS3 } from '../fixtures/fake-s3';
+import { runInScratch } from '../fixtures/run-analysis';
 import { makeTask } from '../fixtures/tasks';
 
 const root = projectRoot();
@@ -44,19 +43,7 @@ void describe('analyses (shipped examples)', () => {
 
   const run = async (task: Task, objects: Record<string, string>) => {
     const s3 = fakeS3(objects);
-    const result = await runAnalysis({
-      task,
-      code: analysisCode(task),
-      registry,
-      workDir: await mkdtemp(join(scratch, 'work-')),
-      s3: s3.client,
-      commandRoot: root,
-      passEnv: [],
-      allowSpecCommands: false,
-      heartbeat: () => undefined,
-      signal: new AbortController().signal,
-      log: () => undefined,
-    });
+    const result = await runInScratch(scratch, task, registry, { s3: s3.client, allowSpecCommands: false });
     return { ...result, reads: s3.reads };
   };
 

@@ -7,16 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { defineAnalysis } from '../../src/analysis/define';
 import type { AnalysisDefinition, AnalysisRegistry } from '../../src/analysis/definition';
-import { projectRoot } from '../../src/analysis/paths';
 import type { ProcessMemory, ProcessStat } from '../../src/analysis/process-tree.mjs';
 import * as processTree from '../../src/analysis/process-tree.mjs';
-import { runAnalysis } from '../../src/analysis/runtime';
-import { analysisCode } from '../../src/aind/metadata';
 import type { Task } from '../../src/types';
-import { fakeS3 } from '../fixtures/fake-s3';
+import { runInScratch } from '../fixtures/run-analysis';
 import { makeTask } from '../fixtures/tasks';
 
-const root = projectRoot();
 const MIB = 1024 * 1024;
 const { TreeMeter, parseStat } = processTree;
 
@@ -59,20 +55,7 @@ describe('analysis resources', () => {
   });
   after(() => rm(scratch, { recursive: true, force: true }));
 
-  const run = async (task: Task, registry: AnalysisRegistry) =>
-    runAnalysis({
-      task,
-      code: analysisCode(task),
-      registry,
-      workDir: await mkdtemp(join(scratch, 'work-')),
-      s3: fakeS3({}).client,
-      commandRoot: root,
-      passEnv: [],
-      allowSpecCommands: true,
-      heartbeat: () => undefined,
-      signal: new AbortController().signal,
-      log: () => undefined,
-    });
+  const run = (task: Task, registry: AnalysisRegistry) => runInScratch(scratch, task, registry);
 
   test('a command whose work is in two children, one a daemon, is measured over its whole tree', async () => {
     const task = makeTask({

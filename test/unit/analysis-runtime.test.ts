@@ -9,11 +9,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
-import { analysisCode } from '../../src/aind/metadata';
-import { runAnalysis, type RunAnalysisOptions } from '../../src/analysis/runtime';
+import { type RunAnalysisOptions } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import type { AnalysisSpec, Task } from '../../src/types';
-import { fakeS3 } from '../fixtures/fake-s3';
+import { runInScratch } from '../fixtures/run-analysis';
 import { makeTask } from '../fixtures/tasks';
 
 const root = projectRoot();
@@ -35,7 +34,6 @@ const python = (code: string, fields: Partial<AnalysisSpec> = {}) =>
 void describe('analysis/runtime', () => {
   let scratch: string;
   let registry: AnalysisRegistry;
-  let runs = 0;
   const heartbeats: unknown[] = [];
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'runner-'));
@@ -43,24 +41,8 @@ void describe('analysis/runtime', () => {
   });
   after(() => rm(scratch, { recursive: true, force: true }));
 
-  const run = async (task: Task, overrides: Partial<RunAnalysisOptions> = {}) => {
-    const workDir = await mkdtemp(join(scratch, `work-${runs++}-`));
-    const result = await runAnalysis({
-      task,
-      code: analysisCode(task),
-      registry,
-      workDir,
-      s3: fakeS3({}).client,
-      commandRoot: root,
-      passEnv: [],
-      allowSpecCommands: true,
-      heartbeat: (details) => heartbeats.push(details),
-      signal: new AbortController().signal,
-      log: () => undefined,
-      ...overrides,
-    });
-    return { ...result, workDir };
-  };
+  const run = (task: Task, overrides: Partial<RunAnalysisOptions> = {}) =>
+    runInScratch(scratch, task, registry, { heartbeat: (details) => heartbeats.push(details), ...overrides });
 
   void test('a command runs without a shell; outputs.json becomes the outputs and stays a file', async () => {
     const task = makeTask({
@@ -136,18 +118,9 @@ void describe('analysis/runtime', () => {
     const task = python(
       `import os, signal, time\n${code}\nopen(os.path.join(os.environ["ANALYSIS_RESULTS_DIR"], "pid"), "w").write(str(os.getpid()))\ntime.sleep(60)`,
     );
-    const running = runAnalysis({
-      task,
-      code: analysisCode(task),
-      registry,
+    const running = runInScratch(scratch, task, registry, {
       workDir,
-      s3: fakeS3({}).client,
-      commandRoot: root,
-      passEnv: [],
-      allowSpecCommands: true,
-      heartbeat: () => undefined,
       signal: controller.signal,
-      log: () => undefined,
       killGraceMs,
     });
     while (!existsSync(pidFile)) await sleep(20);

@@ -9,12 +9,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/analysis/paths';
 import { loadRegistry } from '../../src/analysis/registry';
 import type { AnalysisRegistry } from '../../src/analysis/definition';
-import { analysisCode } from '../../src/aind/metadata';
-import { runAnalysis } from '../../src/analysis/runtime';
 import { ErrorType } from '../../src/errors';
 import { checkParameterSets } from '../../src/planning/parameters';
 import type { AnalysisSpec, Task } from '../../src/types';
-import { fakeS3 } from '../fixtures/fake-s3';
+import { runInScratch } from '../fixtures/run-analysis';
 import { makeTask } from '../fixtures/tasks';
 
 /**
@@ -106,20 +104,8 @@ void describe('wrapper-template analyses (run_analysis_jobs)', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const run = async (registry: AnalysisRegistry, task: Task) =>
-    runAnalysis({
-      task,
-      code: analysisCode(task),
-      registry,
-      workDir: await mkdtemp(join(scratch, 'work-')),
-      s3: fakeS3({}).client,
-      commandRoot: root,
-      passEnv: [],
-      allowSpecCommands: false,
-      heartbeat: () => undefined,
-      signal: new AbortController().signal,
-      log: () => undefined,
-    });
+  const run = (registry: AnalysisRegistry, task: Task) =>
+    runInScratch(scratch, task, registry, { allowSpecCommands: false });
 
   const input = {
     s3_location: ['s3://demo/a1', 's3://demo/a2'],
