@@ -9,33 +9,15 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import type { PlanStore } from '../../src/storage/plan-store';
 import { recordFile } from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
-import { resultFilesOf, type RunResult } from '../../src/task-record';
-import type { InputFingerprint, StoredRecord, Task } from '../../src/types';
-import { makeTask } from '../fixtures/tasks';
+
+import type { InputFingerprint, StoredRecord } from '../../src/types';
+import { makeTask, runResultOf, storedTask } from '../fixtures/tasks';
 
 const fingerprint = (etag: string): InputFingerprint[] => [{ url: 's3://d/a/x.csv', size: 1, etag }];
 
-const task = (hash: string, extra: Partial<Task> = {}): Task =>
-  ({
-    hash,
-    analysis: { analysis_name: 'Noop', analysis_version: '1', s3_output_bucket: 'out' },
-    parameters: {},
-    input: { s3_location: ['s3://d/a'], asset_name: ['a'], docdb_record_id: ['a'], file_location: [] },
-    libraries: {},
-    location: `s3://out/${hash}`,
-    ...extra,
-  }) as Task;
+const task = storedTask;
 
-const run: RunResult = {
-  workerQueue: 'q',
-  workDir: '/tmp/w',
-  outputs: {},
-  result_files: resultFilesOf([]),
-  code: { commit: 'abc1234' },
-  worker_host: 'h',
-  started_at: '2026-12-01T10:00:00.000Z',
-  finished_at: '2026-12-01T10:00:01.000Z',
-};
+const run = runResultOf([]);
 
 /** A task whose hash and location are those its fields give. */
 const identified = makeTask({ analysis_name: 'Noop', s3_output_bucket: 'out' });

@@ -17,33 +17,16 @@ import {
   type RecordInput,
 } from '../../src/storage/task-commit';
 import type { TaskLocks } from '../../src/storage/task-locks';
-import { METADATA_FILE, resultFilesOf, type EarlierRunResult, type RunResult } from '../../src/task-record';
-import type { StoredRecord, Task } from '../../src/types';
+import { METADATA_FILE, type EarlierRunResult } from '../../src/task-record';
+import type { StoredRecord } from '../../src/types';
+import { runResultOf, storedTask } from '../fixtures/tasks';
 
-const task = (hash: string, extra: Partial<Task> = {}): Task =>
-  ({
-    hash,
-    analysis: { analysis_name: 'Noop', analysis_version: '1', s3_output_bucket: 'out' },
-    parameters: {},
-    input: { s3_location: ['s3://d/a'], asset_name: ['a'], docdb_record_id: ['a'], file_location: [] },
-    libraries: {},
-    location: `s3://out/${hash}`,
-    ...extra,
-  }) as Task;
+const task = storedTask;
 
 /** The files every run of these tests wrote. */
 const files = ['x.txt'];
 
-const run: RunResult = {
-  workerQueue: 'q',
-  workDir: '/tmp/w',
-  outputs: {},
-  result_files: resultFilesOf(files),
-  code: { commit: 'abc1234' },
-  worker_host: 'h',
-  started_at: '2026-12-01T10:00:00.000Z',
-  finished_at: '2026-12-01T10:00:01.000Z',
-};
+const run = runResultOf(files);
 
 /**
  * Commits over records, objects and locks held in Maps; `writeError` is what the next insert or
