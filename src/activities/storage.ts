@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, lstat, open, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { constants, fstatSync, readlinkSync } from 'node:fs';
+import { access, lstat, open, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -25,6 +25,7 @@ import {
 
 const PART_SIZE = 8 * 1024 * 1024;
 const FILES_IN_PARALLEL = 8;
+const HEARTBEAT_EVERY_MS = 1000;
 
 /** What one run's upload wrote. */
 export interface Uploaded {
@@ -107,26 +108,26 @@ async function putFiles(
   step: { signal: AbortSignal; heartbeat(details: unknown): void },
 ): Promise<number> {
   const stop = abortOn(step.signal);
-  const started: Promise<void>[] = [];
+  const inFlight = new Set<Promise<void>>();
   let bytes = 0;
   let done = 0;
+  let beaten = performance.now();
   const putOne = async (file: string) => {
-    const handle = await openResult(target.root, file);
+    const { handle, size } = await openResult(target.root, file);
     // The handle outlives its stream, so that it is closed here, once, whatever the upload did.
     let body: ReturnType<FileHandle['createReadStream']> | undefined;
     const abort = abortOn(stop.signal);
     try {
-      // Read before adding: `bytes += await ...` would add to a total read before the await.
-      const { size } = await handle.stat();
-      bytes += size;
       const params = { Bucket: target.bucket, Key: target.prefix + file };
       if (size < PART_SIZE) {
         // A file of one part goes up in one request, read whole (at most a part per file in
         // flight): lib-storage's Upload costs each file of a folder of small ones more than its
         // bytes do (a fifth of the folder's time, measured).
-        const data = await handle.readFile();
+        const data = await readPart(handle, size);
+        bytes += data.length;
         await s3.send(new PutObjectCommand({ ...params, Body: data }), { abortSignal: abort.signal });
       } else {
+        bytes += size;
         body = handle.createReadStream({ autoClose: false });
         const upload = new Upload({
           client: s3,
@@ -144,22 +145,43 @@ async function putFiles(
       // Waits for a read still in flight (an aborted upload) before closing.
       await handle.close();
     }
-    step.heartbeat({ uploaded: ++done, of: target.files.length });
+    done += 1;
+    // A heartbeat is encoded and queued however often the server hears of it: once a file, it
+    // would cost a folder of small files more than their checks do.
+    if (performance.now() - beaten >= HEARTBEAT_EVERY_MS || done === target.files.length) {
+      beaten = performance.now();
+      step.heartbeat({ uploaded: done, of: target.files.length });
+    }
   };
   try {
     await mapWithConcurrency(target.files, FILES_IN_PARALLEL, (file) => {
       const put = putOne(file);
-      started.push(put);
-      return put;
+      inFlight.add(put);
+      return put.finally(() => inFlight.delete(put));
     });
   } catch (err) {
     stop.abort();
-    await Promise.allSettled(started);
+    await Promise.allSettled(inFlight);
     throw err;
   } finally {
     stop.release();
   }
   return bytes;
+}
+
+/**
+ * The first `size` bytes of an open file, its size when it was opened: a file that a process left
+ * behind is still growing never makes a body larger than a part.
+ */
+async function readPart(handle: FileHandle, size: number): Promise<Buffer> {
+  const data = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(data, filled, size - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === size ? data : data.subarray(0, filled);
 }
 
 async function removeUnder(objects: ObjectStore, bucket: string, prefix: string): Promise<void> {
@@ -190,30 +212,51 @@ async function resultsRoot(workDir: string, resultsDir: string): Promise<string>
  * a regular file inside the results folder. The listing checked the files when the analysis
  * ended; a process it left behind may have swapped one for a link since, and only the open file
  * itself is past such a swap. A result listed as a link inside the folder is opened at its target.
+ * Returns the file's size when opened, from the same check.
  */
-async function openResult(root: string, file: string): Promise<FileHandle> {
+async function openResult(root: string, file: string): Promise<{ handle: FileHandle; size: number }> {
   const listed = join(root, file);
-  const target = await realpath(listed).catch(() => listed);
   const refuse = (why: string) =>
     nonRetryable(ErrorType.UnsafeResults, `Result ${file} ${why}; nothing of it is uploaded`);
-  if (!isInside(root, target)) throw refuse('now leaves the results folder');
-  let handle: FileHandle;
-  try {
-    handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('became a symlink');
-    throw err;
+  // Most results are plain files: opened at once, resolved only when the name is a link.
+  let handle = await openNoFollow(listed);
+  if (!handle) {
+    const target = await realpath(listed).catch(() => listed);
+    if (!isInside(root, target)) throw refuse('now leaves the results folder');
+    handle = await openNoFollow(target);
+    if (!handle) throw refuse('became a symlink');
   }
   try {
-    if (!(await handle.stat()).isFile()) throw refuse('is not a regular file');
-    // Where the descriptor really is, past every folder on the way (Linux; elsewhere the realpath
-    // above stands).
-    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
-    if (opened !== undefined && !isInside(root, opened))
-      throw refuse('was opened outside the results folder');
-    return handle;
+    // Asked of the open descriptor, synchronously: both are answered from the kernel's memory,
+    // never from the disk, and a round trip through libuv's thread pool for each would cost a
+    // small file more than reading it does.
+    const stats = fstatSync(handle.fd);
+    if (!stats.isFile()) throw refuse('is not a regular file');
+    // Where the descriptor really is, past every folder on the way. Without /proc (not Linux),
+    // where the name leads now.
+    const opened = whereOpened(handle.fd) ?? (await realpath(listed).catch(() => listed));
+    if (!isInside(root, opened)) throw refuse('was opened outside the results folder');
+    return { handle, size: stats.size };
   } catch (err) {
     await handle.close();
+    throw err;
+  }
+}
+
+function whereOpened(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file at `path`, or undefined when its last name is a symlink (ELOOP); never blocks on a FIFO. */
+async function openNoFollow(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
     throw err;
   }
 }

@@ -461,7 +461,22 @@ describe('what a worker trusts', () => {
       env.run(activities.uploadResults, { task: folder.task, run: folder.run, dispatchId: 'd' }),
       isFailure(ErrorType.UnsafeResults),
     );
-    for (const { task } of [swapped, folder]) {
+    // A folder inside the results swapped for a link to a folder of the worker's: the file's own
+    // name is no link, the descriptor's path tells.
+    const inner = await prepare('swapped-subfolder');
+    mkdirSync(join(inner.workDir, 'results', 'sub'));
+    writeFileSync(join(inner.workDir, 'results', 'sub', 'swapped.txt'), 'listed\n');
+    const innerRun = {
+      ...inner.run,
+      result_files: await keepResultList(inner.workDir, ['fine.txt', 'sub/swapped.txt']),
+    };
+    execFileSync('rm', ['-r', join(inner.workDir, 'results', 'sub')]);
+    symlinkSync(outside, join(inner.workDir, 'results', 'sub'));
+    await assert.rejects(
+      env.run(activities.uploadResults, { task: inner.task, run: innerRun, dispatchId: 'd' }),
+      isFailure(ErrorType.UnsafeResults, /sub\/swapped\.txt was opened outside the results folder/),
+    );
+    for (const { task } of [swapped, folder, inner]) {
       const keys = await listKeys(stack.s3, stack.bucket, `${task.hash}/`);
       assert.ok(!keys.some((key) => key.endsWith('swapped.txt')), `${keys.join(', ')}`);
       assert.ok(
@@ -469,6 +484,29 @@ describe('what a worker trusts', () => {
         'no copy of a record: the upload did not finish',
       );
     }
+  });
+
+  test('an upload sends a result listed as a link inside the results folder as the file it names', async () => {
+    const task = taskOf('alias');
+    const workDir = join(scratch, 'alias');
+    mkdirSync(join(workDir, 'results'), { recursive: true });
+    writeFileSync(join(workDir, 'results', 'fine.txt'), 'ok\n');
+    symlinkSync('fine.txt', join(workDir, 'results', 'alias.txt'));
+    const run: RunResult = {
+      workerQueue: 'this-worker',
+      workDir,
+      outputs: {},
+      result_files: await keepResultList(workDir, ['alias.txt', 'fine.txt']),
+      code: {},
+      worker_host: 'h',
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: '2026-01-01T00:00:01.000Z',
+    };
+    await env.run(activitiesWith().uploadResults, { task, run, dispatchId: 'd' });
+    const alias = await stack.s3.send(
+      new GetObjectCommand({ Bucket: stack.bucket, Key: `${task.hash}/alias.txt` }),
+    );
+    assert.equal(await alias.Body?.transformToString(), 'ok\n');
   });
 
   test('a task another dispatch commits while a job claims it is not run again over its files', async () => {
