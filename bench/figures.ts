@@ -229,6 +229,7 @@ export function buildFigures(results: Results): Figure[] {
         },
         3,
       ),
+      ...(p1.command ? commandFigures(p1.command, p1.baseline) : []),
       {
         id: 'P1',
         name: 'history events per task, 1 task/job (vs per baseline child)',
@@ -261,7 +262,6 @@ export function buildFigures(results: Results): Figure[] {
       ...lossFigures('1 task/job', p1.single.histories.windowLoss, p1.baseline.windowLoss),
       ...concurrencyFigures(`${p1.batched.tasksPerJob} tasks/job`, p1.batched.concurrency),
     );
-    if (p1.command) figures.push(...commandFigures(p1.command, p1.baseline));
   }
   if (p3) {
     figures.push(
