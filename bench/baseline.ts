@@ -1,8 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { baselineParent, baselineProgressQuery } from './baseline-workflows';
+import { baselineParent, baselineProgressQuery, type BaselineChild } from './baseline-workflows';
 import { startSampling, type Sample } from './sampler';
 
 export interface BaselineRun {
+  /** Four no-op activities per child, or a command task's work done by hand. */
+  child: BaselineChild;
   children: number;
   window: number;
   seconds: number;
@@ -20,14 +22,21 @@ export interface BaselineRun {
  */
 export async function runBaseline(
   client: Client,
-  options: { taskQueue: string; children: number; window: number; id: string; sampleMs: number },
+  options: {
+    taskQueue: string;
+    children: number;
+    window: number;
+    child: BaselineChild;
+    id: string;
+    sampleMs: number;
+  },
 ): Promise<BaselineRun> {
   const workflowId = `bench-baseline-${options.id}`;
   const origin = performance.now();
   const handle = await client.workflow.start(baselineParent, {
     taskQueue: options.taskQueue,
     workflowId,
-    args: [{ children: options.children, window: options.window }],
+    args: [{ children: options.children, window: options.window, child: options.child }],
   });
   const sampling = startSampling({
     origin,
@@ -49,6 +58,7 @@ export async function runBaseline(
   if (completed !== options.children)
     throw new Error(`baseline completed ${completed} of ${options.children} children`);
   return {
+    child: options.child,
     children: options.children,
     window: options.window,
     seconds,

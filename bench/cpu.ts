@@ -47,11 +47,24 @@ function serverCpuSeconds(name: string, pid: number): number {
 
 /** User plus system CPU seconds a process has used so far (0 once it is gone). */
 export function cpuSeconds(pid: number): number {
+  return statSeconds(pid, 11);
+}
+
+/**
+ * CPU seconds of the children a process has waited for (with theirs): a worker's analysis
+ * programs and whatever it starts to guard them, once they have exited.
+ */
+function reapedChildrenCpuSeconds(pid: number): number {
+  return statSeconds(pid, 13);
+}
+
+/** The user and system ticks at `field` and the one after it in /proc/<pid>/stat, in seconds. */
+function statSeconds(pid: number, field: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which may hold spaces, sit after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return (Number(fields[field]) + Number(fields[field + 1])) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
@@ -71,17 +84,23 @@ export type CpuUse = Record<string, number>;
 /**
  * CPU seconds spent by each named process (and by the machine as a whole) between start and stop:
  * a cost per unit of work that other engineers' load disturbs far less than wall-clock rates.
+ * `<name>Reaped` is what the process's exited children spent meanwhile.
  */
 export function cpuMeter(pids: Record<string, number>): () => CpuUse {
-  const before = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, serverCpuSeconds(name, pid)]),
-  );
+  const read = (): CpuUse => {
+    const use: CpuUse = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      use[name] = serverCpuSeconds(name, pid);
+      use[`${name}Reaped`] = reapedChildrenCpuSeconds(pid);
+    }
+    return use;
+  };
+  const before = read();
   const machineBefore = machineBusySeconds();
   const wallBefore = performance.now();
   return () => {
     const use: CpuUse = {};
-    for (const [name, pid] of Object.entries(pids))
-      use[name] = serverCpuSeconds(name, pid) - (before[name] ?? 0);
+    for (const [name, seconds] of Object.entries(read())) use[name] = seconds - (before[name] ?? 0);
     use.machine = machineBusySeconds() - machineBefore;
     use.wall = (performance.now() - wallBefore) / 1000;
     return use;

@@ -26,6 +26,14 @@ export interface DispatchRun {
   countError?: string;
 }
 
+/** A spec entry but its version: the Noop analysis, or a command given in the spec itself. */
+export interface BenchAnalysis {
+  analysis_name: string;
+  command?: string[];
+}
+
+export const NOOP_ANALYSIS: BenchAnalysis = { analysis_name: 'Noop' };
+
 export interface DispatchRunOptions {
   client: Client;
   config: Config;
@@ -33,6 +41,7 @@ export interface DispatchRunOptions {
   dispatchId: string;
   /** Filter on the bench's asset catalogue selecting this run's assets. */
   query: Record<string, unknown>;
+  analysis: BenchAnalysis;
   analysisVersion: string;
   tasksPerJob: number;
   window: number;
@@ -40,7 +49,7 @@ export interface DispatchRunOptions {
 }
 
 /**
- * Starts a dispatch of the Noop analysis exactly as `analysis dispatch` does, then samples its
+ * Starts a dispatch of `analysis` exactly as `analysis dispatch` does, then samples its
  * `progress` query and (independently) the visibility store's count of running jobs until it closes.
  */
 export async function runDispatch(options: DispatchRunOptions): Promise<DispatchRun> {
@@ -49,7 +58,7 @@ export async function runDispatch(options: DispatchRunOptions): Promise<Dispatch
   const specPath = join(options.dir, `spec-${dispatchId}.json`);
   writeFileSync(
     specPath,
-    JSON.stringify([{ analysis_name: 'Noop', analysis_version: options.analysisVersion }]),
+    JSON.stringify([{ ...options.analysis, analysis_version: options.analysisVersion }]),
   );
   const request = buildDispatchRequest(
     {

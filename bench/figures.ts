@@ -22,7 +22,13 @@ export interface Results {
   machine?: MachineFacts;
   startedAt?: string;
   durationSeconds?: number;
-  p1?: { baseline: BaselineSummary; single: DispatchSummary; batched: DispatchSummary };
+  p1?: {
+    baseline: BaselineSummary;
+    single: DispatchSummary;
+    batched: DispatchSummary;
+    /** One-task jobs of a command analysis (`true`) against children doing the same work by hand. */
+    command?: { anchor: BaselineSummary; dispatch: DispatchSummary };
+  };
   p3?: ScaleResult;
   p4?: PlanningResult;
   p5?: DiscoveryResult;
@@ -130,6 +136,68 @@ function lossFigures(label: string, ours: WindowLoss, baseline: WindowLoss): Fig
   ];
 }
 
+/** CPU ms per unit of a process and of the children it waited for (the programs it ran). */
+function withReaped(cpuMs: Record<string, number>, name: string): number {
+  return (cpuMs[name] ?? 0) + (cpuMs[`${name}Reaped`] ?? 0);
+}
+
+/**
+ * P1 of command analyses: one-task jobs running `true` against raw children doing the same work
+ * by hand, measured before and after the dispatch; the no-op anchor beside them for reference.
+ */
+function commandFigures(
+  command: NonNullable<NonNullable<Results['p1']>['command']>,
+  noop: BaselineSummary,
+): Figure[] {
+  const { anchor, dispatch } = command;
+  const [before, after] = anchor.runs;
+  const figures: Figure[] = [
+    ratioFigure(
+      {
+        id: 'P1',
+        name: `command analyses (\`true\`), ${dispatch.tasks} tasks, 1 task/job, window ${dispatch.window}, vs same-work anchor`,
+        value: dispatch.tasksPerSecond,
+        unit: 'tasks/s',
+        baseline: anchor.childrenPerSecond,
+        baselineUnit: 'children/s',
+        target: '>= 1.1x',
+      },
+      1.1,
+    ),
+    {
+      id: 'P1',
+      name: 'same, vs the no-op anchor',
+      value: dispatch.tasksPerSecond,
+      unit: 'tasks/s',
+      baseline: noop.childrenPerSecond,
+      baselineUnit: 'children/s',
+      ratio: dispatch.tasksPerSecond / noop.childrenPerSecond,
+      target: 'info',
+    },
+  ];
+  if (before && after) {
+    figures.push({
+      id: 'P1',
+      name: 'same-work anchor after the command dispatch vs before it (load drift)',
+      value: after.childrenPerSecond,
+      unit: 'children/s',
+      baseline: before.childrenPerSecond,
+      ratio: after.childrenPerSecond / before.childrenPerSecond,
+      target: 'info',
+    });
+  }
+  figures.push({
+    id: 'P1',
+    name: "worker CPU per command task, its exited children's included (vs the anchor worker's per child)",
+    value: withReaped(dispatch.cpuMsPerTask, 'worker'),
+    unit: 'ms',
+    baseline: withReaped(anchor.cpuMsPerChild, 'baselineWorker'),
+    ratio: withReaped(dispatch.cpuMsPerTask, 'worker') / withReaped(anchor.cpuMsPerChild, 'baselineWorker'),
+    target: 'info',
+  });
+  return figures;
+}
+
 /** The table: every figure beside its same-run baseline and its target. */
 export function buildFigures(results: Results): Figure[] {
   const figures: Figure[] = [];
@@ -161,6 +229,7 @@ export function buildFigures(results: Results): Figure[] {
         },
         3,
       ),
+      ...(p1.command ? commandFigures(p1.command, p1.baseline) : []),
       {
         id: 'P1',
         name: 'history events per task, 1 task/job (vs per baseline child)',

@@ -1,8 +1,9 @@
 import { runBaseline, type BaselineRun } from './baseline';
+import type { BaselineChild } from './baseline-workflows';
 import type { BenchContext } from './context';
 import { cpuMeter, type CpuUse } from './cpu';
 import { dispatchHistories, type DispatchHistories } from './dispatch-histories';
-import { runDispatch, type DispatchRun } from './dispatch-run';
+import { NOOP_ANALYSIS, runDispatch, type BenchAnalysis, type DispatchRun } from './dispatch-run';
 import {
   addLoss,
   NO_LOSS,
@@ -69,13 +70,14 @@ function perUnit(cpu: CpuUse, units: number): Record<string, number> {
 /** One run of the raw baseline, with the CPU it cost and its window as sampled. */
 export async function measureBaseline(
   ctx: BenchContext,
-  options: { children: number; window: number; label: string },
+  options: { children: number; window: number; child: BaselineChild; label: string },
 ): Promise<MeasuredBaseline> {
   const meter = cpuMeter(ctx.pids);
   const { samples, counts, ...run } = await runBaseline(ctx.stack.client, {
     taskQueue: ctx.stack.names.baselineQueue,
     children: options.children,
     window: options.window,
+    child: options.child,
     id: `${ctx.stack.names.id}-${options.label}`,
     sampleMs: ctx.sampleMs,
   });
@@ -127,10 +129,20 @@ export async function summarizeBaselines(
   };
 }
 
-/** One measured dispatch of `tasks` Noop tasks (`set` selects its freshly seeded assets). */
+/**
+ * One measured dispatch of `tasks` tasks of `analysis` (Noop unless given; `set` selects its
+ * freshly seeded assets).
+ */
 export async function measureDispatch(
   ctx: BenchContext,
-  options: { set: string; tasks: number; tasksPerJob: number; window: number; historySample?: number },
+  options: {
+    set: string;
+    tasks: number;
+    tasksPerJob: number;
+    window: number;
+    analysis?: BenchAnalysis;
+    historySample?: number;
+  },
 ): Promise<{ summary: DispatchSummary; run: DispatchRun }> {
   const { stack } = ctx;
   await seedAssetRecords(stack.mongo.db(stack.names.assetsDb).collection(stack.config.ASSETS_COLLECTION), {
@@ -145,6 +157,7 @@ export async function measureDispatch(
     dir: ctx.dir,
     dispatchId: `bench-${stack.names.id}-${options.set}`,
     query: { set: options.set },
+    analysis: options.analysis ?? NOOP_ANALYSIS,
     analysisVersion: `${options.set}-${stack.names.id}`,
     tasksPerJob: options.tasksPerJob,
     window: options.window,

@@ -21,13 +21,16 @@ import { startWorkerProcess, type WorkerProcess } from './processes';
 import { renderMarkdown, renderTable } from './report';
 import { FULL, QUICK } from './sizes';
 import { SERVER_RESULTS, serverKind, sideBySide } from './servers';
-import { benchNames, deleteWorkflows, openStack, withLatency } from './stack';
+import { benchNames, deleteWorkflows, openStack, withLatency, type BenchStack } from './stack';
 
 /** The share of the batched P1 rate that P3 is sized for. */
 const SCALE_RATE_SHARE = 0.6;
 /** Time kept after P3 for its histories, the results and the cleanup. */
 const RESERVE_SECONDS = 150;
 const PHASES = ['p1', 'p3', 'p4', 'p5', 'p6', 'p7', 'p9', 'p10'] as const;
+/** Phases that dispatch (P7 looks at P1's dispatch, or makes one), and those that run a baseline. */
+const DISPATCH_WORKER_PHASES = ['p1', 'p3', 'p7', 'p10'] as const;
+const BASELINE_WORKER_PHASES = ['p1', 'p10'] as const;
 /** Runs of each way of running a command P6 times (after one warm-up), for their median. */
 const CONTAINER_RUNS = 10;
 /** Runs of each command P7 times (after one warm-up), for their median. */
@@ -35,6 +38,45 @@ const CLI_RUNS = 7;
 
 function log(message: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+/** The dispatch worker (`analysis worker`, as users run it) and the baselines' worker, as asked. */
+async function startWorkers(
+  stack: BenchStack,
+  options: { dispatch: boolean; baseline: boolean; dir: string; profile: boolean },
+): Promise<{ dispatchWorker?: WorkerProcess; baselineWorker?: WorkerProcess }> {
+  const { names } = stack;
+  const starting = [
+    ...(options.dispatch ? ['the dispatch worker (analysis worker)'] : []),
+    ...(options.baseline ? ['the baseline worker'] : []),
+  ];
+  if (starting.length > 0) log(`starting ${starting.join(' and ')}`);
+  const [dispatchWorker, baselineWorker] = await Promise.all([
+    options.dispatch
+      ? startWorkerProcess(stack.client, {
+          name: 'dispatch-worker',
+          args: [
+            ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(options.dir, 'profiles')}`] : []),
+            join(ROOT, 'bin', 'analysis.js'),
+            'worker',
+          ],
+          // P1's command analysis and P10's are commands given in their specs.
+          env: { ...stack.env, ANALYSIS_ALLOW_SPEC_COMMANDS: '1' },
+          taskQueue: names.taskQueue,
+          logDir: options.dir,
+        })
+      : undefined,
+    options.baseline
+      ? startWorkerProcess(stack.client, {
+          name: 'baseline-worker',
+          args: ['--require', 'tsx/cjs', join(ROOT, 'bench', 'baseline-worker.ts')],
+          env: { ...stack.env, BENCH_TASK_QUEUE: names.baselineQueue, BENCH_BUCKET: names.bucket },
+          taskQueue: names.baselineQueue,
+          logDir: options.dir,
+        })
+      : undefined,
+  ]);
+  return { dispatchWorker, baselineWorker };
 }
 
 async function main() {
@@ -83,35 +125,25 @@ async function main() {
   const results: Results = { plan, phases: only, names };
   try {
     results.machine = await machineFacts(stack.client, stack.mongo);
-    log('starting the dispatch worker (analysis worker) and the baseline worker');
-    const [dispatchWorker, baselineWorker] = await Promise.all([
-      startWorkerProcess(stack.client, {
-        name: 'dispatch-worker',
-        args: [
-          ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : []),
-          join(ROOT, 'bin', 'analysis.js'),
-          'worker',
-        ],
-        // P10's analysis is a command given in its spec.
-        env: { ...stack.env, ANALYSIS_ALLOW_SPEC_COMMANDS: '1' },
-        taskQueue: names.taskQueue,
-        logDir: dir,
-      }),
-      startWorkerProcess(stack.client, {
-        name: 'baseline-worker',
-        args: ['--require', 'tsx/cjs', join(ROOT, 'bench', 'baseline-worker.ts')],
-        env: { ...stack.env, BENCH_TASK_QUEUE: names.baselineQueue },
-        taskQueue: names.baselineQueue,
-        logDir: dir,
-      }),
-    ]);
-    workers.push(dispatchWorker, baselineWorker);
-    const workerRssAtStart = (await dispatchWorker.memory()).peakRss;
-    results.workerStartSeconds = dispatchWorker.startSeconds;
+    // Each worker only for the phases that dispatch to it.
+    const { dispatchWorker, baselineWorker } = await startWorkers(stack, {
+      dispatch: DISPATCH_WORKER_PHASES.some(want),
+      baseline: BASELINE_WORKER_PHASES.some(want),
+      dir,
+      profile: values.profile,
+    });
+    if (dispatchWorker) workers.push(dispatchWorker);
+    if (baselineWorker) workers.push(baselineWorker);
+    const workerRssAtStart = dispatchWorker ? (await dispatchWorker.memory()).peakRss : 0;
+    results.workerStartSeconds = dispatchWorker?.startSeconds;
     const ctx: BenchContext = {
       stack,
       dir,
-      pids: { ...stackPids(), worker: dispatchWorker.pid, baselineWorker: baselineWorker.pid },
+      pids: {
+        ...stackPids(),
+        ...(dispatchWorker ? { worker: dispatchWorker.pid } : {}),
+        ...(baselineWorker ? { baselineWorker: baselineWorker.pid } : {}),
+      },
       deadline,
       sampleMs: 200,
     };
@@ -179,11 +211,34 @@ async function main() {
       results.p6 = await benchContainers(CONTAINER_RUNS);
     }
     if (want('p1')) {
-      const baselines: MeasuredBaseline[] = [];
-      log(`P1 baseline (1/2): ${plan.baselineChildren} children, window ${plan.window}`);
-      baselines.push(
-        await measureBaseline(ctx, { children: plan.baselineChildren, window: plan.window, label: 'a' }),
-      );
+      // Each anchor runs before and after the dispatches it is compared with, so that a change
+      // of load during the phase shows in its two rates.
+      const noop: MeasuredBaseline[] = [];
+      const sameWork: MeasuredBaseline[] = [];
+      const noopAnchor = async (label: string) => {
+        log(`P1 no-op anchor (${label}): ${plan.baselineChildren} children, window ${plan.window}`);
+        noop.push(
+          await measureBaseline(ctx, {
+            children: plan.baselineChildren,
+            window: plan.window,
+            child: 'noop',
+            label,
+          }),
+        );
+      };
+      const sameWorkAnchor = async (label: string) => {
+        log(`P1 same-work anchor (${label}): ${plan.commandTasks} children, window ${plan.window}`);
+        sameWork.push(
+          await measureBaseline(ctx, {
+            children: plan.commandTasks,
+            window: plan.window,
+            child: 'sameWork',
+            label: `work-${label}`,
+          }),
+        );
+      };
+      await noopAnchor('a');
+      await sameWorkAnchor('a');
       log(`P1 dispatch: ${plan.singleTasks} tasks, 1 per job, window ${plan.window}`);
       const single = await measureDispatch(ctx, {
         set: 'p1',
@@ -200,16 +255,25 @@ async function main() {
         tasksPerJob: plan.batchedTasksPerJob,
         window: plan.window,
       });
-      log(`P1 baseline (2/2): ${plan.baselineChildren} children, window ${plan.window}`);
-      baselines.push(
-        await measureBaseline(ctx, { children: plan.baselineChildren, window: plan.window, label: 'b' }),
+      log(
+        `P1 dispatch of a command analysis (true): ${plan.commandTasks} tasks, 1 per job, window ${plan.window}`,
       );
+      const command = await measureDispatch(ctx, {
+        set: 'p1c',
+        tasks: plan.commandTasks,
+        tasksPerJob: 1,
+        window: plan.window,
+        analysis: { analysis_name: 'True', command: ['true'] },
+      });
+      await sameWorkAnchor('b');
+      await noopAnchor('b');
       results.p1 = {
-        baseline: await summarizeBaselines(ctx, baselines),
+        baseline: await summarizeBaselines(ctx, noop),
         single: single.summary,
         batched: batched.summary,
+        command: { anchor: await summarizeBaselines(ctx, sameWork), dispatch: command.summary },
       };
-      log('P8 billable actions per task, from the histories of the one-task dispatch and baseline (1/2)');
+      log('P8 billable actions per task, from the histories of the one-task dispatch and no-op anchor (a)');
       results.p8 = {
         dispatch: await dispatchActions(
           stack.client,
@@ -217,7 +281,7 @@ async function main() {
           single.run.jobs,
           single.run.tasks,
         ),
-        baseline: await baselineActions(stack.client, baselines[0]!.workflowId, baselines[0]!.children),
+        baseline: await baselineActions(stack.client, noop[0]!.workflowId, noop[0]!.children),
       };
     }
     if (want('p7')) {
@@ -255,7 +319,7 @@ async function main() {
       log(
         `P3 scale: ${tasks} tasks, ${plan.scaleTasksPerJob} per job (${Math.round(budget)} s at ${rate.toFixed(2)} tasks/s)`,
       );
-      results.p3 = await benchScale(ctx, dispatchWorker, {
+      results.p3 = await benchScale(ctx, dispatchWorker!, {
         tasks,
         tasksPerJob: plan.scaleTasksPerJob,
         window: plan.window,

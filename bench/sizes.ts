@@ -7,6 +7,8 @@ export interface BenchPlan {
   singleTasks: number;
   batchedTasks: number;
   batchedTasksPerJob: number;
+  /** One-task jobs of the command analysis (`true`), and children of its same-work anchor. */
+  commandTasks: number;
   scaleTasksPerJob: number;
   scaleMinTasks: number;
   scaleMaxTasks: number;
@@ -36,6 +38,7 @@ export const QUICK: BenchPlan = {
   singleTasks: 200,
   batchedTasks: 400,
   batchedTasksPerJob: 20,
+  commandTasks: 200,
   scaleTasksPerJob: 100,
   scaleMinTasks: 500,
   scaleMaxTasks: 2_000,
@@ -62,6 +65,7 @@ export const FULL: BenchPlan = {
   singleTasks: 300,
   batchedTasks: 1_000,
   batchedTasksPerJob: 20,
+  commandTasks: 300,
   scaleTasksPerJob: 100,
   scaleMinTasks: 1_000,
   scaleMaxTasks: 100_000,
