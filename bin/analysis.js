@@ -34,9 +34,14 @@ function compiledIsCurrent() {
   }
 }
 
+// A worker's main thread keeps the young generation it has before the CLI's modules load, which
+// would grow it to 32 MiB for good (see holdNewSpace in src/workers/heap.ts).
+const worker = process.argv[2] === 'worker';
 if (process.env.ANALYSIS_FROM_SOURCE !== '1' && compiledIsCurrent()) {
+  if (worker) require('../dist/workers/heap.js').holdNewSpace();
   require('../dist/client/cli.js');
 } else {
   require('tsx/cjs');
+  if (worker) require('../src/workers/heap.ts').holdNewSpace();
   require('../src/client/cli.ts');
 }

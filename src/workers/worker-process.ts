@@ -17,7 +17,7 @@ import { checkSearchAttributes } from '../temporal';
 import { DEFAULT_POOL, parsePools, poolTaskQueue } from '../worker-pools';
 import { workflowBundle } from './bundle';
 import { connectWorkerConnection } from './connection';
-import { roomToPlan, tuneHeap } from './heap';
+import { holdNewSpace, roomToPlan, tuneHeap } from './heap';
 import { installRuntimeLogging } from './logging';
 import { capFailureMessages } from './capped-failures';
 import { createRunMetrics } from './metrics';
@@ -177,6 +177,8 @@ export async function createWorker(config: Config, setup: WorkerSetup = {}): Pro
     ),
   );
   const all = [shared, own, ...pooled];
+  // V8 put the growth of new spaces back to its default when the workflow thread's isolate started.
+  holdNewSpace();
 
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,

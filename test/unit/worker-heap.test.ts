@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { heapGrowth, roomToPlan, tuneHeap, userSizedHeap } from '../../src/workers/heap';
+import { heapGrowth, holdNewSpace, roomToPlan, tuneHeap, userSizedHeap } from '../../src/workers/heap';
 
 describe('worker heap', () => {
   test('userSizedHeap sees a heap size the user gave on the command line or in NODE_OPTIONS', () => {
@@ -14,6 +14,7 @@ describe('worker heap', () => {
     assert.equal(userSizedHeap([], '--trace-warnings --max-old-space-size=512'), true);
     assert.equal(userSizedHeap([], '--max-semi-space-size=8'), true);
     assert.equal(userSizedHeap([], '--max-heap-size=300'), true);
+    assert.equal(userSizedHeap(['--semi-space-growth-factor=2'], ''), true);
   });
 
   test('tuneHeap sizes the young generation of a thread started after it, not of the running one', async () => {
@@ -29,6 +30,21 @@ describe('worker heap', () => {
     await thread.terminate();
     // The limit counts three semi-spaces of the young generation: 3 x 4 MiB against 3 x 16 MiB.
     assert.ok(before - limit >= 32 * 1024 * 1024, `thread heap limit ${limit}, main ${before}`);
+  });
+
+  test("holdNewSpace keeps the running thread's new space at the size it has", () => {
+    const newSpace = () =>
+      getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_size;
+    holdNewSpace();
+    const before = newSpace();
+    // Objects that survive scavenges: V8 would double the new space at each until it reached 32 MiB.
+    let kept: object[] = [];
+    for (let i = 0; i < 2_000_000; i++) {
+      kept.push({ i, text: `task-${i}` });
+      if (kept.length > 200_000) kept = [];
+    }
+    assert.ok(kept.length > 0);
+    assert.ok(newSpace() <= before, `new space ${newSpace()} bytes, ${before} before`);
   });
 
   test('roomToPlan lets the heap grow further while any planning runs, and tightens it after the last', async () => {
