@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -80,7 +80,7 @@ const STOP_SLACK_MS = 3000;
  * The file `program` names, found as exec would find it (a name with a slash as it is, else the
  * first match on PATH), so that a missing or unusable program is named before anything starts.
  */
-function resolveProgram(program: string, path: string | undefined): string {
+function resolveProgram(program: string, path: string | undefined, cwd: string): string {
   const fail = (why: string) => nonRetryable(ErrorType.CommandNotFound, `Cannot run "${program}": ${why}`);
   const executable = (file: string) => {
     try {
@@ -91,14 +91,16 @@ function resolveProgram(program: string, path: string | undefined): string {
       return false;
     }
   };
+  // Relative to the folder the program runs in, as exec there would take it.
   if (program.includes('/')) {
-    if (!existsSync(program)) throw fail('not found');
-    if (!executable(program)) throw fail('not executable');
-    return program;
+    const file = resolve(cwd, program);
+    if (!existsSync(file)) throw fail('not found');
+    if (!executable(file)) throw fail('not executable');
+    return file;
   }
   let found = false;
   for (const dir of (path ?? '').split(':')) {
-    const file = join(dir || '.', program);
+    const file = resolve(cwd, dir, program);
     if (executable(file)) return file;
     found ||= existsSync(file);
   }
@@ -115,7 +117,7 @@ function resolveProgram(program: string, path: string | undefined): string {
 export async function runProgram(options: CommandOptions): Promise<CommandResult> {
   const { program, signal, heartbeat } = options;
   if (signal.aborted) throw cancellationError(signal);
-  const file = resolveProgram(program, options.env.PATH);
+  const file = resolveProgram(program, options.env.PATH, options.cwd);
   // Bounded however much the program writes: a log file's head, a tail in memory (output-capture.ts).
   const stdoutFile = new OutputCapture(options.stdoutPath);
   const stderrFile = new OutputCapture(options.stderrPath);

@@ -84,6 +84,13 @@ void describe('analysis/command', () => {
       });
   });
 
+  void test('runProgram finds a program named by a relative path in the folder it runs in', async () => {
+    writeFileSync(join(scratch, 'here.sh'), '#!/bin/sh\necho "ran in $PWD"\n');
+    chmodSync(join(scratch, 'here.sh'), 0o755);
+    await run('./here.sh', []);
+    assert.equal(readFileSync(join(scratch, 'stdout.log'), 'utf8'), `ran in ${scratch}\n`);
+  });
+
   /**
    * Starts a stand-in worker running `command`, which appends `processes` pids, one a line, to the
    * file named by its last argument; kills the worker with SIGKILL once they are all there, and
