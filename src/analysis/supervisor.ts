@@ -167,6 +167,8 @@ export function reapedSinceMark(): number | undefined {
 }
 
 const CORES = availableParallelism();
+/** Time a member's CPU may go unseen beyond the last look: two of the supervisor's intervals. */
+const UNSEEN_S = 0.3;
 
 /**
  * A program tree's CPU time: what nobody in the tree waited for, as the supervisor last saw it,
@@ -175,7 +177,8 @@ const CORES = availableParallelism();
  * the last look's otherwise (two programs ended at once, or another child was reaped meanwhile).
  */
 export function programCpu(usage: WatchedUsage, reaped: number | undefined): number {
-  const most = usage.waited_bound_s + usage.since_look_s * CORES + 0.02;
+  // A member may have ended a look or two before the last one, its final share unseen.
+  const most = usage.waited_bound_s + (usage.since_look_s + UNSEEN_S) * CORES;
   const fits = reaped !== undefined && reaped >= usage.waited_s - 0.01 && reaped <= most;
   return Math.round(((fits ? reaped : usage.waited_s) + usage.unwaited_s) * 100) / 100;
 }
