@@ -93,13 +93,27 @@ export async function downloadInputs(
   return inputs;
 }
 
-async function downloadObject(s3: S3Client, address: S3Address, target: string, signal?: AbortSignal) {
+/**
+ * One object to `target`. `made` holds the folders this download already created: a zarr store's
+ * thousands of chunks share a few folders, and each creation asked again is a trip to the disk.
+ */
+async function downloadObject(
+  s3: S3Client,
+  address: S3Address,
+  target: string,
+  signal?: AbortSignal,
+  made = new Set<string>(),
+) {
   const response = await s3.send(new GetObjectCommand({ Bucket: address.bucket, Key: address.key }), {
     abortSignal: signal,
   });
   const body = response.Body;
   if (!body) throw new Error(`Empty response body for s3://${address.bucket}/${address.key}`);
-  await mkdir(dirname(target), { recursive: true });
+  const folder = dirname(target);
+  if (!made.has(folder)) {
+    await mkdir(folder, { recursive: true });
+    made.add(folder);
+  }
   if (body instanceof Readable) await pipeline(body, createWriteStream(target), { signal });
   else await writeFile(target, await body.transformToByteArray());
 }
@@ -132,12 +146,14 @@ async function downloadFolder(
     } while (token);
   }
   let fetched = 0;
+  const made = new Set<string>();
   await mapWithConcurrency(keys(), FOLDER_CONCURRENCY, async (key) => {
     await downloadObject(
       s3,
       { bucket: address.bucket, key },
       join(target, ...key.slice(prefix.length).split('/').map(safeSegment)),
       signal,
+      made,
     );
     fetched++;
   });
