@@ -215,30 +215,20 @@ async function main() {
       // of load during the phase shows in its two rates.
       const noop: MeasuredBaseline[] = [];
       const sameWork: MeasuredBaseline[] = [];
-      const noopAnchor = async (label: string) => {
-        log(`P1 no-op anchor (${label}): ${plan.baselineChildren} children, window ${plan.window}`);
-        noop.push(
-          await measureBaseline(ctx, {
-            children: plan.baselineChildren,
-            window: plan.window,
-            child: 'noop',
-            label,
-          }),
-        );
+      const anchor = async (child: 'noop' | 'sameWork', label: string) => {
+        const children = child === 'noop' ? plan.baselineChildren : plan.commandTasks;
+        const name = child === 'noop' ? 'no-op' : 'same-work';
+        log(`P1 ${name} anchor (${label}): ${children} children, window ${plan.window}`);
+        const measured = await measureBaseline(ctx, {
+          children,
+          window: plan.window,
+          child,
+          label: child === 'noop' ? label : `work-${label}`,
+        });
+        (child === 'noop' ? noop : sameWork).push(measured);
       };
-      const sameWorkAnchor = async (label: string) => {
-        log(`P1 same-work anchor (${label}): ${plan.commandTasks} children, window ${plan.window}`);
-        sameWork.push(
-          await measureBaseline(ctx, {
-            children: plan.commandTasks,
-            window: plan.window,
-            child: 'sameWork',
-            label: `work-${label}`,
-          }),
-        );
-      };
-      await noopAnchor('a');
-      await sameWorkAnchor('a');
+      await anchor('noop', 'a');
+      await anchor('sameWork', 'a');
       log(`P1 dispatch: ${plan.singleTasks} tasks, 1 per job, window ${plan.window}`);
       const single = await measureDispatch(ctx, {
         set: 'p1',
@@ -265,8 +255,8 @@ async function main() {
         window: plan.window,
         analysis: { analysis_name: 'True', command: ['true'] },
       });
-      await sameWorkAnchor('b');
-      await noopAnchor('b');
+      await anchor('sameWork', 'b');
+      await anchor('noop', 'b');
       results.p1 = {
         baseline: await summarizeBaselines(ctx, noop),
         single: single.summary,
