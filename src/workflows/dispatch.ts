@@ -20,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 // Activities are imported as types only: workflow code must not load I/O libraries.
 import type { Activities } from '../activities';
+import type { ClosedJob } from '../activities/jobs';
 import type { DispatchEnd } from '../activities/notify';
 import type { Duration } from '@temporalio/common';
 import { capMessage } from '../problem-list';
@@ -40,7 +41,12 @@ import {
   startState,
 } from './dispatch-rules';
 import { analysisJob } from './job';
-import { decodeDispatchInput, decodeJobReport, type DispatchInputOfAnyVersion } from './legacy-input';
+import {
+  decodeDispatchInput,
+  decodeJobReport,
+  isJobReport,
+  type DispatchInputOfAnyVersion,
+} from './legacy-input';
 import {
   jobFinishedSignal,
   pauseUpdate,
@@ -49,6 +55,7 @@ import {
   type DispatchInput,
   type DispatchResult,
   type DispatchState,
+  type JobReport,
   type PlannedState,
 } from './messages';
 import { AnalysisNameKey, DispatchIdKey, RetryOfKey } from './search-attributes';
@@ -64,6 +71,15 @@ const { closedJobs } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5 },
   summary: 'look for jobs that closed without reporting',
+});
+
+/** How long one wait for the jobs of earlier runs lasts before it is asked again. */
+const CARRIED_WAIT_SECONDS = 240;
+const { closedJobs: carriedJobsClosed } = proxyActivities<Activities>({
+  startToCloseTimeout: `${CARRIED_WAIT_SECONDS + 60} seconds`,
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds' },
+  summary: 'wait for jobs an earlier run started',
 });
 
 /**
@@ -91,6 +107,11 @@ const LOST_JOBS_PATCH = 'dispatch-notices-lost-jobs';
 const CHECK_JOBS_EVERY = '5 minutes';
 /** Checks one run makes before it continues as new, so a long wait on slow jobs keeps its history short. */
 const CHECKS_PER_RUN = 200;
+/**
+ * Marks the dispatches whose jobs report by their result (JobInput.reportBy): a one-task job's
+ * signal cost the server about a fifth of the job. Runs recorded before it had every job signal.
+ */
+const REPORT_BY_RESULT_PATCH = 'jobs-report-by-result';
 
 /**
  * The dispatch: plans once, then keeps a sliding window of at most `num_parallel_workers` job
@@ -107,9 +128,14 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     upsertSearchAttributes([{ key: DispatchIdKey, value: dispatchId }]);
   }
   const state: DispatchState = input.kind === 'continued' ? input.state : startState(input, Date.now());
+  const byResult = patched(REPORT_BY_RESULT_PATCH);
   const progress = () => progressView(dispatchId, state);
   const showProgress = handleMessages(dispatchId, state);
+  const reported = (report: JobReport) => {
+    if (isPlanned(state) && finishJob(state, report)) showProgress();
+  };
   let watch: JobWatch | undefined;
+  let carried: CancellationScope | undefined;
   // Inputs without a notification target (all those of earlier versions) schedule nothing more,
   // so their histories replay as they were recorded.
   const announceEnd = (status: DispatchEnd['status'], error?: string) =>
@@ -126,6 +152,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     const starting = new Set<number>();
     const jobWatch = watchJobs(current, starting, input.check_jobs_every ?? CHECK_JOBS_EVERY, showProgress);
     watch = jobWatch;
+    if (byResult) carried = awaitCarriedJobs(current, reported);
     const toStart = () => jobsToStart(current, limit - startedThisRun);
     const allDone = () => !jobsLeft(current) && runningJobs(current) === 0;
     const checkedEnough = () => jobWatch.checks >= CHECKS_PER_RUN && !allDone();
@@ -141,7 +168,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
         startedThisRun++;
         startsPending++;
         starting.add(jobIndex);
-        startJob(current, jobIndex, dispatchId)
+        startJob(current, jobIndex, dispatchId, byResult ? reported : undefined)
           .catch((err: unknown) => {
             // A job that never started will never report: stop counting it as running.
             delete current.running[jobIndex];
@@ -165,6 +192,8 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
     if (startError !== undefined) throw startError;
     // A lost job's slot is not carried into the next run.
     if (!allDone()) await jobWatch.check();
+    // The next run waits for the jobs still running, and their results, itself.
+    carried?.cancel();
 
     if (jobWatch.enabled ? !allDone() : jobsLeft(current)) {
       await condition(allHandlersFinished);
@@ -304,12 +333,21 @@ async function plan(input: DispatchInput, dispatchId: string): Promise<PlanSumma
     : planDispatch({ request: input.request, planId: dispatchId });
 }
 
-async function startJob(state: PlannedState, jobIndex: number, dispatchId: string): Promise<void> {
+/**
+ * Starts a job. With `reported`, the job reports by its result, which is handed to `reported` when
+ * it completes while this run lasts (a later run learns it from awaitCarriedJobs).
+ */
+async function startJob(
+  state: PlannedState,
+  jobIndex: number,
+  dispatchId: string,
+  reported?: (report: JobReport) => void,
+): Promise<void> {
   const dispatchWorkflowId = workflowInfo().workflowId;
   const workflowId = jobWorkflowId(dispatchWorkflowId, jobIndex);
   state.running[jobIndex] = workflowId;
   const names = state.analysis_names.join(', ');
-  await startChild(analysisJob, {
+  const job = await startChild(analysisJob, {
     workflowId,
     args: [
       {
@@ -320,6 +358,7 @@ async function startJob(state: PlannedState, jobIndex: number, dispatchId: strin
         dryRun: state.settings.dry_run,
         force: state.settings.force,
         taskCount: jobTaskCount(state, jobIndex),
+        ...(reported ? { reportBy: 'result' as const } : {}),
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -330,6 +369,52 @@ async function startJob(state: PlannedState, jobIndex: number, dispatchId: strin
     staticSummary: `job ${jobIndex + 1} of ${state.plan.jobs} · ${names}`,
     staticDetails: `Dispatch ${dispatchId}: ${state.plan.tasks_to_run} tasks in ${state.plan.jobs} jobs`,
   });
+  // A job that fails or is cancelled reports by signal as well; only a completion is read here.
+  if (reported)
+    job.result().then(
+      (result: unknown) => {
+        if (isJobReport(result)) reported({ ...decodeJobReport(result), job_index: jobIndex });
+      },
+      () => undefined,
+    );
+}
+
+/** What a job that closed counts for: its report when it completed, else all its tasks failed. */
+function closedJobReport(state: PlannedState, jobIndex: number, job: ClosedJob): JobReport {
+  return isJobReport(job.report)
+    ? { ...decodeJobReport(job.report), job_index: jobIndex }
+    : lostJobReport(state, jobIndex, job);
+}
+
+/**
+ * The jobs an earlier run started and this run found still running report by their result to
+ * that run, which has closed: waits for them in steps of a few minutes (each a long poll per job
+ * on the server) and counts each as it closes. Cancelled before the run continues as new.
+ */
+function awaitCarriedJobs(state: PlannedState, reported: (report: JobReport) => void): CancellationScope {
+  const carried = new Set(Object.values(state.running));
+  const scope = new CancellationScope();
+  scope
+    .run(async () => {
+      for (;;) {
+        const waiting = new Map(
+          Object.entries(state.running)
+            .filter(([, workflowId]) => carried.has(workflowId))
+            .map(([jobIndex, workflowId]) => [workflowId, Number(jobIndex)]),
+        );
+        if (waiting.size === 0) return;
+        const closed = await carriedJobsClosed({
+          workflowIds: [...waiting.keys()],
+          waitSeconds: CARRIED_WAIT_SECONDS,
+        });
+        for (const job of closed) {
+          const jobIndex = waiting.get(job.workflowId);
+          if (jobIndex !== undefined) reported(closedJobReport(state, jobIndex, job));
+        }
+      }
+    })
+    .catch(() => undefined);
+  return scope;
 }
 
 interface JobWatch {
@@ -366,7 +451,7 @@ function watchJobs(
       });
       for (const job of closed) {
         const jobIndex = jobs.get(job.workflowId);
-        if (jobIndex !== undefined) finishJob(state, lostJobReport(state, jobIndex, job));
+        if (jobIndex !== undefined) finishJob(state, closedJobReport(state, jobIndex, job));
       }
       if (closed.length > 0) shown();
     },

@@ -124,8 +124,8 @@ function workerWasLost(err: unknown): boolean {
 
 /**
  * Runs the tasks of one job, one after another: duplicate check and lock, run, upload on the same
- * worker, record. Reports its counts to the dispatch by signal whatever happens, because the
- * dispatch does not wait on its children (they outlive its continue-as-new runs).
+ * worker, record. Returns its counts, and reports them to the dispatch by signal too when it fails
+ * or is cancelled, or when its dispatch does not read results (`reportBy`).
  */
 export async function analysisJob(input: JobInput): Promise<JobReport> {
   const owner = workflowInfo().workflowId;
@@ -201,7 +201,10 @@ export async function analysisJob(input: JobInput): Promise<JobReport> {
         ? [...held].filter((hash) => !committed.has(hash))
         : tasks.map((task) => task.hash).filter((hash) => !committed.has(hash));
       if (release.length > 0 && !input.dryRun) await local.releaseTasks({ hashes: release, owner });
-      await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
+      // A signal costs the server about as much as the rest of a one-task job: a job that ran to
+      // its end leaves its report to its result when the dispatch reads results.
+      if (!(completed && input.reportBy === 'result'))
+        await getExternalWorkflowHandle(input.dispatchWorkflowId).signal(jobFinishedSignal, report);
     });
   }
   return report;

@@ -16,6 +16,14 @@ import type {
   TaskFailure,
 } from './messages';
 
+/** Whether a job's result has a report's shape, this version's or an earlier one's. */
+export function isJobReport(raw: unknown): raw is JobReport | EarlierJobReport {
+  if (typeof raw !== 'object' || raw === null) return false;
+  return 'counts' in raw
+    ? typeof raw.counts === 'object' && raw.counts !== null
+    : 'jobIndex' in raw && typeof raw.jobIndex === 'number';
+}
+
 export function decodeJobReport(raw: JobReport | EarlierJobReport): JobReport {
   if ('counts' in raw) return raw;
   return {

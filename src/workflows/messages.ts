@@ -14,6 +14,12 @@ export interface JobInput {
   force: boolean;
   /** Tasks in the job, known to the dispatch before the job has read them. */
   taskCount: number;
+  /**
+   * `result`: a job that runs to its end reports by its result alone, which the dispatch reads;
+   * only a job that fails or is cancelled also signals. Absent (dispatches of earlier versions):
+   * every job signals its report.
+   */
+  reportBy?: 'result';
 }
 
 export interface TaskFailure {

@@ -226,6 +226,18 @@ describe('dispatch workflow', () => {
       assert.deepEqual([result.succeeded, result.jobs_finished, result.jobs_started], [5, 5, 5]);
       assert.equal(result.runs, 3);
       assert.deepEqual([...runs.log.ran].sort(), ['t0', 't1', 't2', 't3', 't4']);
+      // Job 0 closed after the run that started it; job 2 within it. Both reported by their
+      // result alone: neither sent the dispatch a signal.
+      for (const jobIndex of [0, 2]) {
+        const job = env.client.workflow.getHandle(jobWorkflowId(handle.workflowId, jobIndex));
+        const { events = [] } = await job.fetchHistory();
+        assert.ok(events.length > 0);
+        assert.equal(
+          events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes).length,
+          0,
+          `job ${jobIndex} signalled its dispatch`,
+        );
+      }
     },
   );
 
