@@ -19,7 +19,7 @@ import { specCommandRefusal } from '../analysis/spec-command';
 import { ErrorType, nonRetryable } from '../errors';
 import { checkTaskIdentity } from '../identity';
 import { s3ObjectStore } from '../storage/object-store';
-import { createTaskCommits } from '../storage/task-commit';
+import { createTaskCommits, type Written } from '../storage/task-commit';
 import type { HeldLease, Leases } from '../storage/leases';
 import { LEASE_TTL_MS } from '../storage/leases';
 import type { TaskLocks } from '../storage/task-locks';
@@ -97,15 +97,13 @@ export const createRunActivities = (deps: RunDeps) => {
       const startedAt = new Date().toISOString();
       const log = (message: string, fields?: Record<string, unknown>) =>
         context.log.info(message, { dispatch_id: input.dispatchId, task: task.hash, ...fields });
-      const commitFromRun = async (run: RunResult): Promise<RunResult> => {
+      const commitFromRun = async (run: RunResult, written?: Written): Promise<RunResult> => {
         if (!input.commit) return run;
         try {
-          const committed = await commits.commit({
-            task,
-            run,
-            dispatchId: input.dispatchId,
-            ...input.commit,
-          });
+          const committed = await commits.commit(
+            { task, run, dispatchId: input.dispatchId, ...input.commit },
+            written,
+          );
           return { ...run, committed };
         } catch (err) {
           log('writing the record from the run step failed; the commit step takes over', {
@@ -185,7 +183,7 @@ export const createRunActivities = (deps: RunDeps) => {
         };
         if (!input.upload) return run;
         try {
-          const uploaded = await uploadTaskResults(
+          const { written, ...uploaded } = await uploadTaskResults(
             deps.s3,
             deps.records,
             { task, run, dispatchId: input.dispatchId },
@@ -196,7 +194,7 @@ export const createRunActivities = (deps: RunDeps) => {
           );
           deps.metrics?.uploaded(name, uploaded.bytes);
           await pauseForTest('after-upload', task.hash);
-          return await commitFromRun({ ...run, uploaded });
+          return await commitFromRun({ ...run, uploaded }, written);
         } catch (err) {
           // A refusal (a record the database would not take, an unsafe result) is the same in
           // the upload step: the task fails now, with nothing uploaded.

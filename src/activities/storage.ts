@@ -21,6 +21,7 @@ import {
   taskRecord,
   uploadedRecord,
   type RecordInput,
+  type Written,
 } from '../storage/task-commit';
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -31,6 +32,14 @@ const HEARTBEAT_EVERY_MS = 1000;
 export interface Uploaded {
   objects: number;
   bytes: number;
+}
+
+/**
+ * What an upload that wrote the results itself knows, for a commit in the same step: the record it
+ * read and the record whose copy it put last. Never part of a step's result or input.
+ */
+export interface UploadedHere extends Uploaded {
+  written?: Written;
 }
 
 /**
@@ -47,7 +56,7 @@ export async function uploadTaskResults(
   records: Pick<Collection<StoredRecord>, 'findOne'>,
   input: RecordInput,
   step: { signal: AbortSignal; heartbeat(details: unknown): void },
-): Promise<Uploaded> {
+): Promise<UploadedHere> {
   checkTaskIdentity(input.task);
   const objects = s3ObjectStore(s3);
   const current = await records.findOne(
@@ -95,7 +104,11 @@ export async function uploadTaskResults(
     throw err;
   }
   await rm(input.run.workDir, { recursive: true, force: true });
-  return { objects: files.length + 1, bytes };
+  return {
+    objects: files.length + 1,
+    bytes,
+    written: { current, record: taskRecord(input, files, location) },
+  };
 }
 
 /**
@@ -281,12 +294,13 @@ export const createStorageActivities = ({
      * task queue), because the files are on that worker's disk: the job sends it there when the run
      * could not upload them itself.
      */
-    uploadResults(input: RecordInput): Promise<Uploaded> {
+    async uploadResults(input: RecordInput): Promise<Uploaded> {
       const context = Context.current();
-      return uploadTaskResults(s3, records, input, {
+      const { written: _kept, ...uploaded } = await uploadTaskResults(s3, records, input, {
         signal: context.cancellationSignal,
         heartbeat: (details) => context.heartbeat(details),
       });
+      return uploaded;
     },
 
     /** Drops a run's local files (dry runs, and tasks that failed after running). */

@@ -40,6 +40,17 @@ export type Committed = 'written' | 'existed';
 export type CurrentRecord = Pick<StoredRecord, '_id' | 'location' | 'dispatch_id'>;
 
 /**
+ * What an upload just did, handed to the commit in the same step: the task's record as the upload
+ * read it, and the record whose copy it put last. The commit then neither reads the record again
+ * nor reads the copy back. A record written meanwhile by another run still stops the commit: its
+ * insert meets the key, its replace matches nothing.
+ */
+export interface Written {
+  current: CurrentRecord | null;
+  record: AnalysisRecord;
+}
+
+/**
  * Where a run's objects go, and so the `location` its record names. A first run writes to the
  * task's own folder, `s3://<bucket>/<hash>/`. A run over a record that is there (a forced rerun, a
  * changed input) writes beside it, to a folder of its own inside the task's, so that until its
@@ -158,7 +169,7 @@ export interface TaskCommits {
    * then removes the objects of the record it replaced. The record is written only when the copy
    * uploaded last by its run is where the record says, so a record never names missing objects.
    */
-  commit(input: CommitInput): Promise<Committed>;
+  commit(input: CommitInput, written?: Written): Promise<Committed>;
   /**
    * Whether an attempt of a step that commits may run its task. The first may: its job's claim
    * holds the lock. A later one follows an attempt whose answer was lost, which may have written
@@ -208,11 +219,13 @@ export function createTaskCommits({
     );
   }
 
-  async function write(input: CommitInput): Promise<Committed> {
-    const current = await records.findOne(
-      { _id: input.task.hash },
-      { projection: { _id: 1, location: 1, dispatch_id: 1 } },
-    );
+  async function write(input: CommitInput, written?: Written): Promise<Committed> {
+    const current = written
+      ? written.current
+      : await records.findOne(
+          { _id: input.task.hash },
+          { projection: { _id: 1, location: 1, dispatch_id: 1 } },
+        );
     const { location, committed } = placement(input, current);
     if (committed) {
       // Its switch landed; the removal of what it replaced may not have.
@@ -228,7 +241,8 @@ export function createTaskCommits({
     // Refused before anything is read: file names are values, never keys, so the record with
     // no files is as storable as the one with them.
     checkStorable(taskRecord(input, [], location));
-    const record = await uploadedRecord(objects, input, location);
+    const record =
+      written?.record.location === location ? written.record : await uploadedRecord(objects, input, location);
     if (!record)
       throw nonRetryable(
         ErrorType.ResultsLost,
@@ -259,8 +273,8 @@ export function createTaskCommits({
   }
 
   return {
-    async commit(input) {
-      const outcome = await write(input);
+    async commit(input, written) {
+      const outcome = await write(input, written);
       await pauseForTest('before-lock-release', input.task.hash);
       await locks.release(input.task.hash, input.owner);
       return outcome;

@@ -154,6 +154,22 @@ describe('storage/task-commit', () => {
     assert.equal(await commits.commit(input), 'existed');
   });
 
+  test('a commit handed what its upload just wrote reads neither the record nor the copy again', async () => {
+    const { commits, calls, records } = fakeStore({}, { b: 'job-1' });
+    const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };
+    const written = { current: null, record: taskRecord(input, files, 's3://out/b') };
+    assert.equal(await commits.commit(input, written), 'written');
+    assert.deepEqual(calls, ['insert b', 'release b job-1']);
+    assert.deepEqual((records.get('b') as StoredRecord | undefined)?.files, files);
+    // A record another run wrote after the upload read none: the insert meets it, and it stays.
+    const other = fakeStore({ c: 'd0' }, { c: 'job-1' });
+    const late = { task: task('c'), run, dispatchId: 'd1', owner: 'job-1', force: false };
+    const stale = { current: null, record: taskRecord(late, files, 's3://out/c') };
+    assert.equal(await other.commits.commit(late, stale), 'existed');
+    assert.equal(other.records.get('c')?.dispatch_id, 'd0');
+    assert.deepEqual(other.calls, ['insert c', 'release c job-1']);
+  });
+
   test('commit takes the files from the uploaded copy, and only when they are those the run listed', async () => {
     const { commits, records, stored, upload } = fakeStore({}, { b: 'job-1' });
     const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };

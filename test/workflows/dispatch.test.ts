@@ -230,7 +230,7 @@ describe('dispatch workflow', () => {
       // result alone: neither sent the dispatch a signal.
       for (const jobIndex of [0, 2]) {
         const job = env.client.workflow.getHandle(jobWorkflowId(handle.workflowId, jobIndex));
-        const { events = [] } = await job.fetchHistory();
+        const events = (await job.fetchHistory()).events ?? [];
         assert.ok(events.length > 0);
         assert.equal(
           events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes).length,
