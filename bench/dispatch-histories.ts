@@ -40,12 +40,15 @@ export async function dispatchHistories(
   let loss: WindowLoss = NO_LOSS;
   let running = 0;
   let freed: number[] = [];
+  const reported = new Set<string>();
   for (const runId of await runsOf(client, workflowId)) {
     const events = await fetchEvents(client, workflowId, runId);
     runs.push(historyStats(workflowId, events, runId));
     // A run that continued as new hands its jobs in flight to the next.
     const { runningAtEnd, freedAtEnd, ...runLoss } = windowLoss(events, window, {
-      completion: 'signal',
+      completion: 'report',
+      workflowId,
+      reported,
       runningAtStart: running,
       freedBefore: freed,
     });

@@ -197,20 +197,73 @@ export interface WindowLoss {
   refillSeconds: number;
 }
 
+/** The JSON of an event's first payload, when it has one. */
+function firstPayload(payloads: temporal.api.common.v1.IPayloads | null | undefined): unknown {
+  const data = payloads?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The job workflows a dispatch's event reports as finished, the way the dispatch counts them: a
+ * jobFinished signal (every job of earlier versions, and a job that failed or was cancelled), the
+ * close of a child it started, or a look for closed jobs (closedJobs, for jobs an earlier run
+ * started).
+ */
+function jobsReportedBy(
+  event: HistoryEvent,
+  dispatchWorkflowId: string,
+  activityTypes: Map<string, string>,
+): string[] {
+  const signal = event.workflowExecutionSignaledEventAttributes;
+  if (signal?.signalName === 'jobFinished') {
+    const report = firstPayload(signal.input) as { job_index?: number; jobIndex?: number } | undefined;
+    const index = report?.job_index ?? report?.jobIndex;
+    return index === undefined ? [] : [`${dispatchWorkflowId}-job-${index}`];
+  }
+  const closed =
+    event.childWorkflowExecutionCompletedEventAttributes ??
+    event.childWorkflowExecutionFailedEventAttributes ??
+    event.childWorkflowExecutionCanceledEventAttributes ??
+    event.childWorkflowExecutionTerminatedEventAttributes ??
+    event.childWorkflowExecutionTimedOutEventAttributes;
+  if (closed?.workflowExecution?.workflowId) return [closed.workflowExecution.workflowId];
+  const completed = event.activityTaskCompletedEventAttributes;
+  if (completed && activityTypes.get(String(completed.scheduledEventId)) === 'closedJobs') {
+    const jobs = firstPayload(completed.result);
+    return Array.isArray(jobs) ? jobs.map((job: { workflowId: string }) => job.workflowId) : [];
+  }
+  return [];
+}
+
 /**
  * Reads a sliding-window parent's history (one run): a child counts as running from its start
- * command until it reports back (`signal`: the dispatch's jobFinished, as its own bookkeeping does;
- * `child`: the child's close, for the raw baseline), and its start is pending until the server has
- * recorded the child as started. Time after the run's last start command is not counted.
+ * command until it is reported finished (`report`: however the dispatch learns it, see
+ * jobsReportedBy; `child`: the child's close, for the raw baseline), and its start is pending until
+ * the server has recorded the child as started. Time after the run's last start command is not
+ * counted. `reported` carries the jobs already counted from one run of a dispatch to the next.
  */
 export function windowLoss(
   events: HistoryEvent[],
   window: number,
-  options: { completion: 'signal' | 'child'; runningAtStart?: number; freedBefore?: number[] },
+  options: {
+    completion: 'report' | 'child';
+    /** The dispatch's workflow id, for `report`. */
+    workflowId?: string;
+    reported?: Set<string>;
+    runningAtStart?: number;
+    freedBefore?: number[];
+  },
 ): WindowLoss & { runningAtEnd: number; freedAtEnd: number[] } {
   let running = options.runningAtStart ?? 0;
   // Times at which slots were freed and not yet refilled, oldest first.
   const freed = [...(options.freedBefore ?? [])];
+  const reported = options.reported ?? new Set<string>();
+  const activityTypes = new Map<string, string>();
   let pending = 0;
   let last: number | undefined;
   const lastStart = events.reduce(
@@ -219,6 +272,10 @@ export function windowLoss(
     -1,
   );
   const loss: WindowLoss = { ...NO_LOSS };
+  const finish = (at: number) => {
+    running = Math.max(0, running - 1);
+    freed.push(at);
+  };
   for (const [index, event] of events.entries()) {
     const at = ms(event.eventTime);
     if (last !== undefined && index <= lastStart) {
@@ -229,6 +286,8 @@ export function windowLoss(
       if (pending > 0) loss.idleWhileStartPendingSeconds += idle;
     }
     last = at;
+    const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) activityTypes.set(String(event.eventId), scheduled);
     switch (event.eventType) {
       case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: {
         running++;
@@ -244,25 +303,19 @@ export function windowLoss(
       case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
         pending = Math.max(0, pending - 1);
         break;
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        if (
-          options.completion === 'signal' &&
-          event.workflowExecutionSignaledEventAttributes?.signalName === 'jobFinished'
-        ) {
-          running = Math.max(0, running - 1);
-          freed.push(at);
-        }
-        break;
       case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
       case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
-        if (options.completion === 'child') {
-          running = Math.max(0, running - 1);
-          freed.push(at);
-        }
+        if (options.completion === 'child') finish(at);
         break;
       default:
         break;
     }
+    if (options.completion === 'report' && options.workflowId)
+      for (const job of jobsReportedBy(event, options.workflowId, activityTypes)) {
+        if (reported.has(job)) continue;
+        reported.add(job);
+        finish(at);
+      }
   }
   return { ...loss, runningAtEnd: running, freedAtEnd: freed };
 }
