@@ -1,8 +1,9 @@
 /**
- * Measures a running dispatch as P3 does, from outside the bench: waits for it to end, then reads
- * its times and histories from the server and the peak memory of the worker running it from
- * /proc. For a run of hours (P3 at 100,000 tasks), which must not depend on the process that
- * started it staying up: the dispatch and its worker go on whatever happens to that process.
+ * Measures a running dispatch as P3 does, from outside the bench: waits for it to end (or, with
+ * `--now`, does not), then reads its times and histories from the server and the peak memory of
+ * the worker running it from /proc. For a run of hours (P3 at 100,000 tasks), which must not depend
+ * on the process that started it staying up: the dispatch and its worker go on whatever happens
+ * to that process. Also reads when every tenth job closed, for the rate over the run.
  *   eval "$(./temporal-dev.sh env)"
  *   npx tsx bench/scale-watch.ts --dispatch bench-<id>-p3 --worker_pid <pid> --out bench/results-100k.json
  */
@@ -10,7 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { connectClient } from '../src/temporal';
-import { dispatchWorkflowId } from '../src/workflow-ids';
+import type { Client } from '@temporalio/client';
+import { dispatchWorkflowId, jobWorkflowId } from '../src/workflow-ids';
 import { progressQuery } from '../src/workflows/messages';
 import { dispatchHistories } from './dispatch-histories';
 
@@ -24,6 +26,25 @@ function memoryOf(pid: number): { peak: number; now: number } {
   return { peak: kib('VmHWM') * 1024, now: kib('VmRSS') * 1024 };
 }
 
+/** When every tenth job closed, seconds after the first job's start, for the rate along the run. */
+async function jobCloses(
+  client: Client,
+  workflowId: string,
+  jobs: number,
+): Promise<Array<{ job: number; closedAfterSeconds: number }>> {
+  const first = await client.workflow.getHandle(jobWorkflowId(workflowId, 0)).describe();
+  const closes: Array<{ job: number; closedAfterSeconds: number }> = [];
+  for (let job = 0; job < jobs; job += 10) {
+    const { closeTime } = await client.workflow.getHandle(jobWorkflowId(workflowId, job)).describe();
+    if (closeTime)
+      closes.push({
+        job,
+        closedAfterSeconds: round((closeTime.getTime() - first.startTime.getTime()) / 1000, 1),
+      });
+  }
+  return closes;
+}
+
 const round = (value: number, places = 2) => Math.round(value * 10 ** places) / 10 ** places;
 
 async function main(): Promise<void> {
@@ -32,12 +53,13 @@ async function main(): Promise<void> {
       dispatch: { type: 'string' },
       worker_pid: { type: 'string' },
       out: { type: 'string' },
+      now: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const pid = Number(values.worker_pid);
   if (values.help || !values.dispatch || !values.out || !Number.isInteger(pid) || pid <= 0) {
-    console.error('usage: scale-watch.ts --dispatch <dispatch id> --worker_pid <pid> --out <file>');
+    console.error('usage: scale-watch.ts --dispatch <dispatch id> --worker_pid <pid> --out <file> [--now]');
     process.exit(values.help ? 0 : 2);
   }
   memoryOf(pid);
@@ -56,32 +78,36 @@ async function main(): Promise<void> {
   };
   await look();
   const timer = setInterval(() => void look().catch(() => undefined), LOOK_EVERY_MS);
-  let result;
   try {
-    result = await handle.result();
+    // However it ends: a dispatch stopped part-way is measured as far as it got.
+    if (!values.now) await handle.result().catch(() => undefined);
   } finally {
     clearInterval(timer);
   }
   await look();
   const peakRss = memoryOf(pid).peak;
+  const result = await handle.query(progressQuery);
   const plan = result.plan;
   if (!plan) throw new Error(`${values.dispatch} ended without a plan`);
   // From the first run's start, as the dispatch keeps it, to the last run's close.
   const last = await handle.describe();
   const closedAt = last.closeTime ?? new Date();
   const seconds = (closedAt.getTime() - result.started_at) / 1000;
+  const closes = await jobCloses(client, workflowId, result.jobs_started);
   const histories = await dispatchHistories(
     client,
     workflowId,
-    plan.jobs,
+    result.jobs_started,
     HISTORY_SAMPLE,
     result.settings.num_parallel_workers,
   );
   const figures = {
     dispatchId: values.dispatch,
     phase: result.phase,
-    tasks: plan.tasks_to_run,
-    jobs: plan.jobs,
+    plannedTasks: plan.tasks_to_run,
+    tasks: result.tasks_finished,
+    plannedJobs: plan.jobs,
+    jobsStarted: result.jobs_started,
     tasksPerJob: result.settings.tasks_per_job,
     window: result.settings.num_parallel_workers,
     counts: result.counts,
@@ -89,18 +115,19 @@ async function main(): Promise<void> {
     startedAt: new Date(result.started_at).toISOString(),
     closedAt: closedAt.toISOString(),
     seconds: round(seconds, 1),
-    tasksPerSecond: round(plan.tasks_to_run / seconds),
+    tasksPerSecond: round(result.tasks_finished / seconds),
     maxEvents: histories.maxEvents,
     maxPayloadBytes: histories.maxPayloadBytes,
     maxEventBytes: histories.maxEventBytes,
     dispatchRunEvents: histories.runs.map((run) => run.events),
     maxJobEvents: Math.max(...histories.jobs.map((job) => job.events)),
     workerPeakRss: peakRss,
+    jobCloses: closes,
     looks,
   };
   writeFileSync(values.out, JSON.stringify(figures, null, 2) + '\n');
   console.log(
-    `${figures.tasks} tasks in ${figures.seconds} s (${figures.tasksPerSecond} tasks/s, ${figures.runs} runs): ` +
+    `${figures.tasks} of ${figures.plannedTasks} tasks in ${figures.seconds} s (${figures.tasksPerSecond} tasks/s, ${figures.runs} runs): ` +
       `largest history ${figures.maxEvents} events, largest payload ${figures.maxPayloadBytes} bytes, ` +
       `worker peak RSS ${round(peakRss / 2 ** 20, 1)} MiB; written to ${values.out}`,
   );
