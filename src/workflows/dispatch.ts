@@ -44,7 +44,7 @@ import { analysisJob } from './job';
 import {
   decodeDispatchInput,
   decodeJobReport,
-  isJobReport,
+  reportFromResult,
   type DispatchInputOfAnyVersion,
 } from './legacy-input';
 import {
@@ -130,10 +130,7 @@ export async function dispatch(raw: DispatchInputOfAnyVersion): Promise<Dispatch
   const state: DispatchState = input.kind === 'continued' ? input.state : startState(input, Date.now());
   const byResult = patched(REPORT_BY_RESULT_PATCH);
   const progress = () => progressView(dispatchId, state);
-  const showProgress = handleMessages(dispatchId, state);
-  const reported = (report: JobReport) => {
-    if (isPlanned(state) && finishJob(state, report)) showProgress();
-  };
+  const { showProgress, reported } = handleMessages(dispatchId, state);
   let watch: JobWatch | undefined;
   let carried: CancellationScope | undefined;
   // Inputs without a notification target (all those of earlier versions) schedule nothing more,
@@ -270,19 +267,24 @@ async function notifyEnd(
 
 /**
  * The dispatch's messages, all answered from its state: a job's report, the progress query, resize
- * and pause. Returns the update of the Web UI's details line, which the window loop calls too.
+ * and pause. Returns the update of the Web UI's details line, which the window loop calls too, and
+ * what counts a job's report, which its result passes to as its signal does.
  */
-function handleMessages(dispatchId: string, state: DispatchState): () => void {
+function handleMessages(
+  dispatchId: string,
+  state: DispatchState,
+): { showProgress: () => void; reported: (report: JobReport) => void } {
   const showProgress = () => {
     if (isPlanned(state)) setCurrentDetails(detailsLine(state));
+  };
+  const reported = (report: JobReport) => {
+    if (isPlanned(state) && finishJob(state, report)) showProgress();
   };
   const refuseWhilePlanning = (what: string): void => {
     if (!isPlanned(state)) throw new Error(`the dispatch is still planning; ${what} it once it runs`);
   };
 
-  setHandler(jobFinishedSignal, (message) => {
-    if (isPlanned(state) && finishJob(state, decodeJobReport(message))) showProgress();
-  });
+  setHandler(jobFinishedSignal, (message) => reported(decodeJobReport(message)));
   setHandler(progressQuery, () => {
     const { dry_run_outputs: _omitted, ...rest } = progressView(dispatchId, state);
     return rest;
@@ -312,7 +314,7 @@ function handleMessages(dispatchId: string, state: DispatchState): () => void {
     },
     { validator: (_paused: boolean) => refuseWhilePlanning('pause') },
   );
-  return showProgress;
+  return { showProgress, reported };
 }
 
 /** Plans a new dispatch, or replans what another dispatch left undone. */
@@ -373,7 +375,8 @@ async function startJob(
   if (reported)
     job.result().then(
       (result: unknown) => {
-        if (isJobReport(result)) reported({ ...decodeJobReport(result), job_index: jobIndex });
+        const report = reportFromResult(result, jobIndex);
+        if (report) reported(report);
       },
       () => undefined,
     );
@@ -381,9 +384,7 @@ async function startJob(
 
 /** What a job that closed counts for: its report when it completed, else all its tasks failed. */
 function closedJobReport(state: PlannedState, jobIndex: number, job: ClosedJob): JobReport {
-  return isJobReport(job.report)
-    ? { ...decodeJobReport(job.report), job_index: jobIndex }
-    : lostJobReport(state, jobIndex, job);
+  return reportFromResult(job.report, jobIndex) ?? lostJobReport(state, jobIndex, job);
 }
 
 /**

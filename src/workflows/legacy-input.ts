@@ -17,11 +17,19 @@ import type {
 } from './messages';
 
 /** Whether a job's result has a report's shape, this version's or an earlier one's. */
-export function isJobReport(raw: unknown): raw is JobReport | EarlierJobReport {
+function isJobReport(raw: unknown): raw is JobReport | EarlierJobReport {
   if (typeof raw !== 'object' || raw === null) return false;
   return 'counts' in raw
     ? typeof raw.counts === 'object' && raw.counts !== null
     : 'jobIndex' in raw && typeof raw.jobIndex === 'number';
+}
+
+/**
+ * A job's result as its report, counted under the index the dispatch started it with; undefined
+ * when the result is no report.
+ */
+export function reportFromResult(raw: unknown, jobIndex: number): JobReport | undefined {
+  return isJobReport(raw) ? { ...decodeJobReport(raw), job_index: jobIndex } : undefined;
 }
 
 export function decodeJobReport(raw: JobReport | EarlierJobReport): JobReport {
