@@ -2,7 +2,7 @@ import { constants, fstatSync, readlinkSync } from 'node:fs';
 import { access, lstat, open, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Collection } from 'mongodb';
 import { ErrorType, nonRetryable } from '../errors';
@@ -20,6 +20,7 @@ import {
   recordFile,
   taskRecord,
   uploadedRecord,
+  uploadMarker,
   type RecordInput,
   type Written,
 } from '../storage/task-commit';
@@ -49,7 +50,9 @@ export interface UploadedHere extends Uploaded {
  * first (checkTaskIdentity), and the record against what the database takes, so that nothing is
  * uploaded for a task or a record that will be refused. The files are those of the listing the
  * run's folder keeps (readResultList), never a list in the step's input. Objects left in that
- * folder by an earlier, interrupted attempt are removed first: no record names them.
+ * folder by an earlier, interrupted attempt are removed first: no record names them. Such an
+ * attempt left the folder's marker (uploadMarker), put before its first object and removed by the
+ * commit, so only a folder with a marker is listed.
  */
 export async function uploadTaskResults(
   s3: S3Client,
@@ -85,7 +88,9 @@ export async function uploadTaskResults(
   const root = await resultsRoot(input.run.workDir, resultsDir);
   const files = await readResultList(input.run);
   const metadata = recordFile(input, files, location);
-  await removeUnder(objects, bucket, prefix);
+  const marker = uploadMarker(location);
+  if (await markerFound(s3, marker)) await removeUnder(objects, bucket, prefix);
+  await s3.send(new PutObjectCommand({ Bucket: marker.bucket, Key: marker.key, Body: '' }));
   let bytes: number;
   try {
     bytes = await putFiles(s3, { bucket, prefix, root, files }, step);
@@ -100,7 +105,10 @@ export async function uploadTaskResults(
   } catch (err) {
     // A rerun stopped half-way (cancelled, refused) takes its partial copy away from beside the
     // record it did not replace; a run that cannot, leaves it to the next run of the task.
-    if (current) await removeUnder(objects, bucket, prefix).catch(() => undefined);
+    if (current)
+      await removeUnder(objects, bucket, prefix)
+        .then(() => objects.remove(marker.bucket, [marker.key]))
+        .catch(() => undefined);
     throw err;
   }
   await rm(input.run.workDir, { recursive: true, force: true });
@@ -203,6 +211,16 @@ async function removeUnder(objects: ObjectStore, bucket: string, prefix: string)
     bucket,
     listed.map(({ key }) => key),
   );
+}
+
+async function markerFound(s3: S3Client, marker: { bucket: string; key: string }): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: marker.bucket, Key: marker.key }));
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return false;
+    throw err;
+  }
 }
 
 /** The results folder, refused when it is no longer a folder of the run's own (a link put there). */

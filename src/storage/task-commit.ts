@@ -82,6 +82,14 @@ export function runLocation({ task, run, dispatchId }: RecordInput): string {
   return `${folderPrefix(task.location)}run-${id}`;
 }
 
+/** Whether `location` is the task's folder `folder` or a run's folder in it (runLocation). */
+function insideFolder(location: string, folder: string): boolean {
+  const [inner, outer] = [parseS3Url(location), parseS3Url(folder)];
+  if (!inner?.key || !outer?.key || inner.bucket !== outer.bucket) return false;
+  const [key, top] = [folderPrefix(inner.key), folderPrefix(outer.key)];
+  return key.startsWith(top) && /^(run-[0-9a-f]{16}\/)?$/.test(key.slice(top.length));
+}
+
 /** Records of earlier formats may lack a `location`: such a one is no run's folder. */
 function sameFolder(a: string | undefined, b: string | undefined): boolean {
   return typeof a === 'string' && typeof b === 'string' && folderPrefix(a) === folderPrefix(b);
@@ -155,6 +163,18 @@ export function checkStorable(record: AnalysisRecord): void {
     );
 }
 
+/**
+ * The object that says an upload may have begun in a run's folder and its record is not written
+ * yet: put before the first result, removed once the record is. It sits beside the folder (its
+ * name with `.uploading`), never in it, so no result file can be it. Only an upload that finds it
+ * lists the folder to take away what an interrupted attempt left; the others write at once,
+ * which matters where a listing costs what the whole bucket does (a filesystem-backed S3).
+ */
+export function uploadMarker(location: string): { bucket: string; key: string } {
+  const { bucket, prefix } = folderOf(location);
+  return { bucket, key: `${prefix.slice(0, -1)}.uploading` };
+}
+
 /** Bucket and key prefix of a folder URL. */
 export function folderOf(location: string): { bucket: string; prefix: string } {
   const address = parseS3Url(location);
@@ -219,7 +239,16 @@ export function createTaskCommits({
     );
   }
 
-  async function write(input: CommitInput, written?: Written): Promise<Committed> {
+  /** The marker of the upload whose record is now written (or refused): its folder is whole. */
+  async function dropMarker(location: string): Promise<void> {
+    const { bucket, key } = uploadMarker(location);
+    await objects.remove(bucket, [key]);
+  }
+
+  async function write(
+    input: CommitInput,
+    written?: Written,
+  ): Promise<{ outcome: Committed; location: string }> {
     const current = written
       ? written.current
       : await records.findOne(
@@ -230,13 +259,13 @@ export function createTaskCommits({
     if (committed) {
       // Its switch landed; the removal of what it replaced may not have.
       if (!sameFolder(location, input.task.location)) await removeAllBut(input.task, location);
-      return 'existed';
+      return { outcome: 'existed', location };
     }
     const replaces = input.force || input.task.replace_record === true;
     if (current && !replaces) {
       // A record that came first stays, with its objects; this run's copy beside it goes.
       await removeRun(input);
-      return 'existed';
+      return { outcome: 'existed', location };
     }
     // Refused before anything is read: file names are values, never keys, so the record with
     // no files is as storable as the one with them.
@@ -265,16 +294,17 @@ export function createTaskCommits({
       // Another run's record came first, between the read and the write: a run that was to
       // replace a record tries again and writes beside it; one that was not keeps it.
       if (replaces) throw new Error(`a record of ${record._id} was written meanwhile; trying again`);
-      return 'existed';
+      return { outcome: 'existed', location };
     }
     await pauseForTest('after-record', record._id);
     if (!sameFolder(location, input.task.location)) await removeAllBut(input.task, location);
-    return 'written';
+    return { outcome: 'written', location };
   }
 
   return {
     async commit(input, written) {
-      const outcome = await write(input, written);
+      const { outcome, location } = await write(input, written);
+      await dropMarker(location);
       await pauseForTest('before-lock-release', input.task.hash);
       await locks.release(input.task.hash, input.owner);
       return outcome;
@@ -290,6 +320,10 @@ export function createTaskCommits({
         // The worker of that attempt may have been lost between the switch and the removal.
         if (recorded.location && !sameFolder(recorded.location, task.location))
           await removeAllBut(task, recorded.location);
+        // Lost before its marker went, too: the record's folder is one of the task's own
+        // (placement), and a record that says otherwise has no marker of this task's to drop.
+        if (recorded.location && insideFolder(recorded.location, task.location))
+          await dropMarker(recorded.location);
         await locks.release(task.hash, owner);
         return 'committed';
       }

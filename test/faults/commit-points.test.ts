@@ -158,6 +158,11 @@ describe('worker kill -9 at a chosen point of a task’s commit', () => {
           [],
           'nothing of the killed attempt is left',
         );
+      assert.deepEqual(
+        (await listKeys(setup.stack.s3, setup.stack.bucket)).filter((key) => key.endsWith('.uploading')),
+        [],
+        'no upload’s marker left',
+      );
       assert.equal(await locks().countDocuments(), 0, 'no task lock left');
       assert.equal(await records().countDocuments(), assets.length, 'one record per task');
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
@@ -20,6 +20,9 @@ import { FIXTURE_ANALYSES, listKeys, ROOT, testStack, type TestStack } from '../
  * server restarts, an attempt that uploaded everything and removed its local folder may never get
  * its completion through, and its retry then finds no folder.
  */
+/** The results `prepare` leaves in a run's folder. */
+const LISTED = ['figures/plot.txt', 'outputs.json'];
+
 describe('upload of a run’s results', () => {
   let stack: TestStack;
   before(async () => {
@@ -45,7 +48,7 @@ describe('upload of a run’s results', () => {
       workerQueue: 'unused',
       workDir,
       outputs: { rate: 2 },
-      result_files: await keepResultList(workDir, ['figures/plot.txt', 'outputs.json']),
+      result_files: await keepResultList(workDir, LISTED),
       code: {},
       worker_host: 'test',
       started_at: '2026-01-01T00:00:00.000Z',
@@ -123,8 +126,8 @@ describe('upload of a run’s results', () => {
     return { task, run };
   }
 
-  test('a run result of an earlier version, with its list, is uploaded and committed by this one', async () => {
-    const activities = createActivities({
+  const allActivities = async () =>
+    createActivities({
       stores: stores(stack.mongo, stack.config),
       s3: stack.s3,
       registry: await loadRegistry(FIXTURE_ANALYSES),
@@ -136,6 +139,44 @@ describe('upload of a run’s results', () => {
       workerQueue: 'unused',
       temporal: () => stack.client,
     });
+
+  test('an upload cut short leaves its marker; the next run of the task removes what it left, and its commit the marker', async () => {
+    const activities = await allActivities();
+    const env = new MockActivityEnvironment();
+    const { task, run, prefix } = await prepare('cut');
+    const marker = `${task.hash}.uploading`;
+    // A run whose listing names a file that is gone stops part-way, as a lost worker would.
+    const cut = { ...run, result_files: await keepResultList(run.workDir, [...LISTED, 'gone.txt']) };
+    await assert.rejects(env.run(activities.uploadResults, { task, run: cut, dispatchId: 'd1' }), /ENOENT/);
+    assert.deepEqual(await listKeys(stack.s3, stack.bucket, marker), [marker], 'the marker stays');
+    // What else such an attempt leaves, whichever files it reached.
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}stale.txt`, Body: 'x' }));
+
+    const next = await prepare('cut-next');
+    const input = { task, run: next.run, dispatchId: 'd2' };
+    await env.run(activities.uploadResults, input);
+    const expected = [...LISTED, METADATA_FILE].map((file) => prefix + file).sort();
+    assert.deepEqual((await listKeys(stack.s3, stack.bucket, prefix)).sort(), expected);
+    assert.equal(await env.run(activities.commitTask, { ...input, owner: 'job-1', force: false }), 'written');
+    assert.deepEqual(await listKeys(stack.s3, stack.bucket, marker), [], 'the commit took the marker away');
+    assert.deepEqual((await listKeys(stack.s3, stack.bucket, prefix)).sort(), expected);
+  });
+
+  test('an upload to a folder without a marker lists nothing and leaves what is there', async () => {
+    const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
+    const env = new MockActivityEnvironment();
+    const { task, run, prefix } = await prepare('unmarked');
+    // Put there by someone else, not by an attempt of this task's upload.
+    await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}theirs.txt`, Body: 'x' }));
+    await env.run(uploadResults, { task, run, dispatchId: 'd1' });
+    assert.deepEqual(
+      (await listKeys(stack.s3, stack.bucket, prefix)).sort(),
+      [...LISTED, METADATA_FILE, 'theirs.txt'].map((file) => prefix + file).sort(),
+    );
+  });
+
+  test('a run result of an earlier version, with its list, is uploaded and committed by this one', async () => {
+    const activities = await allActivities();
     const env = new MockActivityEnvironment();
     const files = ['store.zarr/.zgroup', 'store.zarr/0'];
     const { task, run } = earlierRun('earlier', files);

@@ -13,6 +13,7 @@ import {
   placement,
   recordFile,
   runLocation,
+  uploadMarker,
   taskRecord,
   type RecordInput,
 } from '../../src/storage/task-commit';
@@ -74,13 +75,17 @@ function fakeStore(recorded: Record<string, string> = {}, held: Record<string, s
         .map((key) => ({ key: key.slice(bucket.length + 1), size: 1 }));
     },
     async remove(bucket, keys) {
-      if (keys.length) calls.push(`remove ${keys.length}`);
+      // The marker of an upload goes alone, and by name.
+      if (keys.length === 1 && keys[0]!.endsWith('.uploading')) calls.push(`unmark ${keys[0]}`);
+      else if (keys.length) calls.push(`remove ${keys.length}`);
       for (const key of keys) stored.delete(`${bucket}/${key}`);
     },
   };
   /** What an upload leaves: the run's files and, last, the copy of its record. */
   const upload = (input: RecordInput, location: string, listed = files) => {
     const { bucket, prefix } = folderOf(location);
+    const marker = uploadMarker(location);
+    stored.set(`${marker.bucket}/${marker.key}`, '');
     for (const file of listed) stored.set(`${bucket}/${prefix}${file}`, 'data');
     stored.set(`${bucket}/${prefix}${METADATA_FILE}`, recordFile(input, listed, location));
   };
@@ -144,11 +149,16 @@ describe('storage/task-commit', () => {
   });
 
   test('commit inserts a first record once its objects are whole, and gives back the lock', async () => {
-    const { commits, calls, locks, upload } = fakeStore({}, { b: 'job-1' });
+    const { commits, calls, locks, upload, stored } = fakeStore({}, { b: 'job-1' });
     const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };
     upload(input, 's3://out/b');
+    assert.equal(stored.has('out/b.uploading'), true);
+    // Beside the folder, so that no result file can be it.
+    assert.deepEqual(uploadMarker('s3://out/p/b/'), { bucket: 'out', key: 'p/b.uploading' });
     assert.equal(await commits.commit(input), 'written');
-    assert.deepEqual(calls, ['find b', 'insert b', 'release b job-1']);
+    // The upload's marker goes once the record is written, before the lock.
+    assert.deepEqual(calls, ['find b', 'insert b', 'unmark b.uploading', 'release b job-1']);
+    assert.equal(stored.has('out/b.uploading'), false);
     assert.equal(locks.size, 0);
     // Its retry, the write having landed, finds it.
     assert.equal(await commits.commit(input), 'existed');
@@ -159,7 +169,7 @@ describe('storage/task-commit', () => {
     const input = { task: task('b'), run, dispatchId: 'd1', owner: 'job-1', force: false };
     const written = { current: null, record: taskRecord(input, files, 's3://out/b') };
     assert.equal(await commits.commit(input, written), 'written');
-    assert.deepEqual(calls, ['insert b', 'release b job-1']);
+    assert.deepEqual(calls, ['insert b', 'unmark b.uploading', 'release b job-1']);
     assert.deepEqual((records.get('b') as StoredRecord | undefined)?.files, files);
     // A record another run wrote after the upload read none: the insert meets it, and it stays.
     const other = fakeStore({ c: 'd0' }, { c: 'job-1' });
@@ -167,7 +177,7 @@ describe('storage/task-commit', () => {
     const stale = { current: null, record: taskRecord(late, files, 's3://out/c') };
     assert.equal(await other.commits.commit(late, stale), 'existed');
     assert.equal(other.records.get('c')?.dispatch_id, 'd0');
-    assert.deepEqual(other.calls, ['insert c', 'release c job-1']);
+    assert.deepEqual(other.calls, ['insert c', 'unmark c.uploading', 'release c job-1']);
   });
 
   test('commit takes the files from the uploaded copy, and only when they are those the run listed', async () => {
@@ -229,8 +239,15 @@ describe('storage/task-commit', () => {
       assert.equal(records.get(hash)?.location, runLocation(input));
       assert.equal(records.get(hash)?.dispatch_id, 'd2');
     }
-    assert.deepEqual(calls.slice(0, 4), ['find a', 'replace a', 'remove 2', 'release a job-1']);
     const prefix = folderOf(runLocation({ task: task('a'), run, dispatchId: 'd2' })).prefix;
+    // The earlier objects and the run's marker beside its folder go with what the record replaced.
+    assert.deepEqual(calls.slice(0, 5), [
+      'find a',
+      'replace a',
+      'remove 3',
+      `unmark ${prefix.slice(0, -1)}.uploading`,
+      'release a job-1',
+    ]);
     assert.deepEqual([...stored.keys()].filter((key) => key.startsWith('out/a/')).sort(), [
       `out/${prefix}metadata.nd.json`,
       `out/${prefix}x.txt`,
@@ -290,7 +307,8 @@ describe('storage/task-commit', () => {
     const { commits, calls, locks } = fakeStore({ a: 'd1' }, { a: 'job-1' });
     const later = { task: task('a'), dispatchId: 'd1', owner: 'job-1', attempt: 2 };
     assert.equal(await commits.beforeRun(later), 'committed');
-    assert.deepEqual(calls, ['find a', 'release a job-1']);
+    // The marker of that attempt's upload may be left too.
+    assert.deepEqual(calls, ['find a', 'unmark a.uploading', 'release a job-1']);
     assert.equal(locks.size, 0);
     // Given back already: the release is the owner's only, and a no-op now.
     assert.equal(await commits.beforeRun(later), 'committed');
@@ -299,6 +317,7 @@ describe('storage/task-commit', () => {
   test('beforeRun of a later attempt that finds its dispatch’s record beside the task’s folder removes what that record replaced', async () => {
     const { commits, records, stored, upload } = fakeStore({ a: 'd1' }, { a: 'job-2' });
     upload({ task: task('a'), run, dispatchId: 'd1' }, 's3://out/a');
+    stored.delete('out/a.uploading'); // Its commit took it away.
     const rerun = { task: task('a'), run, dispatchId: 'd2' };
     upload(rerun, runLocation(rerun));
     // The worker was lost right after the switch, before it removed the earlier objects.
