@@ -167,7 +167,9 @@ describe('upload of a run’s results', () => {
     const env = new MockActivityEnvironment();
     const { task, run, prefix } = await prepare('unmarked');
     // Put there by someone else, not by an attempt of this task's upload.
-    await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}theirs.txt`, Body: 'x' }));
+    await stack.s3.send(
+      new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}theirs.txt`, Body: 'x' }),
+    );
     await env.run(uploadResults, { task, run, dispatchId: 'd1' });
     assert.deepEqual(
       (await listKeys(stack.s3, stack.bucket, prefix)).sort(),
