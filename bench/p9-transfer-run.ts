@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -44,6 +45,14 @@ export interface TransferResult {
 function peakRss(): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/**
+ * Writes what setting up a case left in the page cache (the run folder's links, an earlier case's
+ * files) to disk before the clock starts, so that neither side pays for the other's writeback.
+ */
+function settle(): void {
+  execFileSync('sync');
 }
 
 async function filesUnder(root: string, prefix = ''): Promise<string[]> {
@@ -129,6 +138,7 @@ async function projectUpload(s3: S3Client, spec: TransferCase, root: string, fil
       { parameters: { key: spec.key } },
     );
     const records = mongo.db(config.DOCDB_DATABASE).collection<StoredRecord>(config.DOCDB_COLLECTION);
+    settle();
     const began = performance.now();
     const uploaded = await uploadTaskResults(
       s3,
@@ -152,6 +162,7 @@ async function main() {
   let result: Omit<TransferResult, 'peakRss'>;
   if (spec.direction === 'download') {
     const out = join(spec.dir, 'out');
+    settle();
     const began = performance.now();
     if (spec.way === 'project') await downloadInputs(s3, [`s3://${spec.bucket}/${spec.key}`], out);
     else await sdkDownload(s3, spec);
@@ -168,6 +179,7 @@ async function main() {
     const files = single ? [source.slice(root.length + 1)] : (await filesUnder(root)).sort();
     if (spec.way === 'project') result = await projectUpload(s3, spec, root, files);
     else {
+      settle();
       const began = performance.now();
       const moved = await sdkUpload(s3, spec, root, files);
       result = { seconds: (performance.now() - began) / 1000, ...moved };

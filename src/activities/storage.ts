@@ -90,7 +90,7 @@ export async function uploadTaskResults(
   const metadata = recordFile(input, files, location);
   const marker = uploadMarker(location);
   if (await markerFound(s3, marker)) await removeUnder(objects, bucket, prefix);
-  await s3.send(new PutObjectCommand({ Bucket: marker.bucket, Key: marker.key, Body: '' }));
+  await s3.send(new PutObjectCommand({ Bucket: marker.bucket, Key: marker.key, Body: '', ContentLength: 0 }));
   let bytes: number;
   try {
     bytes = await putFiles(s3, { bucket, prefix, root, files }, step);
