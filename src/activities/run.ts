@@ -190,6 +190,7 @@ export const createRunActivities = (deps: RunDeps) => {
             {
               signal: context.cancellationSignal,
               heartbeat: (details) => context.heartbeat(details),
+              retry: context.info.attempt > 1,
             },
           );
           deps.metrics?.uploaded(name, uploaded.bytes);

@@ -52,13 +52,18 @@ export interface UploadedHere extends Uploaded {
  * run's folder keeps (readResultList), never a list in the step's input. Objects left in that
  * folder by an earlier, interrupted attempt are removed first: no record names them. Such an
  * attempt left the folder's marker (uploadMarker), put before its first object and removed by the
- * commit, so only a folder with a marker is listed.
+ * commit, so only a folder with a marker is listed, or the folder of a retried step.
  */
 export async function uploadTaskResults(
   s3: S3Client,
   records: Pick<Collection<StoredRecord>, 'findOne'>,
   input: RecordInput,
-  step: { signal: AbortSignal; heartbeat(details: unknown): void },
+  step: {
+    signal: AbortSignal;
+    heartbeat(details: unknown): void;
+    /** A later attempt of its step: an earlier one, of a worker of any version, may have begun. */
+    retry?: boolean;
+  },
 ): Promise<UploadedHere> {
   checkTaskIdentity(input.task);
   const objects = s3ObjectStore(s3);
@@ -89,7 +94,7 @@ export async function uploadTaskResults(
   const files = await readResultList(input.run);
   const metadata = recordFile(input, files, location);
   const marker = uploadMarker(location);
-  if (await markerFound(s3, marker)) await removeUnder(objects, bucket, prefix);
+  if (step.retry || (await markerFound(s3, marker))) await removeUnder(objects, bucket, prefix);
   await s3.send(new PutObjectCommand({ Bucket: marker.bucket, Key: marker.key, Body: '', ContentLength: 0 }));
   let bytes: number;
   try {
@@ -317,6 +322,7 @@ export const createStorageActivities = ({
       const { written: _kept, ...uploaded } = await uploadTaskResults(s3, records, input, {
         signal: context.cancellationSignal,
         heartbeat: (details) => context.heartbeat(details),
+        retry: context.info.attempt > 1,
       });
       return uploaded;
     },

@@ -162,19 +162,22 @@ describe('upload of a run’s results', () => {
     assert.deepEqual((await listKeys(stack.s3, stack.bucket, prefix)).sort(), expected);
   });
 
-  test('an upload to a folder without a marker lists nothing and leaves what is there', async () => {
+  test('an upload to a folder without a marker leaves what is there, unless it is a retry', async () => {
     const { uploadResults } = createStorageActivities({ s3: stack.s3, records: records() });
-    const env = new MockActivityEnvironment();
-    const { task, run, prefix } = await prepare('unmarked');
-    // Put there by someone else, not by an attempt of this task's upload.
-    await stack.s3.send(
-      new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}theirs.txt`, Body: 'x' }),
-    );
-    await env.run(uploadResults, { task, run, dispatchId: 'd1' });
-    assert.deepEqual(
-      (await listKeys(stack.s3, stack.bucket, prefix)).sort(),
-      [...LISTED, METADATA_FILE, 'theirs.txt'].map((file) => prefix + file).sort(),
-    );
+    for (const attempt of [1, 2]) {
+      const { task, run, prefix } = await prepare(`unmarked-${attempt}`);
+      // Put there by someone else, or by an attempt of a worker that marked nothing.
+      await stack.s3.send(
+        new PutObjectCommand({ Bucket: stack.bucket, Key: `${prefix}theirs.txt`, Body: 'x' }),
+      );
+      await new MockActivityEnvironment({ attempt }).run(uploadResults, { task, run, dispatchId: 'd1' });
+      const kept = attempt === 1 ? ['theirs.txt'] : [];
+      assert.deepEqual(
+        (await listKeys(stack.s3, stack.bucket, prefix)).sort(),
+        [...LISTED, METADATA_FILE, ...kept].map((file) => prefix + file).sort(),
+        `attempt ${attempt}`,
+      );
+    }
   });
 
   test('a run result of an earlier version, with its list, is uploaded and committed by this one', async () => {
