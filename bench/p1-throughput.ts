@@ -148,7 +148,9 @@ export async function measureDispatch(
   await seedAssetRecords(stack.mongo.db(stack.names.assetsDb).collection(stack.config.ASSETS_COLLECTION), {
     set: options.set,
     count: options.tasks,
-    bucket: stack.names.bucket,
+    // Not the results bucket: a local S3 that reads a bucket's whole top folder for a listing
+    // (versitygw) would make each planned asset cost more as results fill it.
+    bucket: stack.names.dataBucket,
   });
   const meter = cpuMeter(ctx.pids);
   const run = await runDispatch({

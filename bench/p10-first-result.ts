@@ -82,7 +82,7 @@ export async function benchFirstResult(
   await seedAssetRecords(stack.mongo.db(stack.names.assetsDb).collection(stack.config.ASSETS_COLLECTION), {
     set: 'p10',
     count: 1,
-    bucket: stack.names.bucket,
+    bucket: stack.names.dataBucket,
   });
   const env = {
     ...stack.env,

@@ -96,7 +96,7 @@ async function main() {
   try {
     const count = Number(values.assets);
     const assets = stack.mongo.db(names.assetsDb).collection(stack.config.ASSETS_COLLECTION);
-    await seedAssetRecords(assets, { set: 'pm', count, bucket: names.bucket });
+    await seedAssetRecords(assets, { set: 'pm', count, bucket: names.dataBucket });
     const out = execFileSync(
       process.execPath,
       ['--require', 'tsx/cjs', __filename, '--child', dir, '--tasks-per-job', String(tasksPerJob)],

@@ -17,6 +17,8 @@ export interface BenchNames {
   analysisDb: string;
   planDb: string;
   bucket: string;
+  /** Where the dispatched assets' data lives: a bucket of its own, as at the institute. */
+  dataBucket: string;
   discoveryBucket: string;
 }
 
@@ -31,6 +33,7 @@ export function benchNames(): BenchNames {
     planDb: `bench_${id}_planning`,
     // Bucket names allow no underscores.
     bucket: `bench-${id}-results`,
+    dataBucket: `bench-${id}-data`,
     discoveryBucket: `bench-${id}-discovery`,
   };
 }
@@ -59,7 +62,7 @@ export async function openStack(names: BenchNames): Promise<BenchStack> {
   };
   const config = loadConfig(env);
   const clients = await openClients(config);
-  const buckets = [names.bucket, names.discoveryBucket];
+  const buckets = [names.bucket, names.dataBucket, names.discoveryBucket];
   for (const bucket of buckets) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     names,
