@@ -416,6 +416,20 @@ function transferFigures(results: Results): Figure[] {
       // Bounded: far below what was moved when that is large, whatever the SDK's own figure.
       met: pair.project.peakRss < Math.max(512 * MIB, pair.bytes / 2),
     },
+    // Results of runs before the CPU was read have none.
+    ...(pair.project.cpuSeconds && pair.sdk.cpuSeconds
+      ? [
+          {
+            id: 'P9',
+            name: 'same, CPU of the process over the transfer vs the plain SDK',
+            value: pair.project.cpuSeconds,
+            unit: 's',
+            baseline: pair.sdk.cpuSeconds,
+            ratio: pair.project.cpuSeconds / pair.sdk.cpuSeconds,
+            target: 'info',
+          },
+        ]
+      : []),
   ]);
 }
 

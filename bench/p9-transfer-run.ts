@@ -36,6 +36,8 @@ export interface TransferCase {
 
 export interface TransferResult {
   seconds: number;
+  /** CPU time (user and system) of the transferring process over the same span. */
+  cpuSeconds: number;
   objects: number;
   bytes: number;
   /** VmHWM of the process after the transfer, bytes. */
@@ -53,6 +55,16 @@ function peakRss(): number {
  */
 function settle(): void {
   execFileSync('sync');
+}
+
+/** Starts a clock after `settle`: wall and CPU seconds since then. */
+function clock(): () => { seconds: number; cpuSeconds: number } {
+  settle();
+  const [began, cpu] = [performance.now(), process.cpuUsage()];
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { seconds: (performance.now() - began) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+  };
 }
 
 async function filesUnder(root: string, prefix = ''): Promise<string[]> {
@@ -138,8 +150,7 @@ async function projectUpload(s3: S3Client, spec: TransferCase, root: string, fil
       { parameters: { key: spec.key } },
     );
     const records = mongo.db(config.DOCDB_DATABASE).collection<StoredRecord>(config.DOCDB_COLLECTION);
-    settle();
-    const began = performance.now();
+    const stop = clock();
     const uploaded = await uploadTaskResults(
       s3,
       records,
@@ -147,7 +158,7 @@ async function projectUpload(s3: S3Client, spec: TransferCase, root: string, fil
       { signal: new AbortController().signal, heartbeat: () => undefined },
     );
     return {
-      seconds: (performance.now() - began) / 1000,
+      ...stop(),
       objects: uploaded.objects - 1,
       bytes: uploaded.bytes,
     };
@@ -162,16 +173,15 @@ async function main() {
   let result: Omit<TransferResult, 'peakRss'>;
   if (spec.direction === 'download') {
     const out = join(spec.dir, 'out');
-    settle();
-    const began = performance.now();
+    const stop = clock();
     if (spec.way === 'project') await downloadInputs(s3, [`s3://${spec.bucket}/${spec.key}`], out);
     else await sdkDownload(s3, spec);
-    const seconds = (performance.now() - began) / 1000;
+    const timed = stop();
     // Counted on disk afterwards, the same way for both: what arrived.
     const files = await filesUnder(out);
     let bytes = 0;
     for (const file of files) bytes += (await stat(join(out, file))).size;
-    result = { seconds, objects: files.length, bytes };
+    result = { ...timed, objects: files.length, bytes };
   } else {
     const source = spec.source ?? '';
     const single = !(await stat(source)).isDirectory();
@@ -179,10 +189,9 @@ async function main() {
     const files = single ? [source.slice(root.length + 1)] : (await filesUnder(root)).sort();
     if (spec.way === 'project') result = await projectUpload(s3, spec, root, files);
     else {
-      settle();
-      const began = performance.now();
+      const stop = clock();
       const moved = await sdkUpload(s3, spec, root, files);
-      result = { seconds: (performance.now() - began) / 1000, ...moved };
+      result = { ...stop(), ...moved };
     }
   }
   s3.destroy();
