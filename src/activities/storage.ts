@@ -110,10 +110,7 @@ export async function uploadTaskResults(
   } catch (err) {
     // A rerun stopped half-way (cancelled, refused) takes its partial copy away from beside the
     // record it did not replace; a run that cannot, leaves it to the next run of the task.
-    if (current)
-      await removeUnder(objects, bucket, prefix)
-        .then(() => objects.remove(marker.bucket, [marker.key]))
-        .catch(() => undefined);
+    if (current) await removeUnder(objects, bucket, prefix, [marker.key]).catch(() => undefined);
     throw err;
   }
   await rm(input.run.workDir, { recursive: true, force: true });
@@ -210,12 +207,15 @@ async function readPart(handle: FileHandle, size: number): Promise<Buffer> {
   return filled === size ? data : data.subarray(0, filled);
 }
 
-async function removeUnder(objects: ObjectStore, bucket: string, prefix: string): Promise<void> {
+/** Every object under `prefix`, and the keys `also` of the same bucket, in the same deletes. */
+async function removeUnder(
+  objects: ObjectStore,
+  bucket: string,
+  prefix: string,
+  also: string[] = [],
+): Promise<void> {
   const listed = await objects.list(bucket, prefix);
-  await objects.remove(
-    bucket,
-    listed.map(({ key }) => key),
-  );
+  await objects.remove(bucket, [...listed.map(({ key }) => key), ...also]);
 }
 
 async function markerFound(s3: S3Client, marker: { bucket: string; key: string }): Promise<boolean> {
